@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Desired-versus-actual comparison and the difference tracker behind ``changed`` and ``diff``.
+
+Only what the user set is compared: a desired value of ``None`` means "not set" and is never a
+difference. ``changed`` is derived from the tracker, never set by hand, and the same tracker renders
+``diff: {before, after}`` with secret values redacted.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+REDACTED = '********'
+METHODS = ('value', 'list', 'set', 'dict', 'allow_more')
+
+
+def _normalize(value):
+    """Make scalars comparable the way users write them (1 == '1', True == 'true')."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return dict((k, _normalize(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_normalize(v) for v in value]
+    return value
+
+
+def _canonical(value):
+    return json.dumps(_normalize(value), sort_keys=True, default=str)
+
+
+def _contains(actual, desired):
+    """True when every key of ``desired`` is in ``actual`` with an equal value (recursive for dicts)."""
+    if isinstance(desired, dict):
+        if not isinstance(actual, dict):
+            return False
+        return all(k in actual and _contains(actual[k], v) for k, v in desired.items())
+    return _canonical(actual) == _canonical(desired)
+
+
+def is_equal(desired, actual, method='value'):
+    """Compare one desired value with the actual one.
+
+    ``value``: scalar or deep equality; ``list``: ordered; ``set``: unordered, duplicates ignored;
+    ``dict``: deep equality of mappings; ``allow_more``: the actual mapping may hold more keys.
+    ``desired is None`` means the user did not set it: always equal.
+    """
+    if method not in METHODS:
+        raise ValueError('unknown comparison method %r' % (method,))
+    if desired is None:
+        return True
+    if method == 'set':
+        return set(_canonical(v) for v in desired) == set(_canonical(v) for v in (actual or []))
+    if method == 'list':
+        return _canonical(list(desired)) == _canonical(list(actual or []))
+    if method == 'dict':
+        return _canonical(desired) == _canonical(actual or {})
+    if method == 'allow_more':
+        return _contains(actual or {}, desired)
+    return _canonical(desired) == _canonical(actual)
+
+
+def redact(value):
+    """Replace a secret value, keeping its shape readable (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return dict((k, REDACTED) for k in value)
+    return REDACTED
+
+
+class Difference(object):
+    """Tracks the differences between before and after, keyed by option name.
+
+    >>> d = Difference()
+    >>> d.compare('min_size', 2, 1)
+    True
+    >>> d.changed, d.diff()
+    (True, {'before': {'min_size': 1}, 'after': {'min_size': 2}})
+    """
+
+    def __init__(self):
+        self._items = []
+
+    def __bool__(self):
+        return self.changed
+
+    __nonzero__ = __bool__
+
+    @property
+    def changed(self):
+        return bool(self._items)
+
+    @property
+    def keys(self):
+        return [item[0] for item in self._items]
+
+    def add(self, key, before, after, secret=False):
+        """Record a difference that is already known (for example a resource to create)."""
+        self._items.append((key, before, after, secret))
+
+    def compare(self, key, desired, actual, method='value', secret=False):
+        """Record ``key`` when ``desired`` differs from ``actual``; return True when it does."""
+        if is_equal(desired, actual, method):
+            return False
+        self.add(key, actual, desired, secret)
+        return True
+
+    def compare_all(self, desired, actual, methods=None, secrets=()):
+        """Compare every key the user set in ``desired`` with ``actual`` (a mapping)."""
+        methods = methods or {}
+        for key in sorted(desired):
+            self.compare(key, desired[key], actual.get(key), methods.get(key, 'value'), key in secrets)
+        return self
+
+    def merge(self, other, prefix=None):
+        for key, before, after, secret in other._items:
+            self.add('%s.%s' % (prefix, key) if prefix else key, before, after, secret)
+        return self
+
+    def diff(self):
+        before, after = {}, {}
+        for key, old, new, secret in self._items:
+            before[key] = redact(old) if secret else old
+            after[key] = redact(new) if secret else new
+        return {'before': before, 'after': after}
+
+    def __repr__(self):
+        return 'Difference(%r)' % (self.keys,)
