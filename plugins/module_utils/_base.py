@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -79,12 +80,15 @@ def sdk_version():
 
 
 def version_tuple(text):
+    """'4.22.0' -> (4, 22, 0); pre-release and dev suffixes end the tuple ('1.2rc1' -> (1, 2))."""
     parts = []
     for piece in str(text).split('.'):
-        digits = ''.join(ch for ch in piece if ch.isdigit())
-        if not digits:
+        match = re.match(r'\d+', piece)
+        if not match:
             break
-        parts.append(int(digits))
+        parts.append(int(match.group(0)))
+        if match.end() != len(piece):
+            break
     return tuple(parts)
 
 

@@ -1,0 +1,156 @@
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from keystoneauth1 import exceptions as ksa_exceptions
+from openstack import exceptions as sdk_exceptions
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _base
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import (
+    CloudModule, translate_exception, version_tuple)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed
+
+
+class Probe(CloudModule):
+    argument_spec = dict(name=dict(required=True), timeout=dict(type='int', default=600))
+    module_kwargs = dict(supports_check_mode=True)
+    microversions = {'clustering': '1.12'}
+
+    def __init__(self, outcome=None):
+        super(Probe, self).__init__()
+        self.outcome = outcome
+
+    def run(self):
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        diff = Difference()
+        diff.compare('size', self.outcome, 1)
+        return self.result(diff, thing={'name': self.params['name']})
+
+
+def build(args, outcome=None):
+    with patch_module_args(args):
+        return Probe(outcome)
+
+
+def run_module(args, outcome, capsys):
+    with patch_module_args(args):
+        module = Probe(outcome)
+        with pytest.raises(SystemExit) as info:
+            module()
+    return info.value.code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize('args, expected', [
+    ({'name': 'x'}, {'interface': 'public', 'clustering_default_microversion': '1.12', 'app_name': 'cloudrise.openstack'}),
+    ({'name': 'x', 'cloud': 'mycloud', 'region_name': 'R2', 'validate_certs': False, 'api_timeout': 5},
+     {'cloud': 'mycloud', 'region_name': 'R2', 'verify': False, 'api_timeout': 5, 'interface': 'public',
+      'clustering_default_microversion': '1.12', 'app_name': 'cloudrise.openstack'}),
+    ({'name': 'x', 'interface': 'internal', 'auth': {'auth_url': 'http://k'}, 'ca_cert': '/ca', 'client_cert': '/c',
+      'client_key': '/k', 'auth_type': 'password'},
+     {'interface': 'internal', 'auth': {'auth_url': 'http://k'}, 'cacert': '/ca', 'cert': '/c', 'key': '/k',
+      'auth_type': 'password', 'clustering_default_microversion': '1.12', 'app_name': 'cloudrise.openstack'}),
+    ({'name': 'x', 'cloud': {'auth': {'auth_url': 'http://k'}, 'region_name': 'R'}},
+     {'auth': {'auth_url': 'http://k'}, 'region_name': 'R', 'clustering_default_microversion': '1.12',
+      'app_name': 'cloudrise.openstack'}),
+])
+def test_connect_kwargs(args, expected):
+    assert build(args).connect_kwargs() == expected
+
+
+def test_cloud_dict_with_other_connection_options_is_rejected():
+    module = build({'name': 'x', 'cloud': {'auth': {}}, 'region_name': 'R', 'validate_certs': True})
+    with pytest.raises(InvalidInput) as info:
+        module.connect_kwargs()
+    assert info.value.msg == 'When cloud is a dict, set its settings inside it, not as options: region_name, validate_certs'
+
+
+def test_module_spec_overrides_shared_defaults():
+    assert build({'name': 'x'}).params['timeout'] == 600
+
+
+@pytest.mark.parametrize('outcome, changed', [(1, False), (2, True)])
+def test_changed_is_derived_from_difference(outcome, changed, capsys):
+    code, result = run_module({'name': 'x', '_ansible_diff': True}, outcome, capsys)
+    assert code == 0
+    assert result['changed'] is changed
+    assert result['thing'] == {'name': 'x'}
+    assert result['diff'] == ({'before': {'size': 1}, 'after': {'size': 2}} if changed else {'before': {}, 'after': {}})
+
+
+def test_diff_only_in_diff_mode(capsys):
+    _code, result = run_module({'name': 'x'}, 2, capsys)
+    assert 'diff' not in result
+
+
+def test_typed_error_becomes_msg_and_details(capsys):
+    code, result = run_module({'name': 'x'}, ResourceFailed('stack web failed: boom', status='CREATE_FAILED'), capsys)
+    assert code == 1
+    assert result['failed'] is True
+    assert result['msg'] == 'stack web failed: boom'
+    assert result['status'] == 'CREATE_FAILED'
+
+
+def test_auth_secrets_never_echoed(capsys):
+    _code, result = run_module({'name': 'x', 'auth': {'password': 'hunter2-secret'}},
+                               ResourceFailed('nope'), capsys)
+    assert 'hunter2-secret' not in json.dumps(result)
+
+
+def _http_error(status):
+    class Response(object):
+        status_code = status
+        headers = {'x-openstack-request-id': 'req-123'}
+        reason = 'Conflict'
+        text = ''
+        url = 'http://127.0.0.1:8778/v1/clusters'
+
+        def json(self):
+            return {}
+    return sdk_exceptions.HttpException(message='Cluster is locked', response=Response(), details='Cluster is locked')
+
+
+@pytest.mark.parametrize('exc, msg_start, details', [
+    (InvalidInput('min_size 3 > max_size 2', option='min_size'), 'min_size 3 > max_size 2', {'option': 'min_size'}),
+    (_http_error(409), 'OpenStack API error 409: Cluster is locked', {'status_code': 409, 'request_id': 'req-123'}),
+    (ksa_exceptions.Unauthorized('The request you have made requires authentication.'),
+     'Authentication failed (check the credentials of the cloud)', {}),
+    (ksa_exceptions.ConnectFailure('Unable to establish connection to http://127.0.0.1:1'),
+     'Cannot connect to the OpenStack endpoint: Unable to establish connection', {}),
+    (ksa_exceptions.EndpointNotFound('public endpoint for clustering not found'),
+     'The service is not in the cloud catalog', {}),
+    (sdk_exceptions.ConfigException('Cloud nope was not found.'), 'Cloud configuration error: Cloud nope was not found.', {}),
+    (sdk_exceptions.SDKException('weird'), 'OpenStack error: weird', {}),
+    (KeyError('x'), "KeyError: 'x'", {}),
+])
+def test_translate_exception(exc, msg_start, details):
+    msg, extra = translate_exception(exc)
+    assert msg.startswith(msg_start)
+    for key, value in details.items():
+        assert extra[key] == value
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('4.22.0', (4, 22, 0)), ('3.0.0.dev12', (3, 0, 0)), ('1.2rc1', (1, 2)), ('2', (2,)),
+])
+def test_version_tuple(text, expected):
+    assert version_tuple(text) == expected
+
+
+def test_require_sdk(monkeypatch):
+    monkeypatch.setattr(_base, 'sdk_version', lambda: (3, 1, 0))
+    _base.require_sdk('3.0.0', 'feature')
+    with pytest.raises(_base.SdkTooOld) as info:
+        _base.require_sdk('4.1', 'stack tags as list')
+    assert info.value.msg == 'stack tags as list needs openstacksdk >= 4.1; installed: 3.1.0'
+
+
+def test_to_dict_drops_location():
+    class Res(object):
+        def to_dict(self, computed=True):
+            assert computed is False
+            return {'id': '1', 'location': {'cloud': 'x'}}
+    assert _base.to_dict(Res()) == {'id': '1'}
+    assert _base.to_dict(None) is None
+    assert _base.to_dict({'a': 1, 'location': 2}) == {'a': 1}
