@@ -40,10 +40,10 @@ def sequence(clock, *statuses):
 def test_backoff_starts_short_and_caps():
     clock = FakeClock()
     gen = Backoff(first=0.1, factor=2, cap=0.5, late_after=60, late_cap=5).intervals(clock)
-    firsts = [next(gen) for _ in range(5)]
+    firsts = [next(gen) for dummy in range(5)]
     assert firsts == [0.1, 0.2, 0.4, 0.5, 0.5]
     clock.now = 61
-    assert [next(gen) for _ in range(3)] == [1.0, 2.0, 4.0]
+    assert [next(gen) for dummy in range(3)] == [1.0, 2.0, 4.0]
 
 
 def test_first_polls_keep_overshoot_small():
