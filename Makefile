@@ -49,10 +49,11 @@ units: venv link
 integration: venv link
 	$(PY) -m pytest tests/integration
 
-test: lint sanity units integration
+test: lint sanity build units integration
 
+# Build the tarball, install it, render every module's docs from the installed copy.
 build: venv
-	$(VENV)/bin/ansible-galaxy collection build --force --output-path .tmp/dist
+	tools/ci/check-build $(VENV)
 
 clean:
 	rm -rf .tmp tests/output
