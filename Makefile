@@ -34,6 +34,7 @@ teardown: venv link
 lint: venv link
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ansible-lint
+	$(VENV)/bin/antsibull-changelog lint
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name>: run it on a copy of what ships.
 sanity: venv
