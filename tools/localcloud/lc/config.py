@@ -1,0 +1,249 @@
+"""Settings from the environment, paths of the state directory, and ini rendering."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+TOOL_DIR = Path(__file__).resolve().parent.parent          # tools/localcloud
+REPO_ROOT = TOOL_DIR.parent.parent
+REQUIREMENTS_DIR = TOOL_DIR / 'requirements'
+HOST = '127.0.0.1'
+REGION = 'RegionOne'
+CLOUD_ADMIN = 'localcloud'
+CLOUD_DEMO = 'localcloud-demo'
+
+DEFAULT_PORTS = {
+    'keystone': 5000,
+    'heat': 8004,
+    'senlin': 8778,
+    'ironic': 6385,
+    'images': 8089,
+    'mariadb': 3307,
+}
+
+DB_CHOICES = ('auto', 'sqlite', 'mariadb')
+
+
+@dataclasses.dataclass(frozen=True)
+class Knob:
+    """A test-speed setting: the tool's default and the service's stock value."""
+
+    env: str
+    fast: float
+    stock: float
+    doc: str
+
+
+KNOBS = {
+    'fake_rpc_poll': Knob(
+        'LOCALCLOUD_FAKE_RPC_POLL', 0.005, 0.05,
+        "oslo.messaging fake:// queue poll (Heat, Senlin); caps its 50 ms sleep"),
+    'senlin_action_poll': Knob(
+        'LOCALCLOUD_SENLIN_ACTION_POLL', 0.2, 3.0,
+        "Senlin cluster actions' fixed sleep while waiting for node actions"),
+    'senlin_heat_poll': Knob(
+        'LOCALCLOUD_SENLIN_HEAT_POLL', 0.2, 2.0,
+        "Senlin's Heat driver stack polling (create/update/delete)"),
+    'heat_task_step': Knob(
+        'LOCALCLOUD_HEAT_TASK_STEP', 1.0, 1.0,
+        "cap of Heat's 1 s sleep between TaskRunner steps (stock by default)"),
+}
+
+
+def knob_values(environ) -> dict[str, float]:
+    """Values of the speed knobs: stock with LOCALCLOUD_STOCK_TIMING=1, else fast,
+    each overridable by its own variable."""
+    stock = environ.get('LOCALCLOUD_STOCK_TIMING', '') not in ('', '0', 'false', 'no')
+    values = {}
+    for name, knob in KNOBS.items():
+        raw = environ.get(knob.env)
+        if raw:
+            values[name] = float(raw)
+        else:
+            values[name] = knob.stock if stock else knob.fast
+    return values
+
+
+@dataclasses.dataclass
+class Settings:
+    """Everything the tool decides from the environment and the command line."""
+
+    home: Path
+    db: str = 'auto'                 # auto | sqlite | mariadb (what was asked for)
+    nodes: int = 4
+    python: str = 'python3'
+    install_mariadb: bool = False
+    ports: dict = dataclasses.field(default_factory=lambda: dict(DEFAULT_PORTS))
+    knobs: dict = dataclasses.field(default_factory=dict)
+    ready_timeout: float = 90.0
+    ironic_deploy_delay: float = 0.0
+
+    # -- paths ---------------------------------------------------------------
+    @property
+    def venvs(self) -> Path:
+        return self.home / 'venvs'
+
+    @property
+    def state(self) -> Path:
+        return self.home / 'state'
+
+    @property
+    def etc(self) -> Path:
+        return self.state / 'etc'
+
+    @property
+    def data(self) -> Path:
+        return self.state / 'data'
+
+    @property
+    def logs(self) -> Path:
+        return self.state / 'logs'
+
+    @property
+    def run(self) -> Path:
+        return self.state / 'run'
+
+    @property
+    def images(self) -> Path:
+        return self.state / 'images'
+
+    @property
+    def clouds_yaml(self) -> Path:
+        return self.state / 'clouds.yaml'
+
+    @property
+    def facts_file(self) -> Path:
+        return self.state / 'localcloud.json'
+
+    def venv(self, name: str) -> Path:
+        return self.venvs / name
+
+    def log(self, service: str) -> Path:
+        return self.logs / f'{service}.log'
+
+    def url(self, service: str) -> str:
+        return f'http://{HOST}:{self.ports[service]}'
+
+    @property
+    def auth_url(self) -> str:
+        return self.url('keystone') + '/v3'
+
+    def make_dirs(self) -> None:
+        for path in (self.etc, self.data, self.logs, self.run, self.images):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or '').strip().lower() in ('1', 'true', 'yes', 'on')
+
+
+def settings_from_env(environ=None, repo_root: Path = REPO_ROOT) -> Settings:
+    environ = os.environ if environ is None else environ
+    home = Path(environ.get('LOCALCLOUD_HOME') or repo_root / '.localcloud').absolute()
+    db = environ.get('LOCALCLOUD_DB', 'auto') or 'auto'
+    if db not in DB_CHOICES:
+        raise ValueError(f'LOCALCLOUD_DB={db!r}: expected one of {", ".join(DB_CHOICES)}')
+    ports = dict(DEFAULT_PORTS)
+    for name in ports:
+        raw = environ.get(f'LOCALCLOUD_PORT_{name.upper()}')
+        if raw:
+            ports[name] = int(raw)
+    return Settings(
+        home=home,
+        db=db,
+        nodes=int(environ.get('LOCALCLOUD_NODES', '4')),
+        python=environ.get('LOCALCLOUD_PYTHON', 'python3'),
+        install_mariadb=_truthy(environ.get('LOCALCLOUD_INSTALL_MARIADB')),
+        ports=ports,
+        knobs=knob_values(environ),
+        ready_timeout=float(environ.get('LOCALCLOUD_READY_TIMEOUT', '90')),
+        ironic_deploy_delay=float(environ.get('LOCALCLOUD_IRONIC_DEPLOY_DELAY', '0')),
+    )
+
+
+def mariadb_available() -> bool:
+    return bool(shutil.which('mariadbd') or _sbin('mariadbd')) and bool(
+        shutil.which('mariadb-install-db'))
+
+
+def _sbin(name: str) -> str | None:
+    for folder in ('/usr/sbin', '/usr/local/sbin', '/sbin'):
+        path = Path(folder) / name
+        if path.exists():
+            return str(path)
+    return None
+
+
+def mariadbd_path() -> str | None:
+    return shutil.which('mariadbd') or _sbin('mariadbd')
+
+
+def choose_db(asked: str, have_mariadb: bool) -> str:
+    """The backend for Heat and Ironic: 'mariadb' or 'sqlite'."""
+    if asked == 'auto':
+        return 'mariadb' if have_mariadb else 'sqlite'
+    if asked == 'mariadb' and not have_mariadb:
+        raise RuntimeError('MariaDB asked for (LOCALCLOUD_DB=mariadb / --db mariadb) but '
+                           'mariadbd is not installed: apt-get install mariadb-server, or run '
+                           'up --install-mariadb as root')
+    return asked
+
+
+# -- ini files -----------------------------------------------------------------
+
+def render_ini(sections: dict) -> str:
+    """Render {section: {key: value}} as an oslo.config ini file.
+
+    Values: str/int/float as is, bool as true/false, lists comma-joined; None skips the key.
+    """
+    out = []
+    for section, values in sections.items():
+        out.append(f'[{section}]')
+        for key, value in values.items():
+            if value is None:
+                continue
+            out.append(f'{key} = {_ini_value(value)}')
+        out.append('')
+    return '\n'.join(out)
+
+
+def _ini_value(value) -> str:
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (list, tuple)):
+        return ','.join(str(v) for v in value)
+    return str(value)
+
+
+def authtoken_section(settings: Settings, username: str, password: str) -> dict:
+    """[keystone_authtoken] for a service user that is admin on project 'service'."""
+    return {
+        'www_authenticate_uri': settings.auth_url,
+        'auth_url': settings.auth_url,
+        'auth_type': 'password',
+        'username': username,
+        'password': password,
+        'project_name': 'service',
+        'user_domain_name': 'Default',
+        'project_domain_name': 'Default',
+        'region_name': REGION,
+    }
+
+
+def sqlite_url(path: Path) -> str:
+    return f'sqlite:///{path}'
+
+
+def write_if_changed(path: Path, text: str, mode: int = 0o600) -> bool:
+    """Write text to path unless it already holds it; True when written."""
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp')
+    tmp.write_text(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    return True

@@ -1,0 +1,93 @@
+"""Ironic 39 all-in-one with fake hardware behind Keystone, plus fake node enrollment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from . import proc
+from .config import CLOUD_ADMIN, HOST, authtoken_section, render_ini, write_if_changed
+from .service import Service
+from .venvs import bin_of, python_of
+
+VENV = 'openstack'
+FAKE_INTERFACES = {
+    'enabled_hardware_types': 'fake-hardware',
+    'enabled_bios_interfaces': 'fake,no-bios',
+    'enabled_boot_interfaces': 'fake',
+    'enabled_console_interfaces': 'fake,no-console',
+    'enabled_deploy_interfaces': 'fake',
+    'enabled_firmware_interfaces': 'fake,no-firmware',
+    'enabled_inspect_interfaces': 'fake,no-inspect',
+    'enabled_management_interfaces': 'fake',
+    'enabled_network_interfaces': 'noop',
+    'enabled_power_interfaces': 'fake',
+    'enabled_raid_interfaces': 'fake,no-raid',
+    'enabled_rescue_interfaces': 'fake,no-rescue',
+    'enabled_storage_interfaces': 'noop',
+    'enabled_vendor_interfaces': 'fake,no-vendor',
+    'default_network_interface': 'noop',
+}
+
+
+def ironic_conf(settings, secrets, db_url, log_path, port) -> dict:
+    return {
+        'DEFAULT': dict({
+            'host': 'localcloud',
+            'auth_strategy': 'keystone',
+            # the combined `ironic` command: API + conductor, no message bus
+            'rpc_transport': 'none',
+            'use_stderr': False,
+            'log_file': log_path,
+            'debug': False,
+        }, **FAKE_INTERFACES),
+        'api': {'host_ip': HOST, 'port': port, 'api_workers': 1},
+        'database': {'connection': db_url},
+        'dhcp': {'dhcp_provider': 'none'},
+        # no Swift: the config drive stays in the node's instance_info (DB)
+        'deploy': {'configdrive_use_object_store': False},
+        'conductor': {'automated_clean': True},
+        'fake': {'deploy_delay': settings.ironic_deploy_delay or None},
+        'keystone_authtoken': authtoken_section(settings, 'ironic',
+                                                secrets['service_password']),
+        # [oslo_policy]: Ironic's defaults; nodes are enrolled (owned) by the project admin
+        'oslo_concurrency': {'lock_path': settings.data / 'ironic-locks'},
+    }
+
+
+class Ironic(Service):
+    name = 'ironic'
+    ready_codes = (200,)
+
+    @property
+    def conf_path(self):
+        return self.settings.etc / 'ironic.conf'
+
+    def prepare(self) -> None:
+        conf = ironic_conf(self.settings, self.ctx.secrets, self.ctx.db_url('ironic'),
+                           self.log_path, self.port)
+        write_if_changed(self.conf_path, render_ini(conf))
+        # `create_schema` for a new DB (`upgrade` fails on sqlite: ALTER of constraints)
+        self.init_db_once(lambda: proc.run_logged(
+            [bin_of(self.settings, VENV, 'ironic-dbsync'), '--config-file', self.conf_path,
+             'create_schema'], self.log_path, env=self.ctx.child_env(),
+            what='ironic-dbsync create_schema', service=self.name))
+
+    def command(self) -> list:
+        return [bin_of(self.settings, VENV, 'ironic'), '--config-file', self.conf_path]
+
+    def facts(self) -> dict:
+        return dict(super().facts(), db=self.ctx.db, endpoint=self.url)
+
+
+def enroll(settings, env, count: int) -> list[dict]:
+    """Make sure lc-node-0..count-1 exist and are available; returns every lc-node."""
+    env = dict(env, OS_CLIENT_CONFIG_FILE=str(settings.clouds_yaml), OS_CLOUD=CLOUD_ADMIN)
+    log = settings.log('enroll')
+    with open(log, 'ab') as err:
+        result = subprocess.run([python_of(settings, VENV), '-m', 'lc.runtime.enroll',
+                                 str(count)], env=env, stdout=subprocess.PIPE, stderr=err)
+    if result.returncode != 0:
+        raise proc.ServiceError('ironic', f'enrolling {count} nodes failed (log {log})',
+                                proc.tail(log))
+    return json.loads(result.stdout)
