@@ -1,0 +1,308 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: cluster
+short_description: Create, resize, update, check, recover or delete a Senlin cluster
+version_added: 0.1.0
+description:
+  - Manages a Senlin (OpenStack Clustering) cluster: its profile, size (C(min_size), C(max_size),
+    C(desired_capacity)), name, metadata, config and action timeout.
+  - Every change in Senlin is an asynchronous action. The module waits on each action it starts (not on the
+    cluster's status) and fails with the action's status reason, and the reasons of its failed node actions.
+  - Size changes go through one C(resize) action (C(adjustment_type=EXACT_CAPACITY)); profile, name, metadata,
+    config and timeout changes through one cluster update action.
+  - All options are checked before any write: C(min_size <= desired_capacity <= max_size) (with the
+    cluster's current values for those not given), the profile exists, an inline O(profile_spec) passes
+    Senlin's validation.
+  - Requests clustering API microversion 1.12.
+options:
+  name:
+    description:
+      - Name or id of the cluster. A name that matches more than one cluster is an error.
+    type: str
+    required: true
+  new_name:
+    description:
+      - Rename the cluster found by O(name) to this name.
+      - When no cluster is named O(name) but one is named O(new_name), that one is used, so the task stays
+        idempotent after the rename. A new cluster gets this name.
+    type: str
+  state:
+    description:
+      - C(present) creates or updates the cluster, C(absent) deletes it with its nodes (Senlin also detaches
+        its policies and deletes its receivers).
+    type: str
+    default: present
+    choices: [present, absent]
+  profile:
+    description:
+      - Name or id of an existing profile for the cluster's nodes.
+      - Changing it updates the cluster to the new profile; Senlin then updates every node to it, unless
+        O(profile_only=true). The new profile must have the same type.
+    type: str
+  profile_spec:
+    description:
+      - An inline profile spec (C(type), C(version), C(properties)) instead of O(profile). The module creates
+        a profile named O(profile_name) from it.
+      - Senlin cannot change a profile's spec, so a different spec creates a new profile, updates the cluster
+        to it, and deletes the old profile when it was made by this module and nothing uses it any more.
+      - "Senlin 16 limitation: a change of an C(os.heat.stack) spec that leaves the C(template) unchanged
+        (only C(parameters), C(timeout), C(environment), C(files) or C(disable_rollback) differ) cannot be
+        applied to existing nodes: Senlin sends Heat a stack update without a template and Heat answers
+        400 \"No template specified\". The module refuses such a change before any write when the cluster has
+        nodes; change the template too, or set O(profile_only=true)."
+    type: dict
+  profile_name:
+    description:
+      - Name of the profile created from O(profile_spec). Defaults to the cluster's name.
+    type: str
+  profile_only:
+    description:
+      - When the profile changes, only update the cluster's profile (used for new nodes) and leave the
+        existing nodes as they are.
+    type: bool
+    default: false
+  min_size:
+    description:
+      - Minimum number of nodes. A new cluster defaults to 0.
+    type: int
+  max_size:
+    description:
+      - Maximum number of nodes; C(-1) means no limit. A new cluster defaults to -1.
+    type: int
+  desired_capacity:
+    description:
+      - Number of nodes wanted. A new cluster defaults to O(min_size).
+    type: int
+  strict:
+    description:
+      - Passed to Senlin's resize action. With C(true) (Senlin's default) a resize that violates the size
+        constraints fails; with C(false) Senlin adjusts it to the nearest allowed size.
+    type: bool
+  cluster_timeout:
+    description:
+      - The cluster's default action timeout in seconds (Senlin's cluster C(timeout) attribute).
+      - Not the same as O(timeout), which is how long this module waits.
+    type: int
+  metadata:
+    description:
+      - Metadata of the cluster (key/value pairs). Compared as a whole: keys not listed are removed.
+    type: dict
+  config:
+    description:
+      - Senlin cluster C(config) (for example C(node.name.format)). Compared as a whole.
+    type: dict
+  check:
+    description:
+      - Run a cluster C(check) action (health check of every node) after the other changes.
+      - Reports C(changed=true) when run; in check mode it is not run but predicted.
+    type: bool
+    default: false
+  recover:
+    description:
+      - Run a cluster C(recover) action after the other changes (and after O(check)).
+      - Reports C(changed=true) when run; in check mode it is not run but predicted.
+    type: bool
+    default: false
+  recover_params:
+    description:
+      - Parameters of the recover action, for example C({operation: RECREATE, check: true}).
+    type: dict
+  timeout:
+    description:
+      - How long, in seconds, to wait for all actions of the task together.
+    type: int
+    default: 600
+extends_documentation_fragment:
+  - cloudrise.openstack.openstack
+  - cloudrise.openstack.openstack.ATTRIBUTES
+author:
+  - cloudrise.openstack contributors
+'''
+
+EXAMPLES = r'''
+- name: A cluster of 3 Heat-stack nodes from an inline profile
+  cloudrise.openstack.cluster:
+    cloud: mycloud
+    name: web
+    profile_spec:
+      type: os.heat.stack
+      version: '1.0'
+      properties:
+        template:
+          heat_template_version: '2016-10-14'
+          resources:
+            rand:
+              type: OS::Heat::RandomString
+        timeout: 2
+    min_size: 1
+    max_size: 5
+    desired_capacity: 3
+    metadata:
+      tier: web
+
+- name: Scale it to 4 nodes
+  cloudrise.openstack.cluster:
+    name: web
+    desired_capacity: 4
+
+- name: Health-check and recover
+  cloudrise.openstack.cluster:
+    name: web
+    check: true
+    recover: true
+    recover_params:
+      operation: RECREATE
+
+- name: A cluster from an existing profile
+  cloudrise.openstack.cluster:
+    name: db
+    profile: db-profile
+    desired_capacity: 2
+
+- name: Delete the cluster, its nodes and its module-made profile
+  cloudrise.openstack.cluster:
+    name: web
+    state: absent
+'''
+
+RETURN = r'''
+cluster:
+  description: The cluster after the task (the predicted one in check mode); null when absent.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Cluster id.
+      type: str
+    name:
+      description: Cluster name.
+      type: str
+    status:
+      description: Cluster status (ACTIVE, WARNING, ERROR, ...).
+      type: str
+    profile_id:
+      description: Id of the cluster's profile.
+      type: str
+    min_size:
+      description: Minimum size.
+      type: int
+    max_size:
+      description: Maximum size (-1 no limit).
+      type: int
+    desired_capacity:
+      description: Desired number of nodes.
+      type: int
+    nodes:
+      description: Ids of the member nodes.
+      type: list
+      elements: str
+    metadata:
+      description: Metadata.
+      type: dict
+node_ids:
+  description: Ids of the cluster's nodes.
+  returned: always
+  type: list
+  elements: str
+actions:
+  description: The Senlin actions this task started, in order (none in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Action id.
+      type: str
+    name:
+      description: Action type, for example CLUSTER_RESIZE.
+      type: str
+    target:
+      description: Id of the cluster or node the action ran on.
+      type: str
+    status:
+      description: Final action status (SUCCEEDED), or null when not waited on.
+      type: str
+'''
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+
+
+class ClusterModule(CloudModule):
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        new_name=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        profile=dict(type='str'),
+        profile_spec=dict(type='dict'),
+        profile_name=dict(type='str'),
+        profile_only=dict(type='bool', default=False),
+        min_size=dict(type='int'),
+        max_size=dict(type='int'),
+        desired_capacity=dict(type='int'),
+        strict=dict(type='bool'),
+        cluster_timeout=dict(type='int'),
+        metadata=dict(type='dict'),
+        config=dict(type='dict'),
+        check=dict(type='bool', default=False),
+        recover=dict(type='bool', default=False),
+        recover_params=dict(type='dict'),
+        timeout=dict(type='int', default=600),
+    )
+    module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('profile', 'profile_spec')])
+    microversions = {'clustering': _senlin.MICROVERSION}
+
+    def run(self):
+        p = self.params
+        client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        current = client.find('cluster', p['name'])
+        if current is None and p['new_name']:
+            current = client.find('cluster', p['new_name'])
+        if p['state'] == 'present':
+            _senlin.effective_sizes(dict((k, p[k]) for k in ('min_size', 'max_size', 'desired_capacity')), current)
+        current_profile = wanted_profile = None
+        if p['state'] == 'present':
+            if current is None and not (p['profile'] or p['profile_spec']):
+                raise InvalidInput("Cluster '%s' does not exist; profile or profile_spec is needed to create it."
+                                   % p['name'])
+            if p['profile']:
+                wanted_profile = client.find('profile', p['profile'], required=True)
+            elif p['profile_spec'] is not None:
+                if current is not None:
+                    current_profile = client.get('profile', current['profile_id'])
+                else:
+                    wanted_profile = client.find('profile', p['profile_name'] or p['new_name'] or p['name'])
+        plan = _senlin.plan_cluster(current, p, current_profile, wanted_profile, warn=self.warn)
+        if plan.new_profile:
+            client.validate_spec('profile', plan.new_profile[1])
+        target = current
+        if plan.changed and not self.check_mode:
+            target = _senlin.apply_cluster(client, current, plan, warn=self.warn)
+        elif plan.changed:
+            target = _senlin.predicted_cluster(current, plan)
+        for flag, action in (('check', 'check'), ('recover', 'recover')):
+            if p[flag] and p['state'] == 'present':
+                plan.diff.add(flag, None, True)
+                if not self.check_mode:
+                    params = p['recover_params'] if flag == 'recover' else {}
+                    _senlin.cluster_action(client, target['id'], action, params)
+                    target = client.get('cluster', target['id'])
+        return self.result(plan.diff, cluster=target, node_ids=list((target or {}).get('nodes') or []),
+                           actions=client.actions)
+
+
+def main():
+    ClusterModule()()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,302 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: cluster_node
+short_description: Create, update, move, check, recover, operate or delete a Senlin node
+version_added: 0.1.0
+description:
+  - Manages one Senlin (OpenStack Clustering) node, standalone or as a member of a cluster.
+  - A node whose O(cluster) differs from its current cluster is moved (removed from the old cluster without
+    being destroyed, then added to the new one). Size limits of both clusters are checked before any write:
+    leaving or deleting a member must not take its cluster below C(min_size), joining must not take it above
+    C(max_size).
+  - Every change is a Senlin action; the module waits on it and fails with its status reason.
+  - Requests clustering API microversion 1.12.
+options:
+  name:
+    description:
+      - Name or id of the node. A name that matches more than one node is an error.
+    type: str
+    required: true
+  state:
+    description:
+      - C(present) creates or updates the node; C(absent) deletes it (and its physical resource).
+    type: str
+    default: present
+    choices: [present, absent]
+  profile:
+    description:
+      - Name or id of the profile. Required to create the node; a different profile updates the node to it
+        (same profile type only).
+    type: str
+  cluster:
+    description:
+      - Name or id of the cluster the node belongs to. An empty string means standalone (a member is removed
+        from its cluster, the node is kept). Not set means leave membership as it is.
+    type: str
+  role:
+    description:
+      - Role of the node in its cluster.
+    type: str
+  metadata:
+    description:
+      - Metadata of the node. Compared as a whole.
+    type: dict
+  check:
+    description:
+      - Run a node C(check) action (reports C(changed=true) when run; predicted in check mode).
+    type: bool
+    default: false
+  recover:
+    description:
+      - Run a node C(recover) action after O(check) (reports C(changed=true) when run; predicted in check mode).
+    type: bool
+    default: false
+  recover_params:
+    description:
+      - Parameters of the recover action, for example C({operation: RECREATE}) (keys C(operation),
+        C(operation_params), C(check), C(delete_timeout), C(force_recreate)).
+    type: dict
+  operation:
+    description:
+      - Name of a profile-type operation to run on the node, for example C(reboot) for C(os.nova.server)
+        nodes. The module checks that the node's profile type offers it before any write.
+      - Reports C(changed=true) when run; predicted in check mode.
+    type: str
+  operation_params:
+    description:
+      - Parameters of O(operation).
+    type: dict
+  timeout:
+    description:
+      - How long, in seconds, to wait for all actions of the task together.
+    type: int
+    default: 600
+extends_documentation_fragment:
+  - cloudrise.openstack.openstack
+  - cloudrise.openstack.openstack.ATTRIBUTES
+author:
+  - cloudrise.openstack contributors
+'''
+
+EXAMPLES = r'''
+- name: A node in cluster web
+  cloudrise.openstack.cluster_node:
+    name: web-extra
+    profile: web-profile
+    cluster: web
+    role: worker
+    metadata:
+      owner: ops
+
+- name: Move it to another cluster
+  cloudrise.openstack.cluster_node:
+    name: web-extra
+    cluster: web-canary
+
+- name: Check and recreate it if broken
+  cloudrise.openstack.cluster_node:
+    name: web-extra
+    check: true
+    recover: true
+    recover_params:
+      operation: RECREATE
+
+- name: Reboot a Nova server node
+  cloudrise.openstack.cluster_node:
+    name: vm-node-1
+    operation: reboot
+    operation_params:
+      type: SOFT
+
+- name: Delete it
+  cloudrise.openstack.cluster_node:
+    name: web-extra
+    state: absent
+'''
+
+RETURN = r'''
+node:
+  description: The node after the task (predicted in check mode); null when absent.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Node id.
+      type: str
+    name:
+      description: Node name.
+      type: str
+    status:
+      description: Node status (ACTIVE, ERROR, ...).
+      type: str
+    cluster_id:
+      description: Id of the cluster it belongs to, empty when standalone.
+      type: str
+    profile_id:
+      description: Id of its profile.
+      type: str
+    physical_id:
+      description: Id of the physical resource (the Heat stack, the Nova server).
+      type: str
+    role:
+      description: Role.
+      type: str
+    metadata:
+      description: Metadata.
+      type: dict
+actions:
+  description: The Senlin actions this task started, in order (none in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Action id.
+      type: str
+    name:
+      description: Action type, for example NODE_CREATE.
+      type: str
+    target:
+      description: Id of the node or cluster the action ran on.
+      type: str
+    status:
+      description: Final status (SUCCEEDED), or null when not waited on.
+      type: str
+'''
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+
+
+class ClusterNodeModule(CloudModule):
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        profile=dict(type='str'),
+        cluster=dict(type='str'),
+        role=dict(type='str'),
+        metadata=dict(type='dict'),
+        check=dict(type='bool', default=False),
+        recover=dict(type='bool', default=False),
+        recover_params=dict(type='dict'),
+        operation=dict(type='str'),
+        operation_params=dict(type='dict'),
+        timeout=dict(type='int', default=600),
+    )
+    module_kwargs = dict(supports_check_mode=True)
+    microversions = {'clustering': _senlin.MICROVERSION}
+
+    def run(self):
+        p = self.params
+        self.client = client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        node = client.find('node', p['name'])
+        diff = Difference()
+        if p['state'] == 'absent':
+            if node:
+                if node.get('cluster_id'):
+                    _senlin.check_can_leave(client.get('cluster', node['cluster_id']), node, 'deleted')
+                diff.merge(_senlin.diff_for_delete(node))
+                if not self.check_mode:
+                    client.write('DELETE', '/nodes/%s' % node['id'], None, 'NODE_DELETE', node['id'])
+            return self.result(diff, node=None, actions=client.actions)
+
+        profile = client.find('profile', p['profile'], required=True) if p['profile'] else None
+        cluster = None
+        if p['cluster']:
+            cluster = client.find('cluster', p['cluster'], required=True)
+        if node is None:
+            if profile is None:
+                raise InvalidInput("Node '%s' does not exist; profile is needed to create it." % p['name'])
+            if cluster is not None:
+                _senlin.check_can_join(cluster, p['name'])
+            body = dict(name=p['name'], profile_id=profile['id'])
+            for key in ('role', 'metadata'):
+                if p[key] is not None:
+                    body[key] = p[key]
+            if cluster is not None:
+                body['cluster_id'] = cluster['id']
+            diff.merge(_senlin.diff_for_create(dict(body, profile=profile['name'],
+                                                    cluster=cluster['name'] if cluster else None)))
+            if self.check_mode:
+                node = dict(body, status='ACTIVE')
+            else:
+                data, _action = client.write('POST', '/nodes', {'node': body}, 'NODE_CREATE')
+                node = data['node']
+                client.actions[-1]['target'] = node['id']
+                node = client.get('node', node['id']) if client.wait else node
+        else:
+            node = self.update(node, profile, cluster, diff)
+        node = self.run_actions(node, diff)
+        return self.result(diff, node=node, actions=client.actions)
+
+    def update(self, node, profile, cluster, diff):
+        p, client = self.params, self.client
+        update = {}
+        if profile is not None and profile['id'] != node.get('profile_id'):
+            update['profile_id'] = profile['id']
+            diff.add('profile', node.get('profile_name') or node.get('profile_id'), profile['name'])
+        if diff.compare('role', p['role'], node.get('role')):
+            update['role'] = p['role']
+        if diff.compare('metadata', p['metadata'], node.get('metadata'), 'dict'):
+            update['metadata'] = p['metadata']
+        old_cluster_id = node.get('cluster_id') or ''
+        new_cluster_id = cluster['id'] if cluster else ('' if p['cluster'] is not None else old_cluster_id)
+        move = new_cluster_id != old_cluster_id
+        old_cluster = None
+        if move:
+            if old_cluster_id:
+                old_cluster = client.get('cluster', old_cluster_id)
+                _senlin.check_can_leave(old_cluster, node, 'moved out')
+            if cluster is not None:
+                _senlin.check_can_join(cluster, node['name'])
+            diff.add('cluster', (old_cluster or {}).get('name') or old_cluster_id or None,
+                     cluster['name'] if cluster else None)
+        if self.check_mode:
+            predicted = dict(node, **update)
+            if move:
+                predicted['cluster_id'] = new_cluster_id
+            return predicted
+        if update:
+            client.write('PATCH', '/nodes/%s' % node['id'], {'node': update}, 'NODE_UPDATE', node['id'])
+        if move and old_cluster_id:
+            client.write('POST', '/clusters/%s/actions' % old_cluster_id, {'del_nodes': {'nodes': [node['id']]}},
+                         'CLUSTER_DEL_NODES', old_cluster_id)
+        if move and cluster is not None:
+            client.write('POST', '/clusters/%s/actions' % cluster['id'], {'add_nodes': {'nodes': [node['id']]}},
+                         'CLUSTER_ADD_NODES', cluster['id'])
+        return client.get('node', node['id']) if (update or move) else node
+
+    def run_actions(self, node, diff):
+        p, client = self.params, self.client
+        if p['operation']:
+            _senlin.check_operation(client, node, p['operation'])
+        for flag, path, body, name in (
+                ('check', 'actions', {'check': {}}, 'NODE_CHECK'),
+                ('recover', 'actions', {'recover': p['recover_params'] or {}}, 'NODE_RECOVER'),
+                ('operation', 'ops', {p['operation']: p['operation_params'] or {}}, 'NODE_OPERATION')):
+            if not p[flag]:
+                continue
+            diff.add(flag, None, p[flag])
+            if not self.check_mode:
+                client.write('POST', '/nodes/%s/%s' % (node['id'], path), body, name, node['id'])
+        if (p['check'] or p['recover'] or p['operation']) and not self.check_mode:
+            node = client.get('node', node['id'])
+        return node
+
+
+def main():
+    ClusterNodeModule()()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,183 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: receiver
+short_description: Manage a Senlin receiver (webhook or message)
+version_added: 0.1.0
+description:
+  - Manages a Senlin (OpenStack Clustering) receiver, identified by name.
+  - A C(webhook) receiver gives a URL (C(alarm_url)); an HTTP POST to it, with no token, runs O(action) on
+    O(cluster) with O(params) (for example a scale-out triggered by a monitoring alarm). Anyone who knows the
+    URL can trigger the action; see O(hide_url).
+  - A C(message) receiver gives a Zaqar queue that accepts action requests. It needs the Zaqar messaging
+    service in the cloud.
+  - O(action) and O(params) of an existing receiver are updated in place (the receiver id and URL stay the
+    same). A different O(type) or O(cluster) replaces the receiver (delete, create): the URL changes.
+  - Note that Senlin keeps the query string of a webhook's C(alarm_url) as it was at creation; after a
+    O(params) update the URL still shows the old values, but a trigger uses the new ones.
+  - Requests clustering API microversion 1.12.
+options:
+  name:
+    description:
+      - Name or id of the receiver. A name that matches more than one receiver is an error.
+    type: str
+    required: true
+  type:
+    description:
+      - C(webhook) or C(message) (the latter needs Zaqar).
+    type: str
+    default: webhook
+    choices: [webhook, message]
+  cluster:
+    description:
+      - Name or id of the target cluster. Required to create a webhook receiver.
+    type: str
+  action:
+    description:
+      - The cluster action a webhook triggers. Required to create a webhook receiver.
+    type: str
+    choices: [CLUSTER_DELETE, CLUSTER_UPDATE, CLUSTER_ADD_NODES, CLUSTER_DEL_NODES, CLUSTER_RESIZE,
+              CLUSTER_CHECK, CLUSTER_RECOVER, CLUSTER_REPLACE_NODES, CLUSTER_SCALE_OUT, CLUSTER_SCALE_IN,
+              CLUSTER_ATTACH_POLICY, CLUSTER_DETACH_POLICY, CLUSTER_UPDATE_POLICY, CLUSTER_OPERATION]
+  params:
+    description:
+      - Inputs of the action, for example C({count: 2}) for C(CLUSTER_SCALE_OUT). Compared as a whole.
+    type: dict
+  hide_url:
+    description:
+      - Keep the webhook URL out of the result and the diff (it is replaced by C(********)). Use it when the
+        URL must not appear in logs and you do not need it in the play.
+      - To use the URL in later tasks but keep it out of logs, leave this false and set C(no_log) on the task.
+    type: bool
+    default: false
+  state:
+    description:
+      - C(present) creates/updates the receiver; C(absent) deletes it.
+    type: str
+    default: present
+    choices: [present, absent]
+extends_documentation_fragment:
+  - cloudrise.openstack.openstack
+  - cloudrise.openstack.openstack.ATTRIBUTES
+notes:
+  - Message receivers need Zaqar, which the test cloud of this collection does not have; they are covered by
+    unit tests only.
+author:
+  - cloudrise.openstack contributors
+'''
+
+EXAMPLES = r'''
+- name: A webhook that adds one node to cluster web
+  cloudrise.openstack.receiver:
+    name: web-scale-out
+    cluster: web
+    action: CLUSTER_SCALE_OUT
+    params:
+      count: 1
+  register: hook
+  no_log: true
+
+- name: Fire it (what an alarm would do)
+  ansible.builtin.uri:
+    url: "{{ hook.alarm_url }}"
+    method: POST
+    status_code: 202
+  no_log: true
+
+- name: A message receiver (needs Zaqar)
+  cloudrise.openstack.receiver:
+    name: web-queue
+    type: message
+
+- name: Delete the webhook
+  cloudrise.openstack.receiver:
+    name: web-scale-out
+    state: absent
+'''
+
+RETURN = r'''
+receiver:
+  description: The receiver after the task (predicted in check mode); null when absent. Its C(channel.alarm_url)
+    is C(********) when O(hide_url=true).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Receiver id.
+      type: str
+    name:
+      description: Receiver name.
+      type: str
+    type:
+      description: webhook or message.
+      type: str
+    cluster_id:
+      description: Target cluster id.
+      type: str
+    action:
+      description: Action triggered.
+      type: str
+    params:
+      description: Action inputs.
+      type: dict
+    channel:
+      description: How to trigger it (C(alarm_url) for webhooks, C(queue_name)/C(subscription) for messages).
+      type: dict
+alarm_url:
+  description: The webhook URL (C(********) when O(hide_url=true); null for message receivers, when absent, or
+    for a receiver not yet created in check mode).
+  returned: always
+  type: str
+'''
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+
+ACTIONS = ['CLUSTER_DELETE', 'CLUSTER_UPDATE', 'CLUSTER_ADD_NODES', 'CLUSTER_DEL_NODES', 'CLUSTER_RESIZE',
+           'CLUSTER_CHECK', 'CLUSTER_RECOVER', 'CLUSTER_REPLACE_NODES', 'CLUSTER_SCALE_OUT', 'CLUSTER_SCALE_IN',
+           'CLUSTER_ATTACH_POLICY', 'CLUSTER_DETACH_POLICY', 'CLUSTER_UPDATE_POLICY', 'CLUSTER_OPERATION']
+
+
+class ReceiverModule(CloudModule):
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        type=dict(type='str', default='webhook', choices=['webhook', 'message']),
+        cluster=dict(type='str'),
+        action=dict(type='str', choices=ACTIONS),
+        params=dict(type='dict'),
+        hide_url=dict(type='bool', default=False),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    )
+    module_kwargs = dict(supports_check_mode=True)
+    microversions = {'clustering': _senlin.MICROVERSION}
+
+    def run(self):
+        p = self.params
+        client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        receiver = client.find('receiver', p['name'])
+        plan = _senlin.plan_receiver(receiver, p, client.find('cluster', p['cluster'], required=True)
+                                     if p['cluster'] and p['state'] == 'present' else None)
+        if plan.changed and not self.check_mode:
+            receiver = _senlin.apply_receiver(client, receiver, plan)
+        elif plan.changed:
+            receiver = plan.predicted
+        hide = p['hide_url']
+        url = _senlin.receiver_url(receiver)
+        return self.result(plan.diff, receiver=_senlin.redact_receiver(receiver, hide),
+                           alarm_url=REDACTED if (hide and url) else url)
+
+
+def main():
+    ReceiverModule()()
+
+
+if __name__ == '__main__':
+    main()
