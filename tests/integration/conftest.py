@@ -1,0 +1,29 @@
+"""Fixtures for tests that run against the local real cloud (tools/localcloud)."""
+
+import os
+
+import pytest
+
+from localcloud_fixture import LocalCloudError, localcloud_env
+
+
+@pytest.fixture(scope='session')
+def localcloud():
+    """Brings tools/localcloud up once per run (LOCALCLOUD_SKIP_UP=1: use a running one).
+
+    Returns the dict of `localcloud env` (OS_CLIENT_CONFIG_FILE, OS_CLOUD,
+    LOCALCLOUD_IMAGE_URL, LOCALCLOUD_IMAGE_CHECKSUM, LOCALCLOUD_HOME) and sets those
+    variables in os.environ for the session.  The cloud is left running afterwards.
+    """
+    try:
+        env = localcloud_env()
+    except LocalCloudError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    yield env
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
