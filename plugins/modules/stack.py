@@ -1,0 +1,278 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: stack
+short_description: Create, update, suspend or delete an OpenStack Heat stack, idempotently
+version_added: 0.1.0
+description:
+  - Creates, updates, suspends/resumes or deletes a Heat stack.
+  - Accepts every option of C(openstack.cloud.stack) with the same meaning, so a task can switch FQCN.
+  - Idempotent. The desired template, environment, files, parameters and tags are compared with the stack's
+    stored ones (Heat's stored template, environment and files; pseudo-parameters ignored). When they are
+    equal nothing is sent (no write request) and the task reports C(changed=false); otherwise the stack is
+    updated with a full C(PUT) (template, environment, files, parameters and tags).
+  - Hidden parameters (C(hidden: true)) are masked by Heat in every read. To detect a change of their value
+    without reading it, each write stores a salted PBKDF2-SHA256 digest of the hidden values in the stack
+    environment's C(parameter_defaults) under C(cloudrise_hidden_parameters_digest) (Heat ignores defaults
+    for parameters the template does not declare). A stack written by another tool has no digest, so its
+    hidden values cannot be verified and count as a change once. Hidden values are kept out of the output
+    and the diff.
+  - Check mode sends no write. For a new stack it returns Heat's create preview (C(POST /stacks/preview));
+    for an existing stack that would change it returns the update preview's resource changes
+    (C(PUT .../preview)). C(--diff) shows the template, environment, parameter, file and tag differences and
+    the resource changes.
+  - A stack that ends C(*_FAILED) (or rolled back) fails the task with the stack's status reason and each
+    failed resource's name, type and reason. A stack that failed while being created by this task is deleted
+    (nothing half-made is left) unless O(keep_failed=true).
+  - A stack found C(*_FAILED) is updated (Heat recovers it), or deleted and created again with
+    O(recreate_failed=true). A stack found C(*_IN_PROGRESS) is waited for first.
+  - The task waits with short first polls (0.1 s growing to 0.5 s) so it returns soon after Heat finishes.
+options:
+  name:
+    description:
+      - Name of the stack.
+    type: str
+    required: true
+  state:
+    description:
+      - C(present) creates or updates the stack (and resumes it if it is suspended).
+      - C(suspended) makes the stack exist like C(present) and suspends it (Heat's suspend action).
+        Without a template an existing stack is only suspended.
+      - C(absent) deletes it and waits until it is gone.
+    type: str
+    default: present
+    choices: [present, absent, suspended]
+  template:
+    description:
+      - Path of the template file on the host running the module (as in C(openstack.cloud.stack)).
+      - C(get_file) and nested template references are resolved relative to it and sent as the stack's files.
+      - One of O(template), O(template_content) and O(template_url) is required to create or update a stack.
+    type: str
+  template_content:
+    description:
+      - The template inline, as a dict or a YAML/JSON string (for example C(lookup('template', 'stack.yaml.j2'))).
+      - Relative C(get_file) and nested template references are resolved against the module's working directory,
+        or taken from O(files).
+    type: raw
+  template_url:
+    description:
+      - URL of the template (C(http://), C(https://) or C(file://)); references are resolved relative to it.
+    type: str
+  files:
+    description:
+      - Extra files (name to content) for C(get_file) and nested template references; a reference to a name in
+        this dict uses this content instead of reading the file.
+    type: dict
+  environment:
+    description:
+      - Paths of environment files, merged in order (later files win), as in C(openstack.cloud.stack).
+      - Files referenced by their C(resource_registry) are resolved and sent too.
+    type: list
+    elements: str
+  environment_content:
+    description:
+      - An environment inline, as a dict or a YAML string, merged after the O(environment) files.
+    type: raw
+  parameters:
+    description:
+      - Stack parameters. They are sent on every create and update; a parameter not listed takes its default
+        (or the value from an environment file).
+    type: dict
+    default: {}
+  tags:
+    description:
+      - Tags of the stack, as a comma-separated string (as in C(openstack.cloud.stack)) or a list.
+      - When not set, the stack's current tags are kept.
+    type: raw
+    aliases: [tag]
+  timeout:
+    description:
+      - How long, in seconds, to wait for the stack operation. Also sent to Heat as the stack's
+        C(timeout_mins) (rounded up to whole minutes).
+    type: int
+    default: 3600
+  rollback:
+    description:
+      - Whether Heat rolls the stack back when a create or update fails (C(disable_rollback = not rollback)).
+      - A rolled-back operation still fails the task.
+    type: bool
+    default: false
+  recreate_failed:
+    description:
+      - When the stack is found in a C(*_FAILED) or C(ROLLBACK_COMPLETE) state, delete it and create it again
+        instead of updating it.
+    type: bool
+    default: false
+  keep_failed:
+    description:
+      - Keep a stack that failed (or timed out) while this task created it, for debugging. By default it is
+        deleted so nothing half-made is left.
+    type: bool
+    default: false
+notes:
+  - Options O(timeout) and O(rollback) apply to the operation and are not compared with the stack.
+  - Differences from C(openstack.cloud.stack) - a second run is C(changed=false) with no write request;
+    a failed stack fails the task; a stack that fails while being created is deleted unless O(keep_failed);
+    O(wait) is honoured for create and update too.
+extends_documentation_fragment:
+  - cloudrise.openstack.openstack
+  - cloudrise.openstack.openstack.ATTRIBUTES
+author:
+  - cloudrise.openstack contributors
+'''
+
+EXAMPLES = r'''
+- name: Create or update a stack from a template file
+  cloudrise.openstack.stack:
+    name: app
+    template: "{{ role_path }}/files/app.yaml"
+    environment:
+      - "{{ role_path }}/files/env.yaml"
+    parameters:
+      size: 3
+      db_password: "{{ vault_db_password }}"   # declare it hidden: true in the template
+    tags: [app, prod]
+  register: app
+
+- name: Use an output
+  ansible.builtin.debug:
+    msg: "{{ app.outputs.endpoint }}"
+
+- name: Inline template, created by a template lookup
+  cloudrise.openstack.stack:
+    name: inline
+    template_content: "{{ lookup('ansible.builtin.template', 'stack.yaml.j2') }}"
+
+- name: Preview what an update would change
+  cloudrise.openstack.stack:
+    name: app
+    template: app.yaml
+  check_mode: true
+  diff: true
+  register: preview
+
+- name: Suspend the stack
+  cloudrise.openstack.stack:
+    name: app
+    state: suspended
+
+- name: Delete it
+  cloudrise.openstack.stack:
+    name: app
+    state: absent
+'''
+
+RETURN = r'''
+id:
+  description: Id of the stack (None when absent or not yet created in check mode).
+  returned: always
+  type: str
+  sample: 3d0b5e34-0a8b-4a2d-9d8e-2f9cbd0e5a49
+stack:
+  description:
+    - The stack (openstacksdk C(Stack.to_dict()) keys, as C(openstack.cloud.stack) returns them).
+    - In check mode for a new stack, the predicted stack (no id).
+    - None when O(state=absent).
+  returned: always
+  type: dict
+  sample:
+    id: 3d0b5e34-0a8b-4a2d-9d8e-2f9cbd0e5a49
+    name: app
+    status: CREATE_COMPLETE
+    status_reason: Stack CREATE completed successfully
+    parameters: {size: "3", db_password: "******"}
+    tags: [app, prod]
+    outputs: [{output_key: endpoint, output_value: "http://..."}]
+outputs:
+  description: The stack outputs as a dict, output key to value.
+  returned: always
+  type: dict
+  sample: {endpoint: "http://10.0.0.5"}
+outputs_list:
+  description: The stack outputs as Heat returns them (a list of C(output_key), C(output_value), C(description)).
+  returned: always
+  type: list
+  elements: dict
+preview:
+  description: The create preview of a new stack in check mode, with the resources Heat would create.
+  returned: in check mode, when the stack does not exist
+  type: dict
+  sample: {resources: [{name: server, type: "OS::Heat::Value"}]}
+resource_changes:
+  description: The update preview - names of resources that would be added, updated, replaced, deleted or left unchanged.
+  returned: when an existing stack would change and check mode or diff mode is on
+  type: dict
+  sample: {added: [], updated: [value], replaced: [], deleted: [], unchanged: [random]}
+'''
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule, to_dict
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import (
+    DesiredStack, HeatApi, StackRunner, stack_outputs)
+
+try:
+    from openstack.orchestration.v1.stack import Stack
+except ImportError:  # pragma: no cover - the base reports the missing SDK
+    Stack = None
+
+
+def stack_result(stack):
+    """The SDK view of a stack dict (the keys openstack.cloud.stack returns)."""
+    if stack is None:
+        return None
+    return to_dict(Stack.existing(**stack))
+
+
+class StackModule(CloudModule):
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent', 'suspended']),
+        template=dict(type='str'),
+        template_content=dict(type='raw'),
+        template_url=dict(type='str'),
+        files=dict(type='dict'),
+        environment=dict(type='list', elements='str'),
+        environment_content=dict(type='raw'),
+        parameters=dict(type='dict', default={}),
+        tags=dict(type='raw', aliases=['tag']),
+        timeout=dict(type='int', default=3600),
+        rollback=dict(type='bool', default=False),
+        recreate_failed=dict(type='bool', default=False),
+        keep_failed=dict(type='bool', default=False),
+    )
+    module_kwargs = dict(
+        supports_check_mode=True,
+        mutually_exclusive=[('template', 'template_content', 'template_url')],
+        required_if=[('state', 'present', ('template', 'template_content', 'template_url'), True)],
+    )
+
+    def run(self):
+        params = self.params
+        runner = StackRunner(HeatApi(self.conn) if params['state'] == 'absent' else None, self.check_mode,
+                             self.diff_mode, params['wait'], params['timeout'], params['keep_failed'])
+        if params['state'] == 'absent':
+            diff, stack = runner.ensure_absent(params['name'])
+            return self.result(diff, id=stack['id'] if stack else None, stack=None, outputs={}, outputs_list=[])
+
+        desired = DesiredStack.from_params(params)  # read and validated before any request
+        for secret in desired.secret_values():
+            self.module.no_log_values.add(secret)
+        runner.api = HeatApi(self.conn)
+        diff, stack, extra = runner.ensure_present(desired, params['state'], params['recreate_failed'])
+        outputs, outputs_list = stack_outputs(stack)
+        return self.result(diff, id=(stack or {}).get('id'), stack=stack_result(stack), outputs=outputs,
+                           outputs_list=outputs_list, **extra)
+
+
+def main():
+    StackModule()()
+
+
+if __name__ == '__main__':
+    main()
