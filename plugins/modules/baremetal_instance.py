@@ -1,0 +1,463 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: baremetal_instance
+short_description: Provision, reserve or unprovision bare-metal instances (metalsmith semantics on Ironic)
+version_added: 0.1.0
+description:
+  - Deploys images on Ironic nodes the way metalsmith does (reserve a node with an allocation named after
+    the hostname, set the image and a config drive, deploy, wait until C(active)), for a list of instances
+    in one task, in parallel.
+  - Takes the instance list of metalsmith's C(metalsmith_instances) module and C(metalsmith_deployment)
+    role, with the same option names and meaning, so a task can switch to this module by changing its name.
+  - Idempotent by hostname. An instance is the node that carries the hostname as the name of its
+    allocation (or, for nodes deployed by old metalsmith releases, as C(instance_info.display_name) with
+    C(instance_uuid) equal to the node's UUID). An instance already C(active) is left alone and no write
+    request is sent. O(state=absent) unprovisions only the node that carries the hostname, never a node
+    merely named like it.
+  - Everything is validated before the first write (duplicate hostnames, no node matching the resource
+    class, traits, capabilities or conductor group, unknown candidates, candidates in maintenance, not
+    enough free nodes for all instances, a checksum URL that cannot be downloaded, O(instances[].nics)
+    without a network service): a bad task changes nothing.
+  - Check mode reports what would be reserved, provisioned, released or unprovisioned, per instance, with
+    no write request.
+author:
+  - cloudrise.openstack contributors
+extends_documentation_fragment:
+  - cloudrise.openstack.openstack
+  - cloudrise.openstack.openstack.ATTRIBUTES
+options:
+  instances:
+    description:
+      - The instances, in the format of metalsmith's C(metalsmith_instances) module.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      hostname:
+        description:
+          - Host name of the instance: the name of its allocation and the C(hostname) of its config drive.
+            It identifies the instance on later runs.
+          - Defaults to O(instances[].name).
+        type: str
+      name:
+        description:
+          - Name or UUID of a node to deploy on; it is appended to O(instances[].candidates).
+        type: str
+      candidates:
+        description:
+          - Nodes (names or UUIDs) to choose from. The other criteria still apply to them.
+        type: list
+        elements: str
+      resource_class:
+        description:
+          - Resource class of the node to reserve.
+        type: str
+        default: baremetal
+      traits:
+        description:
+          - Traits the node must have.
+        type: list
+        elements: str
+      capabilities:
+        description:
+          - Capabilities the node must have (matched against the node's C(properties.capabilities));
+            they are also set in the instance's C(instance_info.capabilities).
+        type: dict
+      conductor_group:
+        description:
+          - Conductor group to pick the node from; an empty string is the default group.
+        type: str
+      image:
+        description:
+          - The image to deploy: a dict with C(href) (an C(http(s)://) or C(file://) URL, or a Glance image
+            name or ID when the cloud has an image service), C(checksum) (a hex digest, C(<algorithm>:<digest>),
+            or the URL of a checksum file such as C(SHA256SUMS), downloaded and checked before anything is
+            reserved), C(kernel) and C(ramdisk) (URLs, for partition images).
+          - A plain string is taken as C(href).
+          - Required with O(state=present).
+        type: raw
+      nics:
+        description:
+          - NICs to attach, each with one of C(network), C(subnet) or C(port) (name or ID), and an optional
+            C(fixed_ip) with C(network). Ports are created or attached through the network service (Neutron)
+            and recorded in the node's C(extra) as metalsmith does.
+          - When the cloud has no network service, an instance with O(instances[].nics) fails before anything
+            is reserved.
+        type: list
+        elements: dict
+        suboptions:
+          network:
+            description: Network to create a port on (name or ID).
+            type: str
+          subnet:
+            description: Subnet to create a port on (name or ID).
+            type: str
+          port:
+            description: Existing port to attach (name or ID).
+            type: str
+          fixed_ip:
+            description: IP address to request on O(instances[].nics[].network).
+            type: str
+      netboot:
+        description:
+          - Boot the instance from the network instead of the local disk (C(boot_option) capability).
+        type: bool
+        default: false
+      root_size_gb:
+        description:
+          - Size of the root partition in GiB. Defaults to the node's C(local_gb) minus one.
+        type: int
+      swap_size_mb:
+        description:
+          - Size of the swap partition in MiB (partition images).
+        type: int
+      ssh_public_keys:
+        description:
+          - SSH public keys (the keys themselves, not file names) for the config drive and the admin user.
+        type: list
+        elements: str
+      user_name:
+        description:
+          - Name of an admin user (group C(wheel)) that cloud-init creates, with O(instances[].ssh_public_keys).
+        type: str
+      passwordless_sudo:
+        description:
+          - Whether O(instances[].user_name) gets password-less sudo.
+        type: bool
+        default: true
+      config_drive:
+        description:
+          - Extra data for the config drive.
+        type: dict
+        suboptions:
+          cloud_config:
+            description:
+              - cloud-init C(#cloud-config) data as a dict; the admin user is added to its C(users).
+            type: dict
+          meta_data:
+            description:
+              - Extra meta data; C(public_keys), C(uuid), C(name) and C(hostname) are always set by the module.
+            type: dict
+  state:
+    description:
+      - V(present) reserves and deploys each instance and (with O(wait)) waits until it is C(active).
+      - V(reserved) only reserves a node (an allocation named after the hostname), without deploying.
+      - V(absent) unprovisions the node that carries each hostname (Ironic then removes the allocation) or,
+        for a reservation that was never deployed, releases it.
+    type: str
+    default: present
+    choices: [present, absent, reserved]
+  clean_up:
+    description:
+      - When an instance fails, undo what this task did to every instance (undeploy the nodes it deployed,
+        remove the reservations and ports it created) and name each failed instance with its reason.
+      - When false, what was done is left as is, and the error says so; a second run continues from there.
+      - Instances that were already there before the task are never touched by the clean-up.
+    type: bool
+    default: true
+  concurrency:
+    description:
+      - How many instances are worked on at the same time; V(0) means all at once.
+    type: int
+    default: 0
+  wait:
+    description:
+      - Whether to wait until the instances are C(active) (O(state=present)) or unprovisioned
+        (O(state=absent)). Reservations are always waited for, since a reservation must hold a node
+        before the module can go on.
+      - Unlike C(metalsmith_instances), whose default is not to wait, this defaults to V(true).
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Deadline in seconds for each instance (reservation plus deployment or unprovisioning), counted from
+        when the module starts working on that instance.
+      - The clean-up after a failure has a deadline of its own: this value, at least 300 seconds.
+    type: int
+    default: 3600
+  log_level:
+    description:
+      - Accepted for compatibility with C(metalsmith_instances); it has no effect. Use O(sdk_log_path)
+        and O(sdk_log_level) to log the API requests.
+    type: str
+    default: info
+    choices: [debug, info, warning, error]
+notes:
+  - For maintainers. This module uses openstacksdk's baremetal proxy (allocations, C(instance_info) patches,
+    provision states with the config drive as a dict), not the metalsmith library. metalsmith's
+    C(Instance.to_dict()), C(ip_addresses()) and C(nics()) always call the network service (Neutron) and fail
+    with a bare AssertionError on a cloud without one; its C(reserve_node) waits for the allocation with no
+    deadline (a stuck allocation hangs the task); its image names need Glance; and it has no check mode.
+    metalsmith's behaviour is kept where users rely on it: allocations named after the hostname,
+    C(instance_info.display_name), capability and conductor group filtering done on the client side (the
+    allocation API filters neither), C(metalsmith_created_ports)/C(metalsmith_attached_ports) in the node's
+    C(extra), the cloud-init user data and meta data of its C(CloudInitConfig).
+  - Every wait has a deadline (O(timeout)) and polls briefly at first, so the module returns within about
+    half a second of Ironic finishing.
+  - Ironic removes an instance's allocation itself when the node is unprovisioned.
+  - An C(active) instance is not redeployed when its image differs from O(instances[].image); the module
+    warns. Unprovision it (O(state=absent)) and provision it again to change it.
+  - The C(network_data) of the config drive is not generated from Neutron (metalsmith does it); cloud-init
+    then configures the network by DHCP.
+'''
+
+EXAMPLES = r'''
+- name: Provision two instances in parallel
+  cloudrise.openstack.baremetal_instance:
+    cloud: mycloud
+    instances:
+      - hostname: compute-0
+        resource_class: baremetal
+        traits: [CUSTOM_GOLD]
+        capabilities:
+          boot_mode: uefi
+        image:
+          href: http://images.example.com/overcloud-full.qcow2
+          checksum: http://images.example.com/SHA256SUMS
+        ssh_public_keys:
+          - "{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"
+        user_name: heat-admin
+      - hostname: compute-1
+        name: node-7
+        image: http://images.example.com/overcloud-full.qcow2
+    timeout: 1800
+  register: provisioned
+
+- name: Add them to the inventory
+  ansible.builtin.add_host:
+    name: "{{ item.hostname }}"
+    groups: baremetal
+    node_uuid: "{{ item.uuid }}"
+  loop: "{{ provisioned.instances }}"
+
+- name: Reserve nodes now, deploy them later
+  cloudrise.openstack.baremetal_instance:
+    state: reserved
+    instances:
+      - hostname: storage-0
+        resource_class: baremetal
+        capabilities:
+          profile: storage
+
+- name: Unprovision
+  cloudrise.openstack.baremetal_instance:
+    state: absent
+    instances:
+      - hostname: compute-0
+      - hostname: compute-1
+'''
+
+RETURN = r'''
+instances:
+  description: One entry per instance of O(instances), in the same order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    hostname:
+      description: Host name of the instance.
+      type: str
+      sample: compute-0
+    action:
+      description:
+        - What the task did (or, in check mode, would do) to the instance.
+        - V(reserved), V(provisioned), V(unprovisioned) (a deployed node), V(released) (a reservation that
+          was never deployed) or V(none).
+      type: str
+      sample: provisioned
+    state:
+      description:
+        - State of the instance; in check mode the predicted one.
+        - V(absent), V(allocating), V(allocation_error), V(reserved), V(deploying), V(active),
+          V(deploy_failed), V(undeploying), V(error), or another Ironic provision state.
+      type: str
+      sample: active
+    id:
+      description: UUID of the node (C(metalsmith_instances) returns it as C(id)); null when none yet.
+      type: str
+      sample: 1be26c0b-03f2-4d2e-ae87-c02d7f33c123
+    uuid:
+      description: UUID of the node (same as RV(instances[].id)).
+      type: str
+    name:
+      description: Name of the node.
+      type: str
+      sample: node-7
+    provision_state:
+      description: Ironic provision state of the node.
+      type: str
+      sample: active
+    power_state:
+      description: Power state of the node.
+      type: str
+    is_maintenance:
+      description: Whether the node is in maintenance.
+      type: bool
+    allocation:
+      description: The allocation carrying the hostname (C(id), C(name), C(state), C(node_id), C(last_error)), or null.
+      type: dict
+    image:
+      description: The deployed image (C(instance_info.image_source)), or the requested one in check mode.
+      type: str
+    ip_addresses:
+      description:
+        - IP addresses by network name, from the node's VIFs; null when the cloud has no network service.
+      type: dict
+ids:
+  description: UUIDs of the nodes of the instances (as C(metalsmith_instances) returns for O(state=reserved)).
+  returned: always
+  type: list
+  elements: str
+msg:
+  description: A summary of what was done.
+  returned: always
+  type: str
+  sample: 2 provisioned, 3 unchanged
+failed_instances:
+  description: Hostnames of the instances that failed.
+  returned: when an instance failed
+  type: list
+  elements: str
+problems:
+  description: Every problem found by the validation (nothing was changed).
+  returned: when the input is invalid
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.common.text.converters import to_text  # noqa: E402
+from ansible.module_utils.urls import open_url  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal import (  # noqa: E402
+    Baremetal, action_of, diff_views, has_writes, instance_status, instance_view, link_type, normalize_instances,
+    predicted_status,
+)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
+
+NIC_SPEC = dict(network=dict(type='str'), subnet=dict(type='str'), port=dict(type='str'), fixed_ip=dict(type='str'))
+INSTANCE_SPEC = dict(
+    hostname=dict(type='str'),
+    name=dict(type='str'),
+    candidates=dict(type='list', elements='str'),
+    resource_class=dict(type='str', default='baremetal'),
+    traits=dict(type='list', elements='str'),
+    capabilities=dict(type='dict'),
+    conductor_group=dict(type='str'),
+    image=dict(type='raw'),
+    nics=dict(type='list', elements='dict', options=NIC_SPEC),
+    netboot=dict(type='bool', default=False),
+    root_size_gb=dict(type='int'),
+    swap_size_mb=dict(type='int'),
+    ssh_public_keys=dict(type='list', elements='str', no_log=False),
+    user_name=dict(type='str'),
+    passwordless_sudo=dict(type='bool', default=True),
+    config_drive=dict(type='dict', options=dict(cloud_config=dict(type='dict'), meta_data=dict(type='dict'))),
+)
+
+
+class BaremetalInstanceModule(CloudModule):
+    argument_spec = dict(
+        instances=dict(type='list', elements='dict', default=[], options=INSTANCE_SPEC),
+        state=dict(type='str', default='present', choices=['present', 'absent', 'reserved']),
+        clean_up=dict(type='bool', default=True),
+        concurrency=dict(type='int', default=0),
+        wait=dict(type='bool', default=True),
+        timeout=dict(type='int', default=3600),
+        log_level=dict(type='str', default='info', choices=['debug', 'info', 'warning', 'error']),
+    )
+    module_kwargs = dict(supports_check_mode=True)
+
+    def fetch_url(self, url):
+        validate = self.params['validate_certs']
+        response = open_url(url, method='GET', timeout=30, validate_certs=True if validate is None else validate)
+        return to_text(response.read(), errors='surrogate_or_strict')
+
+    def run(self):
+        state, wait = self.params['state'], self.params['wait']
+        specs = normalize_instances(self.params['instances'], state)
+        baremetal = Baremetal(self.conn, fetch_url=self.fetch_url, warn=self.warn)
+        jobs = baremetal.prepare(specs, state)
+        difference = Difference()
+        for job in jobs:
+            if state == 'present' and job.status_before == 'active':
+                self._warn_drift(job)
+            if has_writes(job.steps):
+                before, after = diff_views(job, state, wait)
+                difference.add(job.hostname, before, after)
+        if not self.check_mode and any(job.steps for job in jobs):
+            try:
+                baremetal.apply(jobs, state, wait, self.params['timeout'], self.params['concurrency'],
+                                self.params['clean_up'])
+            except Exception as exc:
+                self._attach_views(exc, baremetal, jobs, state, wait)
+                raise
+            baremetal.snapshot()
+        views = self._views(baremetal, jobs, state, wait)
+        return self.result(difference, instances=views, ids=[v['id'] for v in views if v['id']],
+                           msg=self._summary(views))
+
+    def _views(self, baremetal, jobs, state, wait):
+        views = []
+        for job in jobs:
+            action = action_of(job.steps) if has_writes(job.steps) else 'none'
+            if self.check_mode or not job.steps:
+                view = instance_view(job.hostname, job.current, action,
+                                     predicted_status(state, job.steps, job.status_before, wait))
+                if self.check_mode and state == 'present' and has_writes(job.steps):
+                    view['image'] = job.spec['image']['href']
+            else:
+                view = self._fresh_view(baremetal, job, action)
+            if view['uuid'] and view['state'] == 'active':
+                view['ip_addresses'] = baremetal.ip_addresses(baremetal.find(job.hostname)['node'])
+            views.append(view)
+        return views
+
+    @staticmethod
+    def _fresh_view(baremetal, job, action):
+        current = baremetal.find(job.hostname)
+        if instance_status(current) == 'absent' and job.current.get('node') is not None:
+            node = [n for n in baremetal.nodes if n.id == job.current['node'].id]
+            return instance_view(job.hostname, {'node': node[0] if node else None, 'allocation': None}, action,
+                                 'absent')
+        return instance_view(job.hostname, current, action)
+
+    def _attach_views(self, exc, baremetal, jobs, state, wait):
+        details = getattr(exc, 'details', None)
+        if details is None:
+            return
+        baremetal.snapshot()
+        details['instances'] = [self._fresh_view(baremetal, job, 'none') for job in jobs]
+
+    def _warn_drift(self, job):
+        node = job.current['node']
+        wanted = job.spec['image']['href'] if job.spec['image'] else None
+        deployed = (node.instance_info or {}).get('image_source')
+        if wanted and deployed and wanted != deployed and link_type(wanted) != 'glance':
+            self.warn("Instance '%s' is active with image %s, not %s; it is not redeployed (set state=absent, then "
+                      "present, to change it)." % (job.hostname, deployed, wanted))
+
+    @staticmethod
+    def _summary(views):
+        counts = {}
+        for view in views:
+            counts[view['action']] = counts.get(view['action'], 0) + 1
+        parts = ['%d %s' % (n, a) for a, n in sorted(counts.items()) if a != 'none']
+        if counts.get('none'):
+            parts.append('%d unchanged' % counts['none'])
+        return ', '.join(parts) or 'no instances'
+
+
+def main():
+    BaremetalInstanceModule()()
+
+
+if __name__ == '__main__':
+    main()
