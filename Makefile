@@ -7,7 +7,12 @@ COLL := .tmp/collections/ansible_collections/cloudrise/openstack
 LOCALCLOUD := tools/localcloud/localcloud
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.tmp/collections
 
-.PHONY: venv link demo teardown localcloud test lint sanity units integration build clean
+# The oldest openstacksdk requirements.txt declares: CI runs the unit and integration tests with it too.
+OLDEST_SDK := $(shell sed -n 's/^openstacksdk>=\([0-9.]*\).*/\1/p' requirements.txt)
+VENV_OLDEST := .venv-oldest
+COMPAT_TARGETS ?=
+
+.PHONY: venv link compat demo teardown localcloud test lint sanity units integration build clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +21,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+$(VENV_OLDEST)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV_OLDEST)
+	$(VENV_OLDEST)/bin/pip install -q --disable-pip-version-check 'ansible-core>=2.16,<2.20' pytest pyyaml \
+	  'openstacksdk==$(OLDEST_SDK)'
+	touch $@
 
 link:
 	@mkdir -p $(dir $(COLL))
@@ -50,7 +61,12 @@ units: venv link
 integration: venv link
 	$(PY) -m pytest tests/integration
 
-test: lint sanity build units integration
+# Unit tests and the integration targets (all, or COMPAT_TARGETS as a pytest -k expression) on the oldest SDK.
+compat: $(VENV_OLDEST)/.installed link
+	$(VENV_OLDEST)/bin/python -m pytest tests/unit/plugins
+	$(VENV_OLDEST)/bin/python -m pytest tests/integration/test_targets.py $(if $(COMPAT_TARGETS),-k '$(COMPAT_TARGETS)')
+
+test: lint sanity build units integration compat
 
 # Build the tarball, install it, render every module's docs from the installed copy.
 build: venv
