@@ -597,11 +597,25 @@ class Job(object):
         self.image_info = None
         self.candidates = None
         self.status_before = instance_status(current)
+        # a reservation that existed before this run (Ironic deletes it on undeploy; clean-up restores it)
+        self.reserved_before = self.status_before in ('reserved', 'allocating', 'deploy_failed') and \
+            current.get('allocation') is not None
 
     @property
     def node_label(self):
         node = self.current.get('node')
         return node_label(node) if node is not None else None
+
+
+class Deadline(object):
+    """The end of an instance's time: ``seconds`` from now on ``clock``."""
+
+    def __init__(self, clock, seconds):
+        self.clock, self.seconds = clock, seconds
+        self.at = clock() + seconds
+
+    def remaining(self):
+        return max(self.at - self.clock(), 0)
 
 
 class Aborted(Exception):
@@ -829,7 +843,7 @@ class Baremetal(object):
         if self._abort.is_set():
             return
         job.started = True
-        deadline = self.clock() + timeout
+        deadline = Deadline(self.clock, timeout)
         try:
             for step in job.steps:
                 if step in OPTIONAL_WAITS and not wait:
@@ -842,9 +856,6 @@ class Baremetal(object):
             job.error = exc
             if clean_up:
                 self._abort.set()
-
-    def _remaining(self, deadline):
-        return max(deadline - self.clock(), 0)
 
     def _fetcher(self, getter):
         def fetch():
@@ -862,13 +873,22 @@ class Baremetal(object):
         except _not_found_error():
             return None
 
-    def _wait_allocation(self, allocation, hostname, deadline):
-        return wait_for(
-            self._fetcher(lambda: self.bm.get_allocation(allocation.id)),
-            lambda a: a.state == 'active',
-            lambda a: (a.last_error or 'no reason given') if a.state == 'error' else None,
-            timeout=self._remaining(deadline), what="the reservation of '%s'" % hostname,
-            describe=lambda a: a.state, sleep=self.sleep, clock=self.clock)
+    def _wait(self, fetch, done, failed, deadline, what, describe):
+        """wait_for with the instance's deadline; the timeout message names the instance's timeout."""
+        try:
+            return wait_for(fetch, done, failed, timeout=deadline.remaining(), what=what, describe=describe,
+                            sleep=self.sleep, clock=self.clock)
+        except WaitTimeout as exc:
+            status = exc.details.get('status')
+            raise WaitTimeout('Timed out after %ss waiting for %s; last state: %s' % (deadline.seconds, what, status),
+                              status=status)
+
+    def _wait_allocation(self, allocation, hostname, deadline, abortable=True):
+        def getter():
+            return self.bm.get_allocation(allocation.id)
+        return self._wait(self._fetcher(getter) if abortable else getter, lambda a: a.state == 'active',
+                          lambda a: (a.last_error or 'no reason given') if a.state == 'error' else None,
+                          deadline, "the reservation of '%s'" % hostname, lambda a: a.state)
 
     def _wait_node(self, node_id, wanted, failures, deadline, what, abortable=True):
         def failed(node):
@@ -878,10 +898,8 @@ class Baremetal(object):
 
         def getter():
             return self._get_node(node_id)
-        return wait_for(self._fetcher(getter) if abortable else getter,
-                        lambda n: n.provision_state in wanted, failed,
-                        timeout=self._remaining(deadline), what=what,
-                        describe=lambda n: n.provision_state, sleep=self.sleep, clock=self.clock)
+        return self._wait(self._fetcher(getter) if abortable else getter, lambda n: n.provision_state in wanted,
+                          failed, deadline, what, lambda n: n.provision_state)
 
     # steps: each one a small piece of the plan
     def _step_drop_allocation(self, job, deadline):
@@ -924,7 +942,6 @@ class Baremetal(object):
         drive = render_config_drive(job.spec, node, network_data)
         job.undo.append(('deploy', node.id))
         self.bm.set_node_provision_state(node, 'active', config_drive=drive)
-        job.current['node'] = self._get_node(node.id)
 
     def _step_wait_active(self, job, deadline):
         node = job.current['node']
@@ -1008,7 +1025,7 @@ class Baremetal(object):
             futures.wait([pool.submit(self._undo_job, job, cleanup_timeout) for job in jobs])
 
     def _undo_job(self, job, timeout):
-        deadline = self.clock() + timeout
+        deadline = Deadline(self.clock, timeout)
         undeployed = False
         for kind, data in reversed(job.undo):
             try:
@@ -1026,6 +1043,8 @@ class Baremetal(object):
                 node = self._wait_node(data, ('available',), ('error', 'clean failed'), deadline,
                                        'node %s to be unprovisioned' % data, abortable=False)
             job.cleanup.append('unprovisioned node %s (now %s)' % (node_label(node), node.provision_state))
+            if job.reserved_before:
+                self._restore_reservation(job, node, deadline)
             return True
         if kind == 'vif':
             self.bm.detach_vif_from_node(data[0], data[1], ignore_missing=True)
@@ -1038,6 +1057,16 @@ class Baremetal(object):
                 self.bm.delete_allocation(data, ignore_missing=True)
                 job.cleanup.append('released reservation %s' % data)
         return False
+
+    def _restore_reservation(self, job, node, deadline):
+        """Ironic removes the allocation when it undeploys: give back the reservation the instance had."""
+        spec = job.spec
+        kwargs = dict(name=job.hostname, resource_class=node.resource_class, candidate_nodes=[node.id])
+        if spec['traits']:
+            kwargs['traits'] = spec['traits']
+        allocation = self.bm.create_allocation(**kwargs)
+        self._wait_allocation(allocation, job.hostname, deadline, abortable=False)
+        job.cleanup.append('reservation %s on node %s restored' % (job.hostname, node_label(node)))
 
     def _failure(self, jobs, failed, clean_up):
         lines = []

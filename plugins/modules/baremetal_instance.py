@@ -401,7 +401,7 @@ class BaremetalInstanceModule(CloudModule):
                 raise
             baremetal.snapshot()
         views = self._views(baremetal, jobs, state, wait)
-        return self.result(difference, instances=views, ids=[v['id'] for v in views if v['id']],
+        return self.result(difference, instances=views, ids=[v['id'] for v in views if v['id'] and v['state'] != 'absent'],
                            msg=self._summary(views))
 
     def _views(self, baremetal, jobs, state, wait):

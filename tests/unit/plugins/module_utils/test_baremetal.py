@@ -1,0 +1,775 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Table-driven tests of _baremetal.py: normalisation, matching, rendering, planning, apply/clean-up with a fake proxy."""
+
+import itertools
+import json
+import threading
+
+import pytest
+from openstack import exceptions as sdk_exceptions
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _baremetal as bm
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed, WaitTimeout
+
+SHA = 'a' * 64
+IMAGE = {'href': 'http://127.0.0.1:8089/disk.img', 'checksum': SHA}
+
+
+# ------------------------------------------------------------------------------------------------
+# A fake of openstacksdk's baremetal proxy: Ironic's allocation and provision state machine
+# ------------------------------------------------------------------------------------------------
+
+class FakeNode(object):
+    def __init__(self, name, traits=(), caps='', resource_class='baremetal', group='', maintenance=False,
+                 state='available', local_gb=100):
+        self.id = 'uuid-' + name
+        self.name = name
+        self.traits = list(traits)
+        self.properties = {'capabilities': caps, 'local_gb': local_gb}
+        self.resource_class = resource_class
+        self.conductor_group = group
+        self.is_maintenance = maintenance
+        self.maintenance_reason = 'broken fan' if maintenance else None
+        self.provision_state = state
+        self.power_state = 'power off'
+        self.instance_info = {}
+        self.instance_id = None
+        self.allocation_id = None
+        self.extra = {}
+        self.last_error = None
+        self.pending = []          # provision states to go through, one per get_node
+        self.deploy_polls = 2      # how many gets a deploy takes
+        self.deploy_fails = False
+
+    def copy(self):
+        clone = FakeNode.__new__(FakeNode)
+        clone.__dict__.update(json.loads(json.dumps({k: v for k, v in self.__dict__.items()})))
+        return clone
+
+
+class FakeAllocation(object):
+    def __init__(self, id, name, resource_class, traits, candidates):
+        self.id, self.name, self.resource_class = id, name, resource_class
+        self.traits, self.candidate_nodes = traits or [], candidates or []
+        self.state, self.node_id, self.last_error = 'allocating', None, None
+
+    def copy(self):
+        clone = FakeAllocation.__new__(FakeAllocation)
+        clone.__dict__.update(self.__dict__)
+        return clone
+
+
+class FakeProxy(object):
+    def __init__(self, nodes):
+        self._nodes = dict((n.id, n) for n in nodes)
+        self._allocations = {}
+        self._ids = itertools.count(1)
+        self.writes = []
+        self.lock = threading.Lock()
+
+    # reads
+    def nodes(self, details=False):
+        return [n.copy() for n in self._nodes.values()]
+
+    def allocations(self):
+        return [a.copy() for a in self._allocations.values()]
+
+    def _node(self, ident):
+        ident = getattr(ident, 'id', ident)
+        for node in self._nodes.values():
+            if ident in (node.id, node.name):
+                return node
+        raise sdk_exceptions.NotFoundException('Node %s could not be found' % ident)
+
+    def get_node(self, ident):
+        with self.lock:
+            node = self._node(ident)
+            if node.pending:
+                node.provision_state = node.pending.pop(0)
+                if node.provision_state == 'available':
+                    self._undeployed(node)
+                elif node.provision_state == 'deploy failed':
+                    node.last_error = 'fake deploy failed'
+            return node.copy()
+
+    def get_allocation(self, ident):
+        with self.lock:
+            allocation = self._allocations.get(getattr(ident, 'id', ident))
+            if allocation is None:
+                raise sdk_exceptions.NotFoundException('Allocation %s could not be found' % ident)
+            if allocation.state == 'allocating':
+                self._allocate(allocation)
+            return allocation.copy()
+
+    # Ironic's allocation: first free node with the class and traits among the candidates
+    def _allocate(self, allocation):
+        for node in self._nodes.values():
+            if allocation.candidate_nodes and node.id not in allocation.candidate_nodes:
+                continue
+            if (node.resource_class == allocation.resource_class and not node.allocation_id and not node.is_maintenance
+                    and node.provision_state == 'available' and set(allocation.traits) <= set(node.traits)):
+                allocation.state, allocation.node_id = 'active', node.id
+                node.allocation_id, node.instance_id = allocation.id, allocation.id
+                node.instance_info = {'traits': list(allocation.traits)} if allocation.traits else {}
+                return
+        allocation.state = 'error'
+        allocation.last_error = 'none of the requested nodes are available and match the resource class'
+
+    def _undeployed(self, node):
+        self._allocations.pop(node.allocation_id, None)
+        node.allocation_id = node.instance_id = None
+        node.instance_info = {}
+
+    # writes
+    def create_allocation(self, **kwargs):
+        with self.lock:
+            self.writes.append(('create_allocation', kwargs['name']))
+            if any(a.name == kwargs['name'] for a in self._allocations.values()):
+                raise sdk_exceptions.ConflictException('An allocation with name %s already exists' % kwargs['name'])
+            allocation = FakeAllocation('alloc-%d' % next(self._ids), kwargs['name'], kwargs['resource_class'],
+                                        kwargs.get('traits'), kwargs.get('candidate_nodes'))
+            self._allocations[allocation.id] = allocation
+            return allocation.copy()
+
+    def delete_allocation(self, ident, ignore_missing=True):
+        with self.lock:
+            allocation = self._allocations.pop(getattr(ident, 'id', ident), None)
+            self.writes.append(('delete_allocation', allocation.name if allocation else ident))
+            if allocation is not None and allocation.node_id:
+                node = self._nodes[allocation.node_id]
+                node.allocation_id = node.instance_id = None
+
+    def patch_node(self, node, patch, retry_on_conflict=True):
+        with self.lock:
+            node = self._node(node)
+            self.writes.append(('patch_node', node.name, [p['path'] for p in patch]))
+            for op in patch:
+                if op['path'] == '/instance_info':
+                    node.instance_info = dict(op['value'])
+                elif op['path'] == '/extra':
+                    node.extra = dict(op['value'])
+                elif op['path'] == '/instance_uuid':
+                    node.instance_id = None
+            return node.copy()
+
+    def set_node_provision_state(self, node, target, config_drive=None):
+        with self.lock:
+            node = self._node(node)
+            self.writes.append(('provision', node.name, target))
+            if node.is_maintenance:
+                raise sdk_exceptions.BadRequestException('node %s is in maintenance mode' % node.name)
+            if target == 'active':
+                node.config_drive = config_drive
+                node.provision_state = 'deploying'
+                end = 'deploy failed' if node.deploy_fails else 'active'
+                node.pending = ['deploying'] * (node.deploy_polls - 1) + [end]
+            elif target == 'deleted':
+                node.provision_state = 'deleting'
+                node.pending = ['cleaning', 'available']
+            return node.copy()
+
+    def list_node_vifs(self, node):
+        return []
+
+
+class FakeConn(object):
+    def __init__(self, nodes, services=('baremetal',)):
+        self.baremetal = FakeProxy(nodes)
+        self.services = services
+
+    def has_service(self, name):
+        return name in self.services
+
+
+class FakeClock(object):
+    def __init__(self):
+        self.now = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        with self.lock:
+            self.now += seconds
+
+
+def make_cloud(nodes=None, services=('baremetal',), checksums=None):
+    if nodes is None:
+        nodes = [FakeNode('n%d' % i, traits=['CUSTOM_GOLD'] if i % 2 == 0 else ['CUSTOM_SILVER'],
+                          caps='boot_mode:uefi' if i % 2 == 0 else 'boot_mode:bios') for i in range(4)]
+    conn = FakeConn(nodes, services)
+    clock = FakeClock()
+
+    def fetch(url):
+        if url not in (checksums or {}):
+            raise OSError('HTTP Error 404: File not found')
+        return checksums[url]
+
+    helper = bm.Baremetal(conn, fetch_url=fetch, clock=clock, sleep=clock.sleep)
+    return conn, helper
+
+
+def spec(hostname, **kwargs):
+    raw = dict(hostname=hostname, image=dict(IMAGE))
+    raw.update(kwargs)
+    return raw
+
+
+def run(helper, instances, state='present', wait=True, timeout=60, clean_up=True, concurrency=0):
+    specs = bm.normalize_instances(instances, state)
+    helper.snapshot()
+    jobs = helper.prepare(specs, state)
+    helper.apply(jobs, state, wait, timeout, concurrency, clean_up)
+    return jobs
+
+
+# ------------------------------------------------------------------------------------------------
+# Normalisation
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('raw, state, expected', [
+    (dict(hostname='web-1', image='http://x/img'), 'present',
+     dict(hostname='web-1', image={'href': 'http://x/img', 'checksum': None, 'kernel': None, 'ramdisk': None},
+          resource_class='baremetal', candidates=[], passwordless_sudo=True, netboot=False)),
+    (dict(name='node-3', image=IMAGE), 'present', dict(hostname='node-3', candidates=['node-3'])),
+    (dict(hostname='a', name='n1', candidates=['n2']), 'reserved', dict(candidates=['n2', 'n1'], image=None)),
+    (dict(hostname='a', traits=['B', 'A', 'B'], capabilities={'profile': 'compute', 'n': 1}), 'absent',
+     dict(traits=['A', 'B'], capabilities={'profile': 'compute', 'n': '1'})),
+    (dict(hostname='a', ssh_public_keys='ssh-ed25519 AAA', config_drive={'cloud_config': {'x': 1}}), 'absent',
+     dict(ssh_public_keys=['ssh-ed25519 AAA'], cloud_config={'x': 1}, meta_data=None)),
+    (dict(hostname='a', passwordless_sudo=False, resource_class='gpu'), 'absent',
+     dict(passwordless_sudo=False, resource_class='gpu')),
+])
+def test_normalize_instance(raw, state, expected):
+    result = bm.normalize_instance(raw, 0, state)
+    for key, value in expected.items():
+        assert result[key] == value, key
+
+
+@pytest.mark.parametrize('instances, state, message', [
+    ([{'image': IMAGE}], 'present', 'hostname (or name) is required'),
+    ([{'hostname': 'bad_name!', 'image': IMAGE}], 'present', 'cannot be used as a hostname'),
+    ([{'hostname': 'a'}], 'present', 'image is required with state=present'),
+    ([{'hostname': 'a', 'image': {'checksum': SHA}}], 'present', 'image.href is required'),
+    ([{'hostname': 'a', 'image': {'href': 'http://x', 'sha': 1}}], 'present', 'unknown image keys: sha'),
+    ([spec('a'), spec('b'), spec('a')], 'present', "duplicate hostname 'a' (instances #0, #2)"),
+    ([spec('a', name='n1'), spec('b', name='n1')], 'present', "node 'n1' is requested by more than one instance: a, b"),
+    ([spec('a', nics=[{'network': 'x', 'port': 'y'}])], 'present', 'exactly one of network, subnet or port'),
+    ([spec('a', nics=[{'port': 'y', 'fixed_ip': '10.0.0.1'}])], 'present', 'fixed_ip is only valid with network'),
+    ([spec('a', config_drive={'meta_data': 'x'})], 'present', 'config_drive.meta_data must be a dict'),
+])
+def test_normalize_instances_errors(instances, state, message):
+    with pytest.raises(InvalidInput) as err:
+        bm.normalize_instances(instances, state)
+    assert message in err.value.msg
+
+
+# ------------------------------------------------------------------------------------------------
+# Matching
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('value, expected', [
+    (None, {}), ('', {}), ('boot_mode:uefi', {'boot_mode': 'uefi'}),
+    ('boot_mode:uefi, profile:compute', {'boot_mode': 'uefi', 'profile': 'compute'}),
+    ('a:b:c', {'a': 'b:c'}), ({'x': 1}, {'x': '1'}), ('junk', {}),
+])
+def test_parse_capabilities(value, expected):
+    assert bm.parse_capabilities(value) == expected
+
+
+def _spec(**kwargs):
+    return bm.normalize_instance(dict(dict(hostname='h'), **kwargs), 0, 'reserved')
+
+
+@pytest.mark.parametrize('node, asked, reason', [
+    (FakeNode('n', traits=['CUSTOM_GOLD'], caps='boot_mode:uefi'), {}, None),
+    (FakeNode('n', resource_class='gpu'), {}, "has resource_class 'gpu', not 'baremetal'"),
+    (FakeNode('n', group='rack1'), {'conductor_group': ''}, "is in conductor_group 'rack1', not ''"),
+    (FakeNode('n', group='rack1'), {'conductor_group': 'rack1'}, None),
+    (FakeNode('n'), {'conductor_group': 'rack1'}, "is in conductor_group '', not 'rack1'"),
+    (FakeNode('n', traits=['CUSTOM_GOLD']), {'traits': ['CUSTOM_GOLD', 'CUSTOM_X']}, 'lacks traits CUSTOM_X'),
+    (FakeNode('n', caps='boot_mode:bios'), {'capabilities': {'boot_mode': 'uefi'}}, 'lacks capabilities boot_mode=uefi'),
+    (FakeNode('n', caps='boot_mode:uefi,profile:db'), {'capabilities': {'profile': 'db'}}, None),
+])
+def test_mismatch_reason(node, asked, reason):
+    assert bm.mismatch_reason(node, _spec(**asked)) == reason
+
+
+@pytest.mark.parametrize('node, reason', [
+    (FakeNode('n'), None),
+    (FakeNode('n', maintenance=True), 'is in maintenance (broken fan)'),
+    (FakeNode('n', state='active'), "is in provision state 'active', not 'available'"),
+])
+def test_unusable_reason(node, reason):
+    assert bm.unusable_reason(node) == reason
+
+
+NODES = [FakeNode('n0', traits=['CUSTOM_GOLD'], caps='boot_mode:uefi'),
+         FakeNode('n1', traits=['CUSTOM_SILVER'], caps='boot_mode:bios'),
+         FakeNode('n2', traits=['CUSTOM_GOLD'], caps='boot_mode:uefi', maintenance=True),
+         FakeNode('n3', traits=['CUSTOM_GOLD'], caps='boot_mode:uefi', group='rack1')]
+
+
+@pytest.mark.parametrize('asked, names, problem', [
+    ({}, ['n0', 'n1', 'n3'], None),
+    ({'traits': ['CUSTOM_GOLD']}, ['n0', 'n3'], None),
+    ({'capabilities': {'boot_mode': 'bios'}}, ['n1'], None),
+    ({'conductor_group': 'rack1'}, ['n3'], None),
+    ({'conductor_group': ''}, ['n0', 'n1'], None),
+    ({'capabilities': {'boot_mode': 'nope'}}, [],
+     "no available node matches resource_class 'baremetal', capabilities boot_mode=nope "
+     "(existing capabilities: boot_mode=bios (1 node(s)), boot_mode=uefi (3 node(s)))"),
+    ({'traits': ['CUSTOM_NOPE']}, [], "no available node matches resource_class 'baremetal', traits CUSTOM_NOPE"),
+    ({'candidates': ['n1', 'n0']}, ['n1', 'n0'], None),
+    ({'candidates': ['n2', 'n0']}, ['n0'], None),
+    ({'candidates': ['n2']}, [], 'no usable node among the candidates: candidate node n2 (uuid-n2) is in maintenance'),
+    ({'candidates': ['ghost', 'n0']}, [], "unknown candidate node 'ghost'"),
+    ({'candidates': ['n1'], 'traits': ['CUSTOM_GOLD']}, [], 'candidate node n1 (uuid-n1) lacks traits CUSTOM_GOLD'),
+])
+def test_candidate_nodes(asked, names, problem):
+    usable, message = bm.candidate_nodes(_spec(**asked), NODES)
+    assert [n.name for n in usable] == names
+    if problem is None:
+        assert message is None
+    else:
+        assert problem in message
+
+
+@pytest.mark.parametrize('demands, short', [
+    ([], []),
+    ([('a', ['n1']), ('b', ['n1', 'n2'])], []),
+    ([('a', ['n1', 'n2']), ('b', ['n1'])], []),          # needs the augmenting path
+    ([('a', ['n1']), ('b', ['n1'])], ['b']),
+    ([('a', ['n1', 'n2']), ('b', ['n1', 'n2']), ('c', ['n2', 'n1'])], ['c']),
+    ([('a', ['n1', 'n2', 'n3']), ('b', ['n1']), ('c', ['n2'])], []),
+])
+def test_match_capacity(demands, short):
+    assert bm.match_capacity(demands) == short
+
+
+# ------------------------------------------------------------------------------------------------
+# Image, checksum, instance_info, config drive
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('text, filename, expected', [
+    ('%s  disk.img\n%s  other.img\n' % ('1' * 64, '2' * 64), 'disk.img', '1' * 64),
+    ('%s *disk.img\n' % ('3' * 64), 'disk.img', '3' * 64),
+    ('SHA256 (disk.img) = %s\n' % ('4' * 64), 'disk.img', '4' * 64),
+    ('%s\n' % ('5' * 64), 'disk.img', '5' * 64),                    # a bare checksum
+    ('%s  other.img\n' % ('6' * 64), 'disk.img', None),
+    ('# comment\n\n%s  ./images/disk.img\n' % ('7' * 32), 'disk.img', '7' * 32),
+    ('<html>not found</html>', 'disk.img', None),
+])
+def test_parse_checksum_file(text, filename, expected):
+    assert bm.parse_checksum_file(text, filename) == expected
+
+
+@pytest.mark.parametrize('checksum, expected', [
+    ('A' * 32, {'image_checksum': 'a' * 32}),
+    ('b' * 64, {'image_os_hash_algo': 'sha256', 'image_os_hash_value': 'b' * 64}),
+    ('c' * 128, {'image_os_hash_algo': 'sha512', 'image_os_hash_value': 'c' * 128}),
+    ('SHA256:' + 'd' * 64, {'image_os_hash_algo': 'sha256', 'image_os_hash_value': 'd' * 64}),
+    ('md5:' + 'e' * 32, {'image_checksum': 'e' * 32}),
+])
+def test_checksum_fields(checksum, expected):
+    assert bm.checksum_fields(checksum) == expected
+
+
+@pytest.mark.parametrize('checksum', ['xyz', 'f' * 33])
+def test_checksum_fields_errors(checksum):
+    with pytest.raises(ValueError):
+        bm.checksum_fields(checksum)
+
+
+@pytest.mark.parametrize('raw, expected', [
+    ({}, {'image_type': 'whole-disk', 'root_gb': 99, 'display_name': 'h',
+          'capabilities': {'boot_option': 'local'}}),
+    ({'netboot': True, 'root_size_gb': 20, 'swap_size_mb': 512, 'capabilities': {'profile': 'db'}},
+     {'root_gb': 20, 'swap_mb': 512, 'capabilities': {'boot_option': 'netboot', 'profile': 'db'}}),
+    ({'image': {'href': 'http://x/root.img', 'checksum': SHA, 'kernel': 'http://x/k', 'ramdisk': 'http://x/r'}},
+     {'image_type': 'partition', 'kernel': 'http://x/k', 'ramdisk': 'http://x/r', 'image_source': 'http://x/root.img'}),
+])
+def test_build_instance_info(raw, expected):
+    s = bm.normalize_instance(dict(dict(hostname='h', image=IMAGE), **raw), 0, 'present')
+    node = FakeNode('n')
+    node.instance_info = {'traits': ['CUSTOM_GOLD'], 'stale': 'dropped'}
+    info = bm.build_instance_info(s, node, bm.image_instance_info(s['image']))
+    assert info['traits'] == ['CUSTOM_GOLD'] and 'stale' not in info
+    assert info['image_os_hash_value'] == SHA
+    for key, value in expected.items():
+        assert info[key] == value, key
+
+
+def test_build_instance_info_partition_needs_root_size():
+    s = bm.normalize_instance(dict(hostname='h', image=dict(IMAGE, kernel='http://k', ramdisk='http://r')), 0, 'present')
+    node = FakeNode('n', local_gb=None)
+    with pytest.raises(InvalidInput, match='partition images need root_size_gb'):
+        bm.build_instance_info(s, node, bm.image_instance_info(s['image']))
+
+
+@pytest.mark.parametrize('raw, expected', [
+    ({}, None),
+    ({'ssh_public_keys': ['k1']}, None),
+    ({'user_name': 'admin', 'ssh_public_keys': ['k1']},
+     {'users': [{'name': 'admin', 'groups': ['wheel'], 'sudo': 'ALL=(ALL) NOPASSWD:ALL', 'ssh_authorized_keys': ['k1']}]}),
+    ({'user_name': 'admin', 'passwordless_sudo': False},
+     {'users': [{'name': 'admin', 'groups': ['wheel']}]}),
+    ({'user_name': 'u', 'config_drive': {'cloud_config': {'users': [{'name': 'other'}], 'packages': ['vim']}}},
+     {'users': [{'name': 'other'}, {'name': 'u', 'groups': ['wheel'], 'sudo': 'ALL=(ALL) NOPASSWD:ALL'}],
+      'packages': ['vim']}),
+])
+def test_render_user_data(raw, expected):
+    s = bm.normalize_instance(dict(dict(hostname='h'), **raw), 0, 'absent')
+    text = bm.render_user_data(s)
+    if expected is None:
+        assert text is None
+    else:
+        assert text.startswith('#cloud-config\n')
+        assert json.loads(text[len('#cloud-config\n'):]) == expected
+
+
+def test_render_meta_data_and_config_drive():
+    s = bm.normalize_instance(dict(hostname='web-1', ssh_public_keys=['k1', 'k2'],
+                                   config_drive={'meta_data': {'role': 'web', 'hostname': 'overridden'}}), 0, 'absent')
+    drive = bm.render_config_drive(s, FakeNode('n7'))
+    assert drive == {'meta_data': {'role': 'web', 'hostname': 'web-1', 'public_keys': {'0': 'k1', '1': 'k2'},
+                                   'uuid': 'uuid-n7', 'name': 'n7', 'launch_index': 0, 'availability_zone': '',
+                                   'files': [], 'meta': {}}}
+
+
+# ------------------------------------------------------------------------------------------------
+# Status and plan
+# ------------------------------------------------------------------------------------------------
+
+def _alloc(state='active', node_id='uuid-n'):
+    a = FakeAllocation('a1', 'h', 'baremetal', [], [])
+    a.state, a.node_id = state, node_id
+    return a
+
+
+@pytest.mark.parametrize('current, status', [
+    ({}, 'absent'),
+    ({'allocation': _alloc('allocating', None)}, 'allocating'),
+    ({'allocation': _alloc('error', None)}, 'allocation_error'),
+    ({'allocation': _alloc(), 'node': FakeNode('n')}, 'reserved'),
+    ({'allocation': _alloc(), 'node': FakeNode('n', state='active')}, 'active'),
+    ({'allocation': _alloc(), 'node': FakeNode('n', state='wait call-back')}, 'deploying'),
+    ({'allocation': _alloc(), 'node': FakeNode('n', state='deploy failed')}, 'deploy_failed'),
+    ({'allocation': _alloc(), 'node': FakeNode('n', state='cleaning')}, 'undeploying'),
+    ({'node': FakeNode('n', state='error')}, 'error'),
+])
+def test_instance_status(current, status):
+    assert bm.instance_status(current) == status
+
+
+@pytest.mark.parametrize('state, status, steps, action, after_wait, after_nowait', [
+    ('present', 'absent', ['reserve', 'provision', 'wait_active'], 'provisioned', 'active', 'deploying'),
+    ('present', 'reserved', ['provision', 'wait_active'], 'provisioned', 'active', 'deploying'),
+    ('present', 'allocation_error', ['drop_allocation', 'reserve', 'provision', 'wait_active'], 'provisioned',
+     'active', 'deploying'),
+    ('present', 'deploy_failed', ['provision', 'wait_active'], 'provisioned', 'active', 'deploying'),
+    ('present', 'deploying', ['wait_active'], 'none', 'active', 'deploying'),
+    ('present', 'active', [], 'none', 'active', 'active'),
+    ('present', 'undeploying', None, None, None, None),
+    ('present', 'error', None, None, None, None),
+    ('reserved', 'absent', ['reserve'], 'reserved', 'reserved', 'reserved'),
+    ('reserved', 'active', [], 'none', 'active', 'active'),
+    ('reserved', 'reserved', [], 'none', 'reserved', 'reserved'),
+    ('absent', 'absent', [], 'none', 'absent', 'absent'),
+    ('absent', 'reserved', ['release'], 'released', 'absent', 'absent'),
+    ('absent', 'allocation_error', ['drop_allocation'], 'released', 'absent', 'absent'),
+    ('absent', 'active', ['undeploy', 'wait_available'], 'unprovisioned', 'absent', 'undeploying'),
+    ('absent', 'deploying', ['wait_deployed', 'undeploy', 'wait_available'], 'unprovisioned', 'absent', 'undeploying'),
+    ('absent', 'undeploying', ['wait_available'], 'none', 'absent', 'undeploying'),
+])
+def test_plan(state, status, steps, action, after_wait, after_nowait):
+    assert bm.plan_steps(state, status) == steps
+    if steps is None:
+        return
+    assert bm.action_of(steps) == action
+    assert bm.predicted_status(state, steps, status, True) == after_wait
+    assert bm.predicted_status(state, steps, status, False) == after_nowait
+
+
+# ------------------------------------------------------------------------------------------------
+# prepare: validation before any write
+# ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('instances, services, message', [
+    ([spec('a', traits=['CUSTOM_NOPE'])], (), "instance 'a': no available node matches resource_class 'baremetal', "
+                                                "traits CUSTOM_NOPE"),
+    ([spec('a', capabilities={'boot_mode': 'nope'})], (), 'existing capabilities: boot_mode=bios (2 node(s)), '
+                                                           'boot_mode=uefi (2 node(s))'),
+    ([spec('a', candidates=['ghost'])], (), "instance 'a': no usable node among the candidates: unknown candidate node 'ghost'"),
+    ([spec('a', nics=[{'network': 'ctlplane'}])], (), "instance 'a': nics need the network service (Neutron)"),
+    ([spec('a', image={'href': 'http://x/disk.img', 'checksum': 'http://x/SHA256SUMS'})], (),
+     "instance 'a': cannot download checksum file http://x/SHA256SUMS: HTTP Error 404"),
+    ([spec('a', image={'href': 'http://x/other.img', 'checksum': 'http://x/OK'})], (),
+     'there is no checksum for other.img in http://x/OK'),
+    ([spec('a', image='http://x/disk.img')], (), 'image.checksum is required for HTTP and file images'),
+    ([spec('a', image='overcloud-full')], (), "image 'overcloud-full' is not an http(s):// or file:// URL and the cloud "
+                                              "has no image service"),
+    ([spec('g%d' % i, traits=['CUSTOM_GOLD']) for i in range(3)], (),
+     'not enough available nodes for every new instance: no node left for g2'),
+])
+def test_prepare_errors_write_nothing(instances, services, message):
+    conn, helper = make_cloud(services=('baremetal',) + services, checksums={'http://x/OK': SHA + '  disk.img\n'})
+    with pytest.raises(InvalidInput) as err:
+        run(helper, instances)
+    assert message in err.value.msg, err.value.msg
+    assert err.value.msg.startswith('Nothing was changed: ')
+    assert conn.baremetal.writes == []
+
+
+def test_prepare_reports_every_problem_at_once():
+    conn, helper = make_cloud()
+    with pytest.raises(InvalidInput) as err:
+        run(helper, [spec('a', traits=['CUSTOM_NOPE']), spec('b', candidates=['ghost'])])
+    assert len(err.value.details['problems']) == 2
+
+
+def test_candidate_in_maintenance():
+    nodes = [FakeNode('n0', maintenance=True), FakeNode('n1')]
+    conn, helper = make_cloud(nodes)
+    with pytest.raises(InvalidInput, match=r'candidate node n0 \(uuid-n0\) is in maintenance \(broken fan\)'):
+        run(helper, [spec('a', name='n0')])
+    assert conn.baremetal.writes == []
+
+
+def test_checksum_url_resolved_once():
+    conn, helper = make_cloud(checksums={'http://x/SUMS': '%s  disk.img\n' % SHA})
+    image = {'href': 'http://x/disk.img', 'checksum': 'http://x/SUMS'}
+    jobs = run(helper, [spec('a', image=image), spec('b', image=image)])
+    node = conn.baremetal._node(jobs[0].current['node'].id)
+    assert node.instance_info['image_os_hash_value'] == SHA
+
+
+def test_active_instance_on_other_node_than_requested():
+    conn, helper = make_cloud()
+    run(helper, [spec('a', name='n0')])
+    with pytest.raises(InvalidInput, match="instance 'a' is already on node n0 .* not among the requested candidates n1"):
+        run(helper, [spec('a', name='n1')])
+
+
+# ------------------------------------------------------------------------------------------------
+# apply: provisioning, idempotency, absent, reserved
+# ------------------------------------------------------------------------------------------------
+
+def _writes_by_target(writes):
+    by = {}
+    for write in writes:
+        by.setdefault(write[1], []).append(write)
+    return by
+
+
+def test_present_then_idempotent():
+    conn, helper = make_cloud()
+    instances = [spec('web-%d' % i, ssh_public_keys=['k'], user_name='admin') for i in range(3)]
+    run(helper, instances)
+    proxy = conn.baremetal
+    assert sorted(w[0] for w in proxy.writes).count('create_allocation') == 3
+    active = [n for n in proxy._nodes.values() if n.provision_state == 'active']
+    assert sorted(n.instance_info['display_name'] for n in active) == ['web-0', 'web-1', 'web-2']
+    drive = active[0].config_drive
+    assert drive['meta_data']['hostname'] == active[0].instance_info['display_name']
+    assert drive['user_data'].startswith('#cloud-config\n')
+    proxy.writes[:] = []
+    jobs = run(helper, instances)
+    assert proxy.writes == []
+    assert [j.steps for j in jobs] == [[], [], []]
+
+
+def test_present_order_of_writes_per_instance():
+    conn, helper = make_cloud()
+    run(helper, [spec('one', name='n1')])
+    assert conn.baremetal.writes == [
+        ('create_allocation', 'one'),
+        ('patch_node', 'n1', ['/instance_info']),
+        ('provision', 'n1', 'active'),
+    ]
+
+
+def test_reserved_then_present_then_absent():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    jobs = run(helper, [spec('r1', traits=['CUSTOM_SILVER'])], state='reserved')
+    node_id = jobs[0].current['node'].id
+    assert proxy._node(node_id).provision_state == 'available' and proxy._node(node_id).allocation_id
+    assert run(helper, [spec('r1')], state='reserved')[0].steps == []
+    jobs = run(helper, [spec('r1')])
+    assert jobs[0].steps == ['provision', 'wait_active'] and proxy._node(node_id).provision_state == 'active'
+    jobs = run(helper, [spec('r1')], state='absent')
+    assert proxy._node(node_id).provision_state == 'available' and not proxy._allocations
+
+
+def test_absent_releases_a_reservation_and_leaves_others():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    run(helper, [spec('keep'), spec('drop')], state='reserved')
+    proxy.writes[:] = []
+    run(helper, [spec('drop'), spec('never-existed')], state='absent')
+    assert proxy.writes == [('delete_allocation', 'drop')]
+    assert [a.name for a in proxy._allocations.values()] == ['keep']
+
+
+def test_absent_finds_old_metalsmith_instance_by_display_name():
+    node = FakeNode('n0', state='active')
+    node.instance_id = node.id
+    node.instance_info = {'display_name': 'legacy'}
+    nova = FakeNode('n1', state='active')
+    nova.instance_id = 'some-nova-server'
+    nova.instance_info = {'display_name': 'legacy-nova'}
+    conn, helper = make_cloud([node, nova])
+    assert helper.snapshot().find('legacy-nova') == {'allocation': None, 'node': None}
+    run(helper, [spec('legacy'), spec('legacy-nova')], state='absent')
+    assert conn.baremetal.writes == [('provision', 'n0', 'deleted')]
+
+
+def test_wait_false_returns_while_deploying():
+    conn, helper = make_cloud()
+    jobs = run(helper, [spec('fast')], wait=False)
+    assert conn.baremetal._node(jobs[0].current['node'].id).provision_state == 'deploying'
+
+
+def test_concurrency_bound():
+    conn, helper = make_cloud()
+    active, peak = [0], [0]
+    original = helper._step_provision
+
+    def counting(job, deadline):
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+        try:
+            original(job, deadline)
+        finally:
+            active[0] -= 1
+    helper._step_provision = counting
+    run(helper, [spec('c%d' % i) for i in range(4)], concurrency=1)
+    assert peak[0] == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# apply: failures, clean-up ordering, error aggregation
+# ------------------------------------------------------------------------------------------------
+
+def test_failure_with_clean_up_undoes_this_run_only():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    run(helper, [spec('existing', name='n3')])
+    proxy._node('n1').deploy_fails = True
+    proxy.writes[:] = []
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('existing', name='n3'), spec('ok', name='n0'), spec('bad', name='n1')])
+    msg = err.value.msg
+    assert "1 of 3 instance(s) failed: 'bad' (node n1 (uuid-n1)): the deployment of 'bad' on node n1 (uuid-n1) " \
+           "failed: deploy failed: fake deploy failed." in msg
+    assert 'Clean-up:' in msg and 'unprovisioned node n1 (uuid-n1)' in msg
+    assert err.value.details['failed_instances'] == ['bad']
+    by = _writes_by_target(proxy.writes)
+    # per instance, undo in reverse order: the deploy is undone by undeploying (Ironic drops the allocation)
+    assert by['n1'] == [('patch_node', 'n1', ['/instance_info']), ('provision', 'n1', 'active'),
+                        ('provision', 'n1', 'deleted')]
+    assert 'n3' not in by                   # there before the run: untouched
+    assert all(n.provision_state == 'available' for n in proxy._nodes.values() if n.name != 'n3')
+    assert [a.name for a in proxy._allocations.values()] == ['existing']
+
+
+def test_failure_without_clean_up_leaves_things():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    proxy._node('n1').deploy_fails = True
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('ok', name='n0'), spec('bad', name='n1')], clean_up=False)
+    assert 'clean_up is off: what was done is left as is' in err.value.msg
+    assert proxy._node('n0').provision_state == 'active'
+    assert proxy._node('n1').provision_state == 'deploy failed'
+    # a second run continues: the failed deploy is tried again
+    proxy._node('n1').deploy_fails = False
+    jobs = run(helper, [spec('ok', name='n0'), spec('bad', name='n1')])
+    assert [j.steps for j in jobs] == [[], ['provision', 'wait_active']]
+    assert proxy._node('n1').provision_state == 'active'
+
+
+def test_failed_reservation_is_released():
+    nodes = [FakeNode('n0'), FakeNode('n1')]
+    conn, helper = make_cloud(nodes)
+    proxy = conn.baremetal
+    original = proxy._allocate
+
+    def steal(allocation):
+        if allocation.name == 'b':       # another client took every node meanwhile
+            allocation.state, allocation.last_error = 'error', 'no available nodes match the resource class'
+            return
+        original(allocation)
+    proxy._allocate = steal
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('a'), spec('b')])
+    assert "'b': Reserving a node for 'b' failed" in err.value.msg
+    assert not proxy._allocations
+    assert all(n.provision_state == 'available' and not n.instance_info for n in proxy._nodes.values())
+
+
+def test_timeout_with_clean_up_restores_an_earlier_reservation():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    jobs = run(helper, [spec('slow', name='n2')], state='reserved')
+    proxy._node('n2').deploy_polls = 50
+    with pytest.raises(WaitTimeout) as err:
+        run(helper, [spec('slow', name='n2')], timeout=0)
+    assert "Timed out after 0s waiting for the deployment of 'slow' on node n2" in err.value.msg
+    assert 'reservation slow on node n2 (uuid-n2) restored' in err.value.msg
+    node = proxy._node('n2')
+    assert node.provision_state == 'available'
+    assert [a.name for a in proxy._allocations.values()] == ['slow'] and node.allocation_id
+    assert jobs[0].current['node'].id == node.id
+
+
+def test_timeout_of_a_new_instance_leaves_nothing():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    for node in proxy._nodes.values():
+        node.deploy_polls = 50
+    with pytest.raises(WaitTimeout):
+        run(helper, [spec('t1'), spec('t2')], timeout=1)
+    assert not proxy._allocations
+    assert all(n.provision_state == 'available' and not n.instance_info for n in proxy._nodes.values())
+
+
+def test_errors_of_several_instances_are_aggregated():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    for name in ('n0', 'n1'):
+        proxy._node(name).deploy_fails = True
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('x', name='n0'), spec('y', name='n1')], clean_up=False)
+    assert err.value.msg.startswith('2 of 2 instance(s) failed: ')
+    assert "'x' (node n0 (uuid-n0))" in err.value.msg and "'y' (node n1 (uuid-n1))" in err.value.msg
+    assert sorted(err.value.details['failed_instances']) == ['x', 'y']
+
+
+def test_sdk_error_message_is_translated():
+    conn, helper = make_cloud()
+
+    def refuse(node, target, config_drive=None):
+        raise sdk_exceptions.BadRequestException('The provisioning operation cannot be performed')
+    conn.baremetal.set_node_provision_state = refuse
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('a', name='n0')])
+    assert 'OpenStack API error' in err.value.msg and 'cannot be performed' in err.value.msg
+    assert 'released reservation' in err.value.msg
+    assert not conn.baremetal._allocations
+
+
+def test_instances_listing_for_info():
+    conn, helper = make_cloud()
+    run(helper, [spec('b-host', name='n1'), spec('a-host', name='n0')])
+    helper.snapshot()
+    listed = helper.instances()
+    assert [h for h, _ in listed] == ['a-host', 'b-host']
+    assert [h for h, _ in helper.instances(['b-host', 'nope'])] == ['b-host']
+    view = bm.instance_view('a-host', dict(listed[0][1]))
+    assert view['name'] == 'n0' and view['state'] == 'active' and view['allocation']['name'] == 'a-host'
+    assert view['image'] == IMAGE['href'] and view['id'] == view['uuid'] == 'uuid-n0'
