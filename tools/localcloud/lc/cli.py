@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import sys
 
 from . import state
@@ -45,22 +47,41 @@ def main(argv=None) -> int:
     echo = _echo
     cloud = Cloud(settings, echo=echo)
     try:
-        if args.command == 'up':
-            return cloud.up()
-        if args.command == 'down':
-            return cloud.down()
-        if args.command == 'status':
-            return cloud.status()
-        if args.command == 'reset':
-            return cloud.reset()
-        if args.command == 'enroll':
-            return cloud.enroll(args.count)
         if args.command == 'env':
             return print_env(settings)
+        if args.command == 'status':
+            return cloud.status()
+        with exclusive(settings.home):
+            return run_locked(cloud, args)
     except (RuntimeError, ValueError, OSError) as exc:
         echo(f'ERROR: {exc}')
         return 1
+
+
+def run_locked(cloud, args) -> int:
+    """The commands that change things, one at a time per LOCALCLOUD_HOME."""
+    if args.command == 'up':
+        return cloud.up()
+    if args.command == 'down':
+        return cloud.down()
+    if args.command == 'reset':
+        return cloud.reset()
+    if args.command == 'enroll':
+        return cloud.enroll(args.count)
     return 2
+
+
+@contextlib.contextmanager
+def exclusive(home):
+    """Hold an flock on <home>/.lock (a concurrent `up` waits for the first one)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / '.lock', 'w') as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f'localcloud: waiting for another localcloud command on {home}', flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def print_env(settings) -> int:

@@ -20,11 +20,13 @@ from .senlin import Senlin
 from .service import Context
 
 SQLITE_WARNING = (
-    'WARNING: MariaDB (mariadbd) is not installed: Heat and Ironic use sqlite. Heat '
-    'serialises every DB transaction (BEGIN IMMEDIATE), and Ironic on sqlite is for SERIAL '
-    'use only: parallel allocations/deployments fail with "database is locked" or hang in '
-    '"allocating". For parallel tests: apt-get install mariadb-server (or, as root, '
-    '`localcloud up --install-mariadb`), then `localcloud reset` and `up`.')
+    'WARNING: MariaDB (mariadbd) is not installed: Heat and Ironic use sqlite. Every DB '
+    'transaction of Heat and Ironic is serialised (BEGIN IMMEDIATE, 30 s busy wait): fine '
+    'for serial tests and light parallel use, but upstream Ironic supports sqlite for '
+    'serial use only, and heavy parallel allocations/deployments or Senlin clusters may '
+    'stall or fail with "database is locked". For parallel tests: apt-get install '
+    'mariadb-server (or, as root, `localcloud up --install-mariadb`), then `localcloud '
+    'reset` and `up`.')
 
 # (catalog service name, type, user) for the services registered in Keystone
 CATALOG = (('heat', 'orchestration', 'heat'), ('senlin', 'clustering', 'senlin'),
@@ -62,6 +64,7 @@ class Cloud:
     # -- up ------------------------------------------------------------------------
     def up(self) -> int:
         start = time.monotonic()
+        self._check_venvs_not_in_use()
         venvs.ensure(self.settings, echo=self.echo)
         ctx = self.context(self._db_backend())
         if ctx.db == 'sqlite':
@@ -90,6 +93,13 @@ class Cloud:
                   f'{len(nodes)} bare-metal nodes, Heat/Ironic DB {ctx.db}; '
                   f'eval "$({self._self_cmd()} env)"')
         return 0
+
+    def _check_venvs_not_in_use(self) -> None:
+        stale = [name for name in venvs.LOCKS if not venvs.is_current(self.settings, name)]
+        running = [svc.name for svc in self._known_services() if svc.pid() is not None]
+        if stale and running:
+            raise RuntimeError(f'venv(s) {", ".join(stale)} must be rebuilt (lock file changed) '
+                               f'but {", ".join(running)} run from them: `localcloud down` first')
 
     def _stage(self, services, started) -> None:
         """Bring services up in parallel; raise the first ServiceError after all finished."""
@@ -127,10 +137,7 @@ class Cloud:
         self._line(svc, f'started, ready in {ready:.1f} s{setup}')
 
     def _line(self, svc, what: str) -> None:
-        url = svc.url + ('/v3' if svc.name == 'keystone' else '')
-        if svc.name == 'mariadb':
-            url = f'mysql://{HOST}:{svc.port}'
-        self.echo(f'  {svc.name:<9} {url:<30} {what}')
+        self.echo(f'  {svc.name:<9} {_where(svc):<30} {what}')
 
     def _nodes(self, ctx, fresh: bool) -> list:
         known = state.read_facts(self.settings).get('nodes', [])
@@ -217,7 +224,7 @@ class Cloud:
             pid = svc.pid()
             rss = proc.rss_kib(proc.group_members(pid)) // 1024 if pid else 0
             extra = f', rss {rss} MiB' if pid else ''
-            self.echo(f'  {svc.name:<9} {"up" if up else "DOWN":<5} {svc.url:<24} {detail}{extra}')
+            self.echo(f'  {svc.name:<9} {"up" if up else "DOWN":<5} {_where(svc):<30} {detail}{extra}')
             if not up:
                 down.append(svc.name)
         if down:
@@ -271,3 +278,9 @@ class Cloud:
     @staticmethod
     def _self_cmd() -> str:
         return 'tools/localcloud/localcloud'
+
+
+def _where(svc) -> str:
+    if svc.name == 'mariadb':
+        return f'mysql://{HOST}:{svc.port}'
+    return svc.url + ('/v3' if svc.name == 'keystone' else '')

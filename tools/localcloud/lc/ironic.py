@@ -11,6 +11,7 @@ from .service import Service
 from .venvs import bin_of, python_of
 
 VENV = 'openstack'
+SQLITE_BUSY_MS = 30000
 FAKE_INTERFACES = {
     'enabled_hardware_types': 'fake-hardware',
     'enabled_bios_interfaces': 'fake,no-bios',
@@ -74,7 +75,13 @@ class Ironic(Service):
             what='ironic-dbsync create_schema', service=self.name))
 
     def command(self) -> list:
-        return [bin_of(self.settings, VENV, 'ironic'), '--config-file', self.conf_path]
+        return [python_of(self.settings, VENV), '-m', 'lc.runtime.ironic_all',
+                '--config-file', self.conf_path]
+
+    def environment(self) -> dict:
+        if self.ctx.db == 'sqlite':
+            return self.ctx.child_env({'LC_SQLITE_BUSY_MS': str(SQLITE_BUSY_MS)})
+        return self.ctx.child_env()
 
     def facts(self) -> dict:
         return dict(super().facts(), db=self.ctx.db, endpoint=self.url)
