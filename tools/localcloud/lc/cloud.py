@@ -20,7 +20,7 @@ from .senlin import Senlin
 from .service import Context
 
 SQLITE_WARNING = (
-    'WARNING: MariaDB (mariadbd) is not installed: Heat and Ironic use sqlite. Every DB '
+    'WARNING: Heat and Ironic use sqlite ({why}). Every DB '
     'transaction of Heat and Ironic is serialised (BEGIN IMMEDIATE, 30 s busy wait): fine '
     'for serial tests and light parallel use, but upstream Ironic supports sqlite for '
     'serial use only, and heavy parallel allocations/deployments or Senlin clusters may '
@@ -68,7 +68,9 @@ class Cloud:
         venvs.ensure(self.settings, echo=self.echo)
         ctx = self.context(self._db_backend())
         if ctx.db == 'sqlite':
-            self.echo(SQLITE_WARNING)
+            why = ('asked for, or the state was made so' if mariadb_available()
+                   else 'MariaDB/mariadbd is not installed')
+            self.echo(SQLITE_WARNING.format(why=why))
         self.settings.make_dirs()
         state.write_clouds_yaml(self.settings, ctx.secrets)
         by_name = {svc.name: svc for svc in self.services(ctx)}
@@ -76,6 +78,7 @@ class Cloud:
         second = [by_name[n] for n in ('heat', 'senlin', 'ironic')]
         started: list = []
         try:
+            self._check_ports(by_name.values())
             self._stage(first, started)
             catalog = [(name, type_, by_name[name].url if name != 'heat'
                         else by_name['heat'].endpoint, user)
@@ -100,6 +103,20 @@ class Cloud:
         if stale and running:
             raise RuntimeError(f'venv(s) {", ".join(stale)} must be rebuilt (lock file changed) '
                                f'but {", ".join(running)} run from them: `localcloud down` first')
+
+    def _check_ports(self, services) -> None:
+        """Before starting anything: every port we are about to use must be free."""
+        errors = []
+        for svc in services:
+            if svc.pid() is None:
+                try:
+                    svc.check_port()
+                except proc.ServiceError as exc:
+                    errors.append(exc)
+        for extra in errors[1:]:
+            self._report(extra)
+        if errors:
+            raise errors[0]
 
     def _stage(self, services, started) -> None:
         """Bring services up in parallel; raise the first ServiceError after all finished."""

@@ -1,0 +1,106 @@
+"""Unit tests of tools/localcloud: service wiring, facts, port conflicts (no services run)."""
+
+import socket
+
+import pytest
+
+from lc import config, proc, state
+from lc.cloud import Cloud
+from lc.service import Context
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return config.settings_from_env({'LOCALCLOUD_HOME': str(tmp_path / 'home')})
+
+
+def make_ctx(settings, db='sqlite'):
+    return Context(settings, state.new_secrets(), db, echo=lambda msg: None)
+
+
+def test_status_without_state(settings):
+    lines = []
+    assert Cloud(settings, echo=lines.append).status() == 1
+    assert 'no state' in lines[0]
+
+
+def test_down_without_state_is_a_no_op(settings):
+    lines = []
+    assert Cloud(settings, echo=lines.append).down() == 0
+    assert 'nothing was running' in lines[-1]
+
+
+def test_services_in_order(settings):
+    cloud = Cloud(settings)
+    names = [svc.name for svc in cloud.services(make_ctx(settings, 'sqlite'))]
+    assert names == ['images', 'keystone', 'heat', 'senlin', 'ironic']
+    names = [svc.name for svc in cloud.services(make_ctx(settings, 'mariadb'))]
+    assert names[0] == 'mariadb'
+
+
+def test_db_urls(settings):
+    assert make_ctx(settings, 'sqlite').db_url('heat') == \
+        'sqlite:///%s' % (settings.data / 'heat.db')
+    ctx = make_ctx(settings, 'mariadb')
+    assert ctx.db_url('ironic').startswith('mysql+pymysql://ironic:')
+    assert ctx.db_url('ironic').endswith('@127.0.0.1:3307/ironic?charset=utf8mb4')
+
+
+def test_child_env_drops_client_variables(settings, monkeypatch):
+    monkeypatch.setenv('OS_CLOUD', 'elsewhere')
+    monkeypatch.setenv('PYTHONPATH', '/nope')
+    env = make_ctx(settings).child_env({'EXTRA': '1'})
+    assert 'OS_CLOUD' not in env and env['EXTRA'] == '1'
+    assert env['PYTHONPATH'] == str(config.TOOL_DIR)
+
+
+def test_port_taken_by_someone_else(tmp_path):
+    squatter = socket.socket()
+    squatter.bind(('127.0.0.1', 0))
+    squatter.listen(1)
+    port = squatter.getsockname()[1]
+    try:
+        settings = config.settings_from_env({'LOCALCLOUD_HOME': str(tmp_path),
+                                             'LOCALCLOUD_PORT_HEAT': str(port)})
+        cloud = Cloud(settings, echo=lambda msg: None)
+        heat = next(s for s in cloud.services(make_ctx(settings)) if s.name == 'heat')
+        with pytest.raises(proc.ServiceError, match='already taken') as err:
+            cloud._check_ports([heat])
+        assert err.value.service == 'heat'
+        assert 'LOCALCLOUD_PORT_HEAT' in str(err.value)
+        up, detail = heat.status()
+        assert not up and 'taken by another process' in detail
+    finally:
+        squatter.close()
+
+
+def test_facts(settings):
+    settings.make_dirs()
+    cloud = Cloud(settings)
+    ctx = make_ctx(settings, 'mariadb')
+    nodes = [{'name': 'lc-node-0', 'traits': ['CUSTOM_GOLD']}]
+    facts = cloud.facts(ctx, cloud.services(ctx), nodes)
+    assert facts['catalog'] == {
+        'identity': 'http://127.0.0.1:5000/v3',
+        'orchestration': 'http://127.0.0.1:8004/v1/%(project_id)s',
+        'clustering': 'http://127.0.0.1:8778',
+        'baremetal': 'http://127.0.0.1:6385'}
+    assert facts['db']['backend'] == 'mariadb' and facts['db']['keystone'] == 'sqlite'
+    assert facts['image']['url'] == 'http://127.0.0.1:8089/disk.img'
+    assert len(facts['image']['checksum']) == 64
+    assert facts['nodes'] == nodes
+    assert facts['clouds'] == {'admin': 'localcloud', 'demo': 'localcloud-demo'}
+    assert facts['knobs']['senlin_action_poll'] == {
+        'value': 0.2, 'stock': 3.0, 'env': 'LOCALCLOUD_SENLIN_ACTION_POLL'}
+
+
+def test_node_specs_alternate_traits_and_capabilities():
+    pytest.importorskip('openstack')
+    from lc.runtime.enroll import node_spec
+    even, odd = node_spec(0), node_spec(1)
+    assert even['name'] == 'lc-node-0' and odd['name'] == 'lc-node-1'
+    assert even['traits'] == ['CUSTOM_GOLD'] and odd['traits'] == ['CUSTOM_SILVER']
+    assert even['properties']['capabilities'] == 'boot_mode:uefi'
+    assert odd['properties']['capabilities'] == 'boot_mode:bios'
+    assert even['resource_class'] == odd['resource_class'] == 'baremetal'
+    assert even['driver'] == 'fake-hardware'
