@@ -435,6 +435,7 @@ class ClusterPlan(object):
         self.resize = None          # resize body
         self.old_profile_id = None  # managed profile to delete after the switch
         self.delete = False
+        self.profile_name = None    # name of the module-made profiles
 
     @property
     def changed(self):
@@ -449,6 +450,7 @@ def plan_cluster(current, params, current_profile=None, wanted_profile=None, war
     """
     plan = ClusterPlan()
     sizes = dict((k, params.get(k)) for k in ('min_size', 'max_size', 'desired_capacity'))
+    plan.profile_name = params.get('profile_name') or params.get('new_name') or params['name']
     if params.get('state') == 'absent':
         if current:
             plan.delete = True
@@ -456,7 +458,7 @@ def plan_cluster(current, params, current_profile=None, wanted_profile=None, war
         return plan
 
     spec = params.get('profile_spec')
-    profile_name = params.get('profile_name') or params['name']
+    profile_name = plan.profile_name
     if current is None:
         eff = effective_sizes(sizes)
         body = dict(name=params.get('new_name') or params['name'], desired_capacity=eff['desired_capacity'],
@@ -541,15 +543,27 @@ def predicted_cluster(current, plan):
     return data
 
 
+def delete_managed_profiles(client, profile_ids, profile_name=None, warn=None):
+    """Delete the module-made profiles among ``profile_ids`` and those named ``profile_name``, when unused."""
+    candidates = {}
+    for pid in profile_ids:
+        profile = client.get('profile', pid) if pid else None
+        if profile:
+            candidates[profile['id']] = profile
+    if profile_name:
+        for profile in client.list('profile', name=profile_name):
+            candidates.setdefault(profile['id'], profile)
+    for pid, profile in sorted(candidates.items()):
+        if (profile.get('metadata') or {}).get(MANAGED_KEY):
+            delete_profile_if_unused(client, pid, warn)
+
+
 def apply_cluster(client, current, plan, warn=None):
     """Carry out ``plan`` (never called in check mode). Returns the cluster dict afterwards (None when deleted)."""
     if plan.delete:
-        profile_id = current.get('profile_id')
         client.write('DELETE', '/clusters/%s' % current['id'], None, 'CLUSTER_DELETE', current['id'])
         if client.wait:
-            profile = client.get('profile', profile_id) if profile_id else None
-            if profile and (profile.get('metadata') or {}).get(MANAGED_KEY):
-                delete_profile_if_unused(client, profile_id, warn)
+            delete_managed_profiles(client, [current.get('profile_id')], plan.profile_name, warn)
         return None
 
     new_profile_id = None
@@ -748,3 +762,21 @@ def apply_receiver(client, current, plan):
     if plan.update:
         return client.request('PATCH', '/receivers/%s' % current['id'], {'receiver': plan.update}).json()['receiver']
     return None
+
+
+# -- info -------------------------------------------------------------------------------------------
+
+def list_clusters(client, name=None, status=None):
+    """Clusters by name or id and/or status, sorted by name; [] when none match."""
+    if name and looks_like_id(name):
+        found = client.get('cluster', name)
+        clusters = [found] if found else []
+        if not clusters:
+            clusters = client.list('cluster', name=name)
+    else:
+        clusters = client.list('cluster', name=name)
+    if name:
+        clusters = [c for c in clusters if c.get('name') == name or c.get('id') == name]
+    if status:
+        clusters = [c for c in clusters if c.get('status') == status.upper()]
+    return sorted(clusters, key=lambda c: (c.get('name') or '', c.get('id')))

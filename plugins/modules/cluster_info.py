@@ -1,0 +1,143 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: cluster_info
+short_description: List Senlin clusters with their nodes, policies and receivers
+version_added: 0.1.0
+description:
+  - Lists Senlin (OpenStack Clustering) clusters of the project, optionally filtered, each optionally with its
+    nodes, its policy bindings and its receivers.
+  - Never fails because nothing matches: the list is empty.
+  - Requests clustering API microversion 1.12.
+options:
+  name:
+    description:
+      - Only the cluster with this name or id.
+    type: str
+  status:
+    description:
+      - Only clusters in this status, for example C(ACTIVE), C(WARNING), C(ERROR).
+    type: str
+  with_nodes:
+    description:
+      - Add C(nodes), the member nodes (one more request per cluster).
+    type: bool
+    default: false
+  with_policies:
+    description:
+      - Add C(policies), the policy bindings (one more request per cluster).
+    type: bool
+    default: false
+  with_receivers:
+    description:
+      - Add C(receivers), the receivers that target the cluster (one request in all).
+    type: bool
+    default: false
+  hide_urls:
+    description:
+      - Replace the receivers' webhook URLs by C(********).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - cloudrise.openstack.openstack
+  - cloudrise.openstack.openstack.INFO_ATTRIBUTES
+author:
+  - cloudrise.openstack contributors
+'''
+
+EXAMPLES = r'''
+- name: Every cluster with its nodes
+  cloudrise.openstack.cluster_info:
+    with_nodes: true
+  register: info
+
+- name: One cluster, everything about it
+  cloudrise.openstack.cluster_info:
+    name: web
+    with_nodes: true
+    with_policies: true
+    with_receivers: true
+'''
+
+RETURN = r'''
+clusters:
+  description: The clusters that match, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Cluster id.
+      type: str
+    name:
+      description: Cluster name.
+      type: str
+    status:
+      description: Cluster status.
+      type: str
+    desired_capacity:
+      description: Desired size.
+      type: int
+    nodes:
+      description: Member nodes (dicts with id, name, status, physical_id, role, ...) when O(with_nodes=true);
+        otherwise the member node ids, as Senlin returns them.
+      type: list
+      elements: raw
+    policies:
+      description: Policy bindings (policy_id, policy_name, policy_type, enabled) when O(with_policies=true).
+      type: list
+      elements: dict
+    receivers:
+      description: Receivers targeting the cluster (C(channel.alarm_url) redacted with O(hide_urls=true)) when
+        O(with_receivers=true).
+      type: list
+      elements: dict
+'''
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+
+
+class ClusterInfoModule(CloudModule):
+    argument_spec = dict(
+        name=dict(type='str'),
+        status=dict(type='str'),
+        with_nodes=dict(type='bool', default=False),
+        with_policies=dict(type='bool', default=False),
+        with_receivers=dict(type='bool', default=False),
+        hide_urls=dict(type='bool', default=False),
+    )
+    module_kwargs = dict(supports_check_mode=True)
+    microversions = {'clustering': _senlin.MICROVERSION}
+
+    def run(self):
+        p = self.params
+        client = _senlin.SenlinClient(self.conn, wait=False, timeout=p['timeout'])
+        clusters = _senlin.list_clusters(client, p['name'], p['status'])
+        receivers = client.list('receiver') if p['with_receivers'] and clusters else []
+        for cluster in clusters:
+            if p['with_nodes']:
+                cluster['nodes'] = sorted(client.list('node', cluster_id=cluster['id']),
+                                          key=lambda n: (n.get('index') or 0, n.get('name') or ''))
+            if p['with_policies']:
+                cluster['policies'] = client.get_json('/clusters/%s/policies' % cluster['id']).get(
+                    'cluster_policies') or []
+            if p['with_receivers']:
+                cluster['receivers'] = [_senlin.redact_receiver(r, p['hide_urls']) for r in receivers
+                                        if r.get('cluster_id') == cluster['id']]
+        return self.result(clusters=clusters)
+
+
+def main():
+    ClusterInfoModule()()
+
+
+if __name__ == '__main__':
+    main()
