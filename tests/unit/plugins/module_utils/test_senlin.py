@@ -1,0 +1,552 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Table-driven tests of the Senlin planning and action handling, with a fake clustering proxy."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+import pytest
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
+    Ambiguous, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
+
+CID = '11111111-2222-3333-4444-555555555555'
+PID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
+
+HEAT_T1 = {'heat_template_version': '2016-10-14', 'resources': {'r': {'type': 'OS::Heat::RandomString'}}}
+HEAT_T2 = {'heat_template_version': '2016-10-14', 'resources': {'r': {'type': 'OS::Heat::None'}}}
+
+
+def heat_spec(template=HEAT_T1, **props):
+    properties = dict(template=template)
+    properties.update(props)
+    return {'type': 'os.heat.stack', 'version': '1.0', 'properties': properties}
+
+
+# -- fakes ------------------------------------------------------------------------------------------
+
+class FakeResponse(object):
+    def __init__(self, status=200, body=None, headers=None):
+        self.status_code = status
+        self._body = body
+        self.headers = headers or {'content-type': 'application/json'}
+        self.headers.setdefault('content-type', 'application/json')
+        self.text = json.dumps(body) if body is not None else ''
+        self.content = self.text.encode()
+        self.reason = 'reason'
+        self.url = 'http://senlin/v1'
+        self.request = None
+
+    def json(self):
+        return self._body
+
+
+class FakeAction(object):
+    def __init__(self, status, reason=None, depends_on=None, name='CLUSTER_RESIZE', target_id=CID):
+        self.status, self.status_reason, self.depends_on = status, reason, depends_on or []
+        self.name, self.action, self.target_id = name, name, target_id
+
+
+class FakeProxy(object):
+    """Answers request(path, method) from a table; get_action from a list of states per action id."""
+
+    def __init__(self, routes=None, actions=None):
+        self.routes = routes or {}
+        self.actions = dict((k, list(v)) for k, v in (actions or {}).items())
+        self.calls = []
+
+    def request(self, path, method, json=None, **kwargs):
+        self.calls.append((method, path, json))
+        answer = self.routes.get((method, path))
+        if answer is None:
+            return FakeResponse(404, {'error': {'message': 'not found: %s %s' % (method, path)}})
+        if isinstance(answer, list):
+            return answer.pop(0) if len(answer) > 1 else answer[0]
+        return answer
+
+    def get_action(self, action_id):
+        states = self.actions[action_id]
+        return states.pop(0) if len(states) > 1 else states[0]
+
+
+class FakeConn(object):
+    def __init__(self, proxy):
+        self.clustering = proxy
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def client_for(proxy, wait=True, timeout=60):
+    clock = Clock()
+    return _senlin.SenlinClient(FakeConn(proxy), wait=wait, timeout=timeout, sleep=clock.sleep, clock=clock)
+
+
+def writes(proxy):
+    return [(m, p) for m, p, _b in proxy.calls if m != 'GET']
+
+
+# -- sizes ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('desired, current, expected', [
+    ({}, None, dict(min_size=0, max_size=-1, desired_capacity=0)),
+    (dict(min_size=1), None, dict(min_size=1, max_size=-1, desired_capacity=1)),
+    (dict(min_size=1, max_size=3, desired_capacity=2), None, dict(min_size=1, max_size=3, desired_capacity=2)),
+    (dict(desired_capacity=3), dict(min_size=1, max_size=3, desired_capacity=1),
+     dict(min_size=1, max_size=3, desired_capacity=3)),
+    (dict(max_size=-1, desired_capacity=10), dict(min_size=1, max_size=3, desired_capacity=1),
+     dict(min_size=1, max_size=-1, desired_capacity=10)),
+    (dict(desired_capacity=0, min_size=0), dict(min_size=1, max_size=3, desired_capacity=1),
+     dict(min_size=0, max_size=3, desired_capacity=0)),
+])
+def test_effective_sizes(desired, current, expected):
+    assert _senlin.effective_sizes(desired, current) == expected
+
+
+@pytest.mark.parametrize('desired, current, message', [
+    (dict(min_size=3, max_size=1), None, 'min_size (3) is greater than max_size (1).'),
+    (dict(min_size=1, max_size=3, desired_capacity=5), None, 'desired_capacity (5) is outside [min_size 1, max_size 3]'),
+    (dict(min_size=2, desired_capacity=1), None, 'desired_capacity (1) is outside [min_size 2, max_size unlimited]'),
+    (dict(desired_capacity=0), dict(min_size=1, max_size=3, desired_capacity=1),
+     "the others are the cluster's current values"),
+    (dict(max_size=1), dict(min_size=0, max_size=3, desired_capacity=2), 'desired_capacity (2) is outside'),
+    (dict(min_size=-1), None, 'min_size must be >= 0'),
+    (dict(max_size=-2), None, 'max_size must be >= 0, or -1'),
+])
+def test_effective_sizes_errors(desired, current, message):
+    with pytest.raises(InvalidInput) as err:
+        _senlin.effective_sizes(desired, current)
+    assert message in err.value.msg
+
+
+@pytest.mark.parametrize('eff, current, strict, expected', [
+    (dict(min_size=1, max_size=3, desired_capacity=2), dict(min_size=1, max_size=3, desired_capacity=2), None, None),
+    (dict(min_size=1, max_size=3, desired_capacity=3), dict(min_size=1, max_size=3, desired_capacity=2), None,
+     dict(adjustment_type='EXACT_CAPACITY', number=3)),
+    (dict(min_size=0, max_size=3, desired_capacity=2), dict(min_size=1, max_size=3, desired_capacity=2), True,
+     dict(min_size=0, strict=True)),
+    (dict(min_size=1, max_size=5, desired_capacity=1), dict(min_size=1, max_size=3, desired_capacity=2), False,
+     dict(adjustment_type='EXACT_CAPACITY', number=1, max_size=5, strict=False)),
+])
+def test_resize_body(eff, current, strict, expected):
+    assert _senlin.resize_body(eff, current, strict) == expected
+
+
+# -- action ids -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('headers, body, expected', [
+    ({'Location': 'http://h:8778/v1/actions/abc-123'}, {'cluster': {}}, 'abc-123'),
+    ({'location': '/v1/actions/x/'}, None, 'x'),
+    ({}, {'action': 'a-1'}, 'a-1'),
+    ({'Location': '/v1/clusters/c-1'}, {}, None),
+    ({}, {'location': '/actions/b-2'}, 'b-2'),
+    (None, None, None),
+])
+def test_action_id_of(headers, body, expected):
+    assert _senlin.action_id_of(headers, body) == expected
+
+
+# -- specs ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('desired, actual, equal', [
+    (heat_spec(), heat_spec(), True),
+    (dict(heat_spec(), version=1.0), heat_spec(), True),
+    (heat_spec(timeout=2), heat_spec(timeout='2'), True),
+    (heat_spec(HEAT_T2), heat_spec(), False),
+    (heat_spec(parameters={'a': 1}), heat_spec(), False),
+    (heat_spec(), None, False),
+])
+def test_spec_equal(desired, actual, equal):
+    assert _senlin.spec_equal(desired, actual) is equal
+
+
+@pytest.mark.parametrize('old, new, expected', [
+    (heat_spec(), heat_spec(parameters={'length': 9}), True),
+    (heat_spec(timeout=2), heat_spec(timeout=3), True),
+    (heat_spec(), heat_spec(HEAT_T2, parameters={'length': 9}), False),
+    (heat_spec(), heat_spec(), False),
+    ({'type': 'os.nova.server', 'version': '1.0', 'properties': {'a': 1}},
+     {'type': 'os.nova.server', 'version': '1.0', 'properties': {'a': 2}}, False),
+    (None, heat_spec(), False),
+])
+def test_heat_parameter_only_change(old, new, expected):
+    assert _senlin.heat_parameter_only_change(old, new) is expected
+
+
+# -- cluster planning -------------------------------------------------------------------------------
+
+def params(**kw):
+    base = dict(name='web', new_name=None, state='present', profile=None, profile_spec=None, profile_name=None,
+                profile_only=False, min_size=None, max_size=None, desired_capacity=None, strict=None,
+                cluster_timeout=None, metadata=None, config=None)
+    base.update(kw)
+    return base
+
+
+CURRENT = dict(id=CID, name='web', profile_id=PID, profile_name='web', min_size=1, max_size=3, desired_capacity=2,
+               metadata={'a': '1'}, config={}, timeout=300, nodes=['n1', 'n2'], status='ACTIVE')
+MANAGED = dict(id=PID, name='web', spec=heat_spec(), metadata={_senlin.MANAGED_KEY: 'cloudrise.openstack.cluster'})
+
+
+@pytest.mark.parametrize('kw, expect', [
+    (dict(desired_capacity=2, min_size=1, max_size=3, metadata={'a': '1'}), dict(changed=False)),
+    (dict(desired_capacity=3), dict(resize=dict(adjustment_type='EXACT_CAPACITY', number=3), update={})),
+    (dict(desired_capacity=1, strict=False), dict(resize=dict(adjustment_type='EXACT_CAPACITY', number=1, strict=False))),
+    (dict(metadata={'a': '2'}), dict(update={'metadata': {'a': '2'}}, resize=None)),
+    (dict(new_name='web2'), dict(update={'name': 'web2'})),
+    (dict(cluster_timeout=300, config={}), dict(changed=False)),
+    (dict(profile_spec=heat_spec()), dict(changed=False)),
+    (dict(profile_spec=heat_spec(HEAT_T2)), dict(update={'profile_id': None}, old_profile_id=PID)),
+    (dict(profile_spec=heat_spec(HEAT_T2), profile_only=True),
+     dict(update={'profile_id': None, 'profile_only': True})),
+    (dict(profile_spec=heat_spec(parameters={'x': 1}), profile_only=True),
+     dict(update={'profile_id': None, 'profile_only': True})),
+    (dict(state='absent'), dict(delete=True)),
+])
+def test_plan_cluster_update(kw, expect):
+    plan = _senlin.plan_cluster(CURRENT, params(**kw), current_profile=MANAGED)
+    assert plan.changed is expect.get('changed', True)
+    for key in ('resize', 'update', 'old_profile_id', 'delete'):
+        if key in expect:
+            assert getattr(plan, key) == expect[key]
+
+
+def test_plan_cluster_refuses_heat_parameter_only_change():
+    with pytest.raises(InvalidInput) as err:
+        _senlin.plan_cluster(CURRENT, params(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
+    assert 'No template specified' in err.value.msg and 'profile_only=true' in err.value.msg
+
+
+def test_plan_cluster_parameter_only_change_allowed_without_nodes():
+    plan = _senlin.plan_cluster(dict(CURRENT, nodes=[], desired_capacity=0, min_size=0),
+                                params(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
+    assert plan.update == {'profile_id': None}
+
+
+def test_plan_cluster_existing_profile_switch():
+    other = dict(id='p2', name='other', spec=heat_spec(HEAT_T2))
+    plan = _senlin.plan_cluster(CURRENT, params(profile='other'), wanted_profile=other)
+    assert plan.update == {'profile_id': 'p2'} and plan.old_profile_id is None
+    assert plan.diff.diff() == {'before': {'profile': 'web'}, 'after': {'profile': 'other'}}
+
+
+@pytest.mark.parametrize('wanted, new_profile, profile_id, old', [
+    (None, True, None, None),
+    (MANAGED, False, PID, None),
+    (dict(MANAGED, spec=heat_spec(HEAT_T2)), True, None, PID),
+    (dict(MANAGED, spec=heat_spec(HEAT_T2), metadata={}), True, None, None),
+])
+def test_plan_cluster_create_with_spec(wanted, new_profile, profile_id, old):
+    plan = _senlin.plan_cluster(None, params(profile_spec=heat_spec(), desired_capacity=2, max_size=3),
+                                wanted_profile=wanted)
+    assert plan.create['desired_capacity'] == 2 and plan.create['min_size'] == 0 and plan.create['max_size'] == 3
+    assert bool(plan.new_profile) is new_profile
+    assert plan.create.get('profile_id') == profile_id
+    assert plan.old_profile_id == old
+    assert plan.diff.diff()['before'] == {'state': 'absent', 'attributes': None}
+
+
+def test_predicted_cluster():
+    plan = _senlin.plan_cluster(CURRENT, params(desired_capacity=3, metadata={'b': 1}))
+    predicted = _senlin.predicted_cluster(CURRENT, plan)
+    assert predicted['desired_capacity'] == 3 and predicted['metadata'] == {'b': 1}
+    assert CURRENT['desired_capacity'] == 2
+
+
+# -- bindings ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('items, expected', [
+    (['a', {'cluster': 'b', 'enabled': False}], [dict(cluster='a', enabled=True), dict(cluster='b', enabled=False)]),
+    ([{'cluster': 'c', 'enabled': 'no'}], [dict(cluster='c', enabled=False)]),
+    ([{'cluster': 'c'}], [dict(cluster='c', enabled=True)]),
+    (None, []),
+])
+def test_normalize_bindings(items, expected):
+    assert _senlin.normalize_bindings(items) == expected
+
+
+@pytest.mark.parametrize('items', [[{'enabled': True}], [{'cluster': 'a', 'enable': True}], [{'cluster': 'a', 'enabled': 'maybe'}]])
+def test_normalize_bindings_errors(items):
+    with pytest.raises(InvalidInput):
+        _senlin.normalize_bindings(items)
+
+
+@pytest.mark.parametrize('desired, actual, purge, expected', [
+    ({'a': True}, {}, False, ({'a': True}, {}, [])),
+    ({'a': True}, {'a': True}, False, ({}, {}, [])),
+    ({'a': False}, {'a': True}, False, ({}, {'a': False}, [])),
+    ({'a': True}, {'a': True, 'b': False}, False, ({}, {}, [])),
+    ({'a': True}, {'a': True, 'b': False}, True, ({}, {}, ['b'])),
+    ({}, {'b': True, 'a': True}, True, ({}, {}, ['a', 'b'])),
+])
+def test_plan_bindings(desired, actual, purge, expected):
+    assert _senlin.plan_bindings(desired, actual, purge) == expected
+
+
+# -- receivers --------------------------------------------------------------------------------------
+
+RECEIVER = dict(id='r1', name='hook', type='webhook', cluster_id=CID, action='CLUSTER_SCALE_OUT',
+                params={'count': '1'}, channel={'alarm_url': 'http://senlin/v1/webhooks/r1/trigger?V=2&count=1'})
+
+
+def rparams(**kw):
+    base = dict(name='hook', type='webhook', cluster=None, action=None, params=None, hide_url=False, state='present')
+    base.update(kw)
+    return base
+
+
+def test_redact_receiver():
+    redacted = _senlin.redact_receiver(RECEIVER, True)
+    assert redacted['channel']['alarm_url'] == REDACTED
+    assert RECEIVER['channel']['alarm_url'].startswith('http')
+    assert _senlin.redact_receiver(RECEIVER, False) is RECEIVER
+    assert _senlin.redact_receiver(dict(RECEIVER, channel={'queue_name': 'q'}), True)['channel'] == {'queue_name': 'q'}
+
+
+@pytest.mark.parametrize('kw, cluster, expect', [
+    (dict(action='CLUSTER_SCALE_OUT', params={'count': 1}), {'id': CID}, dict(changed=False)),
+    (dict(action='CLUSTER_SCALE_OUT', params={'count': 2}), {'id': CID}, dict(update={'params': {'count': 2}})),
+    (dict(action='CLUSTER_SCALE_IN'), None, dict(update={'action': 'CLUSTER_SCALE_IN'})),
+    (dict(action='CLUSTER_SCALE_OUT'), {'id': 'other', 'name': 'o'}, dict(delete=True, create=True)),
+    (dict(type='message'), None, dict(delete=True, create=True)),
+    (dict(state='absent'), None, dict(delete=True, create=False)),
+])
+def test_plan_receiver(kw, cluster, expect):
+    plan = _senlin.plan_receiver(RECEIVER, rparams(**kw), cluster)
+    assert plan.changed is expect.get('changed', True)
+    if 'update' in expect:
+        assert plan.update == expect['update'] and plan.create is None and not plan.delete
+    if 'create' in expect:
+        assert (plan.create is not None) is expect['create'] and plan.delete is expect['delete']
+
+
+def test_plan_receiver_replace_redacts_url_in_diff():
+    plan = _senlin.plan_receiver(RECEIVER, rparams(action='CLUSTER_SCALE_OUT', hide_url=True), {'id': 'other'})
+    diff = plan.diff.diff()
+    assert diff['before']['alarm_url'] == REDACTED and diff['after']['alarm_url'] == REDACTED
+    assert 'webhooks' not in json.dumps(diff)
+
+
+@pytest.mark.parametrize('kw, cluster', [(dict(action='CLUSTER_SCALE_OUT'), None), (dict(), {'id': CID})])
+def test_plan_receiver_webhook_needs_cluster_and_action(kw, cluster):
+    with pytest.raises(InvalidInput):
+        _senlin.plan_receiver(None, rparams(**kw), cluster)
+
+
+def test_plan_receiver_message_needs_no_cluster():
+    plan = _senlin.plan_receiver(None, rparams(type='message', params={'a': 1}), None)
+    assert plan.create == {'name': 'hook', 'type': 'message', 'params': {'a': 1}}
+
+
+def test_apply_receiver_message_with_fake_zaqar():
+    created = dict(id='m1', name='hook', type='message', params={},
+                   channel={'queue_name': 'senlin-receiver-m1', 'subscription': 'sub'})
+    proxy = FakeProxy({('POST', '/receivers'): FakeResponse(201, {'receiver': created})})
+    client = client_for(proxy)
+    plan = _senlin.plan_receiver(None, rparams(type='message'), None)
+    result = _senlin.apply_receiver(client, None, plan)
+    assert result['channel']['queue_name'] == 'senlin-receiver-m1'
+    assert _senlin.receiver_url(result) is None
+    assert proxy.calls == [('POST', '/receivers', {'receiver': {'name': 'hook', 'type': 'message', 'params': {}}})]
+
+
+# -- client: writes and action waiting --------------------------------------------------------------
+
+def test_write_waits_on_action_from_location_header():
+    proxy = FakeProxy(
+        {('POST', '/clusters/%s/actions' % CID): FakeResponse(202, {'action': 'a1'},
+                                                               {'Location': 'http://x/v1/actions/a1'})},
+        {'a1': [FakeAction('READY'), FakeAction('RUNNING'), FakeAction('SUCCEEDED')]})
+    client = client_for(proxy)
+    client.write('POST', '/clusters/%s/actions' % CID, {'resize': {}}, 'CLUSTER_RESIZE', CID)
+    assert client.actions == [dict(id='a1', name='CLUSTER_RESIZE', target=CID, status='SUCCEEDED')]
+
+
+def test_write_without_wait_records_action_only():
+    proxy = FakeProxy({('DELETE', '/clusters/%s' % CID): FakeResponse(202, None, {'Location': '/v1/actions/a9'})})
+    client = client_for(proxy, wait=False)
+    client.write('DELETE', '/clusters/%s' % CID, None, 'CLUSTER_DELETE', CID)
+    assert client.actions == [dict(id='a9', name='CLUSTER_DELETE', target=CID, status=None)]
+
+
+def test_failed_action_reports_reason_and_failed_children():
+    proxy = FakeProxy(
+        {('POST', '/clusters/%s/actions' % CID): FakeResponse(202, {'action': 'a1'})},
+        {'a1': [FakeAction('FAILED', 'Failed in creating nodes.', depends_on=['c1', 'c2'])],
+         'c1': [FakeAction('SUCCEEDED', name='NODE_CREATE', target_id='n1')],
+         'c2': [FakeAction('FAILED', 'Failed in creating stack: timeout', name='NODE_CREATE', target_id='n2')]})
+    client = client_for(proxy)
+    with pytest.raises(ResourceFailed) as err:
+        client.write('POST', '/clusters/%s/actions' % CID, {'resize': {}}, 'CLUSTER_RESIZE', CID)
+    assert 'FAILED: Failed in creating nodes.' in err.value.msg
+    assert 'NODE_CREATE on n2: Failed in creating stack: timeout' in err.value.msg
+    assert 'n1' not in err.value.msg
+
+
+def test_action_wait_times_out():
+    proxy = FakeProxy({('POST', '/nodes/n1/actions'): FakeResponse(202, {'action': 'a1'})},
+                      {'a1': [FakeAction('RUNNING', 'still going')]})
+    client = client_for(proxy, timeout=5)
+    with pytest.raises(WaitTimeout) as err:
+        client.write('POST', '/nodes/n1/actions', {'check': {}}, 'NODE_CHECK', 'n1')
+    assert 'action a1' in err.value.msg and 'RUNNING' in err.value.msg
+
+
+def test_error_body_raises_instead_of_being_returned():
+    from openstack import exceptions
+    proxy = FakeProxy({('POST', '/nodes/n1/ops'): FakeResponse(
+        400, {'code': 400, 'error': {'code': 400, 'message': "The requested operation 'reboot' is not supported"}})})
+    client = client_for(proxy)
+    with pytest.raises(exceptions.BadRequestException) as err:
+        client.write('POST', '/nodes/n1/ops', {'reboot': {}}, 'NODE_OPERATION', 'n1')
+    assert 'not supported' in err.value.details
+    assert client.actions == []
+
+
+def test_locked_409_is_retried_then_succeeds():
+    locked = FakeResponse(409, {'error': {'message': 'The cluster (c) is locked by action x'}})
+    proxy = FakeProxy({('POST', '/clusters/c/actions'): [locked, locked, FakeResponse(202, {'action': 'a1'})]},
+                      {'a1': [FakeAction('SUCCEEDED')]})
+    client = client_for(proxy)
+    client.write('POST', '/clusters/c/actions', {'check': {}}, 'CLUSTER_CHECK', 'c')
+    assert len(proxy.calls) == 3 and client.actions[0]['status'] == 'SUCCEEDED'
+
+
+# -- client: finding --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('routes, ident, expected', [
+    ({('GET', '/clusters?name=web'): FakeResponse(200, {'clusters': [{'id': 'c1', 'name': 'web'}]})}, 'web', 'c1'),
+    ({('GET', '/clusters?name=web'): FakeResponse(200, {'clusters': [{'id': 'c1', 'name': 'webx'}]})}, 'web', None),
+    ({('GET', '/clusters/%s' % CID): FakeResponse(200, {'cluster': {'id': CID, 'name': 'x'}})}, CID, CID),
+    ({('GET', '/clusters?name=' + CID): FakeResponse(200, {'clusters': []})}, CID, None),
+])
+def test_find(routes, ident, expected):
+    client = client_for(FakeProxy(routes))
+    found = client.find('cluster', ident)
+    assert (found or {}).get('id') == expected
+
+
+def test_find_ambiguous_lists_ids():
+    client = client_for(FakeProxy({('GET', '/policies?name=p'): FakeResponse(
+        200, {'policies': [{'id': 'b', 'name': 'p'}, {'id': 'a', 'name': 'p'}]})}))
+    with pytest.raises(Ambiguous) as err:
+        client.find('policy', 'p')
+    assert "More than one policy is named 'p': a, b" in err.value.msg
+
+
+def test_find_required():
+    client = client_for(FakeProxy({('GET', '/profiles?name=p'): FakeResponse(200, {'profiles': []})}))
+    with pytest.raises(NotFound) as err:
+        client.find('profile', 'p', required=True)
+    assert err.value.msg == "Profile 'p' does not exist."
+
+
+@pytest.mark.parametrize('status, body, message', [
+    (404, {'error': {'message': "The profile_type 'os.nope-1.0' could not be found."}}, 'could not be found'),
+    (400, {'error': {'message': "'x' is not a Map"}}, "'x' is not a Map"),
+])
+def test_validate_spec_errors(status, body, message):
+    client = client_for(FakeProxy({('POST', '/profiles/validate'): FakeResponse(status, body)}))
+    with pytest.raises(InvalidInput) as err:
+        client.validate_spec('profile', {'type': 'os.nope', 'version': '1.0', 'properties': {}})
+    assert message in err.value.msg and "fails Senlin's validation" in err.value.msg
+
+
+def test_validate_spec_shape():
+    client = client_for(FakeProxy())
+    with pytest.raises(InvalidInput):
+        client.validate_spec('policy', {'properties': {}})
+
+
+# -- nodes ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('cluster, ok', [
+    (dict(name='c', min_size=1, desired_capacity=1), False),
+    (dict(name='c', min_size=1, desired_capacity=2), True),
+    (dict(name='c', min_size=0, desired_capacity=1), True),
+    (None, True),
+])
+def test_check_can_leave(cluster, ok):
+    if ok:
+        _senlin.check_can_leave(cluster, {'name': 'n'}, 'deleted')
+    else:
+        with pytest.raises(InvalidInput) as err:
+            _senlin.check_can_leave(cluster, {'name': 'n'}, 'deleted')
+        assert 'below its min_size 1' in err.value.msg
+
+
+@pytest.mark.parametrize('cluster, ok', [
+    (dict(name='c', max_size=1, desired_capacity=1), False),
+    (dict(name='c', max_size=-1, desired_capacity=100), True),
+    (dict(name='c', max_size=2, desired_capacity=1), True),
+])
+def test_check_can_join(cluster, ok):
+    if ok:
+        _senlin.check_can_join(cluster, 'n')
+    else:
+        with pytest.raises(InvalidInput) as err:
+            _senlin.check_can_join(cluster, 'n')
+        assert 'above its max_size 1' in err.value.msg
+
+
+# -- apply: profile replacement order and cleanup ---------------------------------------------------
+
+def test_apply_cluster_profile_switch_creates_updates_then_deletes_old():
+    proxy = FakeProxy({
+        ('POST', '/profiles'): FakeResponse(201, {'profile': {'id': 'p-new', 'name': 'web'}}),
+        ('PATCH', '/clusters/%s' % CID): FakeResponse(202, {'cluster': {}}, {'Location': '/v1/actions/a1'}),
+        ('DELETE', '/profiles/%s' % PID): FakeResponse(204, None),
+        ('GET', '/clusters/%s' % CID): FakeResponse(200, {'cluster': dict(CURRENT, profile_id='p-new')}),
+    }, {'a1': [FakeAction('SUCCEEDED')]})
+    plan = _senlin.plan_cluster(CURRENT, params(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
+    result = _senlin.apply_cluster(client_for(proxy), CURRENT, plan)
+    assert writes(proxy) == [('POST', '/profiles'), ('PATCH', '/clusters/%s' % CID), ('DELETE', '/profiles/%s' % PID)]
+    assert proxy.calls[1][2] == {'cluster': {'profile_id': 'p-new'}}
+    assert result['profile_id'] == 'p-new'
+
+
+def test_apply_cluster_failed_update_removes_the_new_profile():
+    proxy = FakeProxy({
+        ('POST', '/profiles'): FakeResponse(201, {'profile': {'id': 'p-new', 'name': 'web'}}),
+        ('PATCH', '/clusters/%s' % CID): FakeResponse(202, {'cluster': {}}, {'Location': '/v1/actions/a1'}),
+        ('DELETE', '/profiles/p-new'): FakeResponse(204, None),
+    }, {'a1': [FakeAction('FAILED', 'boom')]})
+    plan = _senlin.plan_cluster(CURRENT, params(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
+    with pytest.raises(ResourceFailed):
+        _senlin.apply_cluster(client_for(proxy), CURRENT, plan)
+    assert writes(proxy)[-1] == ('DELETE', '/profiles/p-new')
+
+
+def test_delete_profile_in_use_is_kept_with_warning():
+    proxy = FakeProxy({('DELETE', '/profiles/p1'): FakeResponse(
+        409, {'error': {'message': 'The profile (p1) is still in use.'}})})
+    warnings = []
+    assert _senlin.delete_profile_if_unused(client_for(proxy), 'p1', warnings.append) is False
+    assert 'still in use' in warnings[0]
+
+
+def test_apply_bindings_order():
+    proxy = FakeProxy(dict((('POST', '/clusters/%s/actions' % c), FakeResponse(202, {'action': 'a'}))
+                           for c in ('c1', 'c2', 'c3')), {'a': [FakeAction('SUCCEEDED')]})
+    client = client_for(proxy)
+    _senlin.apply_bindings(client, 'pol', {'c3': True}, {'c2': False}, ['c1'])
+    assert [b for _m, _p, b in proxy.calls] == [
+        {'policy_detach': {'policy_id': 'pol'}},
+        {'policy_update': {'policy_id': 'pol', 'enabled': False}},
+        {'policy_attach': {'policy_id': 'pol', 'enabled': True}}]
+    assert [a['name'] for a in client.actions] == ['CLUSTER_DETACH_POLICY', 'CLUSTER_UPDATE_POLICY',
+                                                   'CLUSTER_ATTACH_POLICY']
