@@ -975,7 +975,7 @@ class Baremetal(object):
             self.bm.delete_allocation(allocation.id, ignore_missing=True)
         elif node is not None and node.instance_id:
             self.bm.patch_node(node, [{'op': 'remove', 'path': '/instance_uuid'}], retry_on_conflict=False)
-        job.current = {'allocation': None, 'node': None}
+        job.current = {'allocation': None, 'node': node}
 
     # NICs (need Neutron; metalsmith records them in node.extra)
     def _attach_nics(self, job, node):
@@ -1053,7 +1053,12 @@ class Baremetal(object):
         elif kind == 'instance_info' and not undeployed:
             self.bm.patch_node(data, [{'op': 'add', 'path': '/instance_info', 'value': {}}])
         elif kind == 'allocation':
-            if self._get_allocation_or_none(data) is not None:
+            allocation = self._get_allocation_or_none(data)
+            if allocation is not None:
+                if allocation.state == 'allocating':
+                    # deleting it while Ironic still allocates would race with Ironic's allocation thread
+                    self._wait(lambda: self.bm.get_allocation(data), lambda a: a.state != 'allocating', None,
+                               deadline, 'reservation %s to settle before clean-up' % data, lambda a: a.state)
                 self.bm.delete_allocation(data, ignore_missing=True)
                 job.cleanup.append('released reservation %s' % data)
         return False

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Benchmark of baremetal_instance against the local cloud's Ironic (not a test: it prints figures).
+
+1. Ansible wall time: N instances (1, 5, 10) provisioned in ONE baremetal_instance task versus a loop of N
+   single-instance tasks (what a role without bulk support does), and the same for unprovisioning.
+2. Wait overshoot: the collection's wait code (the module's own _baremetal util, in-process) provisions N
+   instances while a watcher thread lists the nodes every 20 ms; overshoot = the moment apply() returns minus
+   the moment the watcher first saw the last node ``active``. Ironic's ``provision_updated_at`` is printed as
+   well, but it has a resolution of one second.
+
+usage (from the repository root, with the local cloud up):
+    eval "$(tools/localcloud/localcloud env)"
+    .venv/bin/python benchmarks/baremetal_bench.py [--sizes 1,5,10] [--repeat 2] [--skip-ansible]
+Needs 10 free nodes; enrolls more with tools/localcloud/localcloud when fewer are free. Leaves every node
+available again.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+COLLECTIONS = ROOT / '.tmp' / 'collections'
+sys.path.insert(0, str(COLLECTIONS))
+
+import openstack  # noqa: E402
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _baremetal  # noqa: E402
+
+PREFIX = 'bench-bm'
+IMAGE = {'href': os.environ.get('LOCALCLOUD_IMAGE_URL', ''), 'checksum': os.environ.get('LOCALCLOUD_IMAGE_CHECKSUM', '')}
+
+
+def link_collection():
+    link = COLLECTIONS / 'ansible_collections' / 'cloudrise' / 'openstack'
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(ROOT, target_is_directory=True)
+
+
+def free_nodes(bm):
+    return [n for n in bm.nodes(details=True) if n.provision_state == 'available' and not n.allocation_id
+            and not n.instance_id and not n.is_maintenance and n.resource_class == 'baremetal']
+
+
+def ensure_nodes(conn, needed):
+    free = len(free_nodes(conn.baremetal))
+    if free < needed:
+        subprocess.run([str(ROOT / 'tools' / 'localcloud' / 'localcloud'), 'enroll', str(needed - free)], check=True,
+                       stdout=subprocess.DEVNULL)
+
+
+def instances(n, tag):
+    return [dict(hostname='%s-%s-%d' % (PREFIX, tag, i), image=dict(IMAGE)) for i in range(n)]
+
+
+# ------------------------------------------------------------------------------------------- ansible
+PLAY = '''
+- hosts: localhost
+  gather_facts: false
+  connection: local
+  vars:
+    one_task: {one_task}
+    single: {single}
+  tasks:
+    - set_fact: {{t0: "{{{{ now().timestamp() }}}}"}}
+    - name: N instances in one task
+      cloudrise.openstack.baremetal_instance:
+        instances: "{{{{ one_task }}}}"
+        timeout: 600
+    - set_fact: {{t1: "{{{{ now().timestamp() }}}}"}}
+    - name: N instances unprovisioned in one task
+      cloudrise.openstack.baremetal_instance:
+        state: absent
+        instances: "{{{{ one_task }}}}"
+        timeout: 600
+    - set_fact: {{t2: "{{{{ now().timestamp() }}}}"}}
+    - name: a loop of single-instance tasks
+      cloudrise.openstack.baremetal_instance:
+        instances: ["{{{{ item }}}}"]
+        timeout: 600
+      loop: "{{{{ single }}}}"
+    - set_fact: {{t3: "{{{{ now().timestamp() }}}}"}}
+    - name: a loop of single-instance unprovisions
+      cloudrise.openstack.baremetal_instance:
+        state: absent
+        instances: ["{{{{ item }}}}"]
+        timeout: 600
+      loop: "{{{{ single }}}}"
+    - set_fact: {{t4: "{{{{ now().timestamp() }}}}"}}
+    - debug:
+        msg: "TIMES {{{{ [t0, t1, t2, t3, t4] | to_json }}}}"
+'''
+
+
+def ansible_run(n):
+    play = PLAY.format(one_task=json.dumps(instances(n, 'one')), single=json.dumps(instances(n, 'loop')))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1')
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / 'bench.yml'
+        path.write_text(play)
+        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,',
+                               str(path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise SystemExit('ansible-playbook failed:\n' + proc.stdout[-4000:])
+    line = [x for x in proc.stdout.splitlines() if 'TIMES ' in x][0]
+    t = [float(x) for x in json.loads(line.split('TIMES ', 1)[1].rstrip('"').replace('\\"', '"'))]
+    return dict(one_present=t[1] - t[0], one_absent=t[2] - t[1], loop_present=t[3] - t[2], loop_absent=t[4] - t[3])
+
+
+# ------------------------------------------------------------------------------------------ overshoot
+class Watcher(threading.Thread):
+    """Lists the nodes every ``interval`` s and records when each node is first seen ``active``."""
+
+    def __init__(self, conn, interval=0.02):
+        super().__init__(daemon=True)
+        self.bm = conn.baremetal
+        self.interval = interval
+        self.first_active = {}
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            for node in self.bm.nodes(fields=['uuid', 'provision_state']):
+                if node.provision_state == 'active' and node.id not in self.first_active:
+                    self.first_active[node.id] = time.monotonic()
+            time.sleep(self.interval)
+
+
+def provision_updated_at(conn, node_id):
+    body = conn.baremetal.get('/nodes/%s' % node_id, microversion='1.52').json()
+    return datetime.datetime.fromisoformat(body['provision_updated_at']).timestamp()
+
+
+def overshoot_run(n):
+    conn = openstack.connect()
+    watcher_conn = openstack.connect()
+    specs = _baremetal.normalize_instances(instances(n, 'wait'), 'present')
+    helper = _baremetal.Baremetal(conn)
+    jobs = helper.prepare(specs, 'present')
+    watcher = Watcher(watcher_conn)
+    watcher.start()
+    start = time.monotonic()
+    wall_start = time.time()
+    helper.apply(jobs, 'present', True, 600, 0, True)
+    returned = time.monotonic()
+    returned_wall = time.time()
+    time.sleep(0.1)
+    watcher.stop.set()
+    watcher.join()
+    ids = [job.current['node'].id for job in jobs]
+    seen = [watcher.first_active.get(i) for i in ids]
+    last_active = max(s for s in seen if s is not None)
+    updated = max(provision_updated_at(conn, i) for i in ids)
+    # unprovision (not measured)
+    specs = _baremetal.normalize_instances([{'hostname': s['hostname']} for s in specs], 'absent')
+    helper.snapshot()
+    helper.apply(helper.prepare(specs, 'absent'), 'absent', True, 600, 0, True)
+    return dict(apply=returned - start, overshoot=returned - last_active,
+                overshoot_provision_updated_at=returned_wall - updated, first_active_after=last_active - start,
+                started_at=wall_start)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--sizes', default='1,5,10')
+    parser.add_argument('--repeat', type=int, default=2)
+    parser.add_argument('--skip-ansible', action='store_true')
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(',')]
+    link_collection()
+    conn = openstack.connect()
+    ensure_nodes(conn, max(sizes))
+    print('load average at start: %.2f %.2f %.2f' % os.getloadavg())
+    print('\n## Wait overshoot (in-process apply, watcher polls every 20 ms)')
+    print('| N | apply wall (s) | last node active after (s) | overshoot vs watcher (s) | vs provision_updated_at (s, 1 s resolution) |')
+    print('|---|---|---|---|---|')
+    for n in sizes:
+        for _ in range(args.repeat):
+            r = overshoot_run(n)
+            print('| %d | %.2f | %.2f | %.3f | %.2f |' % (n, r['apply'], r['first_active_after'], r['overshoot'],
+                                                          r['overshoot_provision_updated_at']))
+            sys.stdout.flush()
+    if args.skip_ansible:
+        return
+    print('\n## Ansible: one task with N instances vs a loop of N single-instance tasks (wall, s)')
+    print('| N | one task present | loop present | one task absent | loop absent |')
+    print('|---|---|---|---|---|')
+    for n in sizes:
+        for _ in range(args.repeat):
+            r = ansible_run(n)
+            print('| %d | %.1f | %.1f | %.1f | %.1f |' % (n, r['one_present'], r['loop_present'], r['one_absent'],
+                                                          r['loop_absent']))
+            sys.stdout.flush()
+    print('\nload average at end: %.2f %.2f %.2f' % os.getloadavg())
+
+
+if __name__ == '__main__':
+    main()
