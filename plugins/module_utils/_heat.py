@@ -188,11 +188,15 @@ def normalize_tags(tags):
 
 
 def normalize_environment(env):
-    """Drop empty sections (Heat fills them in) and the module's digest key; returns a new dict."""
+    """Drop what Heat adds (empty sections, self-mapped nested templates) and the module's digest key."""
     env = copy.deepcopy(env or {})
     registry = env.get('resource_registry')
-    if isinstance(registry, dict) and not registry.get('resources'):
-        registry.pop('resources', None)
+    if isinstance(registry, dict):
+        if not registry.get('resources'):
+            registry.pop('resources', None)
+        # Heat registers each nested template referenced by a ``type:`` URL as a mapping to itself
+        for key in [k for k, v in registry.items() if isinstance(v, str) and k == v]:
+            registry.pop(key)
     defaults = env.get('parameter_defaults')
     if isinstance(defaults, dict):
         defaults.pop(HIDDEN_DIGEST_KEY, None)
@@ -291,7 +295,7 @@ def failure_message(name, status, reason, failed_resources):
     msg = "Stack '%s' is %s: %s" % (name, status, reason or 'no reason given')
     if failed_resources:
         msg += '. Failed resources: ' + '; '.join(
-            '%s (%s): %s' % (r.get('name'), r.get('type'), r.get('reason') or 'no reason given')
+            '%s%s: %s' % (r.get('name'), ' (%s)' % r['type'] if r.get('type') else '', r.get('reason') or 'no reason given')
             for r in failed_resources)
     return msg
 
@@ -433,9 +437,9 @@ class HeatApi(object):
         except sdk_exceptions.NotFoundException:
             pass
 
-    def list_deployments(self, server_id):
-        return self._json(self._call('get', '/software_deployments',
-                                     params=dict(server_id=server_id))).get('software_deployments', [])
+    def list_deployments(self, server_id=None):
+        params = dict(server_id=server_id) if server_id else {}
+        return self._json(self._call('get', '/software_deployments', params=params)).get('software_deployments', [])
 
     def get_deployment(self, deployment_id):
         try:
@@ -649,30 +653,45 @@ class StackRunner(object):
             raise WaitTimeout(exc.msg, stack_id=stack['id'], **exc.details)
         return None if action == 'DELETE' else self.api.get_stack(stack)
 
-    def failed_resources(self, stack):
-        """Failed resources (name, type, reason) from the resources, else from the events."""
-        found = []
+    def failure_details(self, stack):
+        """(failed resources [{name, type, reason}], the stack's own failure reason from its events or None).
+
+        Resources first (still there without rollback), else the events (a rollback deletes the resources).
+        Events are filtered here: Heat ignores the status filter when nested_depth is set.
+        """
+        found, stack_reason = [], None
         try:
             for res in self.api.resources(stack, nested_depth=5):
                 if str(res.get('resource_status', '')).endswith('FAILED'):
                     found.append(dict(name=res.get('resource_name'), type=res.get('resource_type'),
                                       reason=res.get('resource_status_reason')))
-            if not found:
-                seen = set()
-                for event in self.api.events(stack, '?resource_status=FAILED&nested_depth=5&sort_dir=desc'):
-                    name = event.get('resource_name')
-                    if event.get('physical_resource_id') == stack['id'] or name == stack['stack_name'] or name in seen:
-                        continue
-                    seen.add(name)
-                    found.append(dict(name=name, type=event.get('resource_type'),
-                                      reason=event.get('resource_status_reason')))
         except sdk_exceptions.HttpException:
-            pass  # the stack's own reason is still reported
-        return sorted(found, key=lambda r: str(r['name']))
+            pass  # the events below, then the stack's own reason, are still reported
+        try:
+            events = self.api.events(stack, '?sort_dir=desc&limit=200')
+        except sdk_exceptions.HttpException:
+            events = []
+        seen = set(r['name'] for r in found)
+        for event in events:  # newest first, back to the start of the stack's last action
+            status, name = str(event.get('resource_status', '')), event.get('resource_name')
+            own = event.get('physical_resource_id') == stack['id'] or name == stack['stack_name']
+            if own and status.endswith('_IN_PROGRESS') and not status.startswith('ROLLBACK'):
+                break
+            if not status.endswith('FAILED'):
+                continue
+            if own:
+                stack_reason = stack_reason or event.get('resource_status_reason')
+            elif name not in seen:
+                seen.add(name)
+                found.append(dict(name=name, type=event.get('resource_type'),
+                                  reason=event.get('resource_status_reason')))
+        return sorted(found, key=lambda r: str(r['name'])), stack_reason
 
     def raise_failure(self, stack, created_here=False):
-        failed = self.failed_resources(stack)
+        failed, stack_reason = self.failure_details(stack)
         status, reason = stack.get('stack_status'), stack.get('stack_status_reason')
+        if status and status.startswith('ROLLBACK') and stack_reason:
+            reason = 'rolled back after: %s' % stack_reason
         msg = failure_message(stack['stack_name'], status, reason, failed)
         details = dict(stack_id=stack['id'], stack_status=status, status_reason=reason, failed_resources=failed)
         if created_here and not self.keep_failed:
@@ -794,8 +813,10 @@ class StackRunner(object):
         if stack is not None:
             stack = self.settle(stack)
 
+        recreating = False
         if stack is not None and is_failed_status(stack.get('stack_status')) and recreate_failed:
             diff.add('status', stack.get('stack_status'), 'recreated')
+            recreating = True
             if not self.check_mode:
                 self.delete(stack)
             stack = None
@@ -803,9 +824,11 @@ class StackRunner(object):
         if stack is None:
             if desired.template is None:
                 raise NotFound("Stack '%s' does not exist and no template was given to create it" % desired.name)
-            diff.add('state', 'absent', state)
+            if not recreating:
+                diff.add('state', 'absent', state)
             if self.check_mode:
-                preview = self.preview_create(desired)
+                # Heat cannot preview a create under the name of a stack that still exists (409)
+                preview = {} if recreating else self.preview_create(desired)
                 resources = parse_create_preview(preview)
                 extra['preview'] = dict(resources=resources)
                 if self.diff_mode:
@@ -940,7 +963,9 @@ def config_differences(desired, actual):
 
 
 def find_configs(api, name):
-    return [c for c in api.list_configs() if c.get('name') == name]
+    """The configs with this name, oldest first (the last one is the current version)."""
+    return sorted((c for c in api.list_configs() if c.get('name') == name),
+                  key=lambda c: (c.get('creation_time') or '', c.get('id') or ''))
 
 
 def looks_like_id(value):
@@ -948,7 +973,7 @@ def looks_like_id(value):
 
 
 def resolve_config(api, name_or_id):
-    """The one software config with this id or name; NotFound / Ambiguous otherwise."""
+    """The software config with this id, or the current (newest) one with this name; NotFound otherwise."""
     if looks_like_id(name_or_id):
         found = api.get_config(name_or_id)
         if found is not None:
@@ -956,45 +981,64 @@ def resolve_config(api, name_or_id):
     matches = find_configs(api, name_or_id)
     if not matches:
         raise NotFound("No software config has the name or id '%s'" % name_or_id)
-    if len(matches) > 1:
-        raise Ambiguous('software config', name_or_id, matches)
-    return api.get_config(matches[0]['id'])
+    return api.get_config(matches[-1]['id'])
+
+
+def referenced_config_ids(api):
+    """Ids of the configs some deployment of the project uses (Heat refuses to delete those)."""
+    return set(d.get('config_id') for d in api.list_deployments())
+
+
+def _delete_configs(api, configs, check_mode):
+    """Delete the configs no deployment uses; returns (deleted ids, kept ids)."""
+    if not configs:
+        return [], []
+    used = referenced_config_ids(api)
+    deleted = sorted(c['id'] for c in configs if c['id'] not in used)
+    kept = sorted(c['id'] for c in configs if c['id'] in used)
+    if not check_mode:
+        for config_id in deleted:
+            api.delete_config(config_id)
+    return deleted, kept
 
 
 def ensure_config(api, params, check_mode=False):
-    """Software configs are immutable: identical -> nothing; different -> create new, delete old.
+    """Software configs are immutable: identical -> nothing; different -> create a new one, delete the old.
 
-    Returns (Difference, config dict or None).
+    Names are not unique in Heat: the newest config with the name is the current one; older versions
+    (superseded) are deleted once no deployment uses them (Heat refuses to delete a config in use), so
+    ``software_deployment`` can move its deployments to the new version first.
+    Returns (Difference, config dict or None, ids of superseded configs kept because deployments use them).
     """
     diff = Difference()
     name = params['name']
     matches = find_configs(api, name)
     if params.get('state') == 'absent':
-        if matches:
-            diff.add('state', 'present', 'absent')
-            diff.add('deleted_ids', None, sorted(m['id'] for m in matches))
-            if not check_mode:
-                for match in matches:
-                    api.delete_config(match['id'])
-        return diff, None
-    if len(matches) > 1:
-        raise Ambiguous('software config', name, matches)
+        deleted, kept = _delete_configs(api, matches, check_mode)
+        if deleted:
+            diff.add('deleted_ids', None, deleted)
+        if kept:
+            raise CloudModuleError("Software config(s) named '%s' are used by deployments and cannot be deleted: "
+                                   "%s. Delete those deployments first." % (name, ', '.join(kept)),
+                                   deleted_ids=deleted, kept_ids=kept, changed=bool(deleted))
+        return diff, None, []
     desired = config_definition(params)
-    current = api.get_config(matches[0]['id']) if matches else None
+    current = api.get_config(matches[-1]['id']) if matches else None
+    superseded = matches[:-1]
     if current is None:
         diff.add('state', 'absent', 'present')
     else:
         diff.merge(config_differences(desired, current))
-        if not diff.changed:
-            return diff, current
-        diff.add('replaced_id', None, current['id'])
-    if check_mode:
-        predicted = dict(desired, id=None)
-        return diff, predicted
-    created = api.create_config(desired)
-    if current is not None:
-        api.delete_config(current['id'])
-    return diff, created
+        if diff.changed:
+            diff.add('replaced_id', None, current['id'])
+            superseded = matches
+    result = current
+    if diff.changed:
+        result = dict(desired, id=None) if check_mode else api.create_config(desired)
+    deleted, kept = _delete_configs(api, superseded, check_mode)
+    if deleted:
+        diff.add('deleted_ids', None, deleted)
+    return diff, result, kept
 
 
 # -- software deployments -----------------------------------------------------------------------------
@@ -1015,13 +1059,11 @@ def find_deployments(api, config_ids, server_id):
 
 
 def _deployment_config(api, config_ref):
-    """(ids of the configs the reference may mean, the current config id or None)."""
+    """(ids of every version of the config, the id of the current (newest) version or None)."""
     if looks_like_id(config_ref) and api.get_config(config_ref) is not None:
         return set([config_ref]), config_ref
     named = find_configs(api, config_ref)
-    if len(named) > 1:
-        raise Ambiguous('software config', config_ref, named)
-    return set(c['id'] for c in named), (named[0]['id'] if named else None)
+    return set(c['id'] for c in named), (named[-1]['id'] if named else None)
 
 
 def _create_deployment(api, diff, config_id, server_id, wanted, check_mode):
@@ -1038,15 +1080,16 @@ def _create_deployment(api, diff, config_id, server_id, wanted, check_mode):
 def ensure_deployment(api, params, check_mode=False):
     """A deployment identified by (config name or id, server_id). Returns (Difference, deployment or None).
 
-    A deployment whose config was replaced (same name, new id) is found by the config's name and moved to
-    the current config id.
+    A deployment of an older version of a named config (replaced: same name, new id) is found by the name
+    and moved to the current version.
     """
     diff = Difference()
     config_ref, server_id = params['config'], params['server_id']
     config_ids, config_id = _deployment_config(api, config_ref)
     deployments = find_deployments(api, config_ids, server_id) if config_ids else []
     if len(deployments) > 1:
-        raise Ambiguous('software deployment for config %s on server' % config_ref, server_id, deployments)
+        raise Ambiguous('software deployment for config %s on server' % config_ref, server_id,
+                        [d['id'] for d in deployments])
     current = deployments[0] if deployments else None
 
     if params.get('state') == 'absent':
@@ -1075,3 +1118,15 @@ def ensure_deployment(api, params, check_mode=False):
         predicted.update(body)
         return diff, predicted
     return diff, api.update_deployment(current['id'], body)
+
+
+def config_info(api, name=None, details=False):
+    """Software configs (all, or those with this name or id) as a list, empty when nothing matches."""
+    if name and looks_like_id(name):
+        found = api.get_config(name)
+        if found is not None:
+            return [found]
+    configs = [c for c in api.list_configs() if not name or c.get('name') == name]
+    if details:
+        configs = [api.get_config(c['id']) or c for c in configs]
+    return configs

@@ -212,8 +212,8 @@ resource_changes:
   sample: {added: [], updated: [value], replaced: [], deleted: [], unchanged: [random]}
 '''
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule, to_dict
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import (
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule, to_dict  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import (  # noqa: E402
     DesiredStack, HeatApi, StackRunner, stack_outputs)
 
 try:

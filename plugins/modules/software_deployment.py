@@ -1,0 +1,126 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: software_deployment
+short_description: Manage an OpenStack Heat software deployment of a config to a server
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes the Heat software deployment of a software config (O(config)) to a server
+    (O(server_id)); the pair identifies the deployment.
+  - The deployment API is internal to Heat; O(server_id) is any string (no Nova is needed), as Heat agents and
+    tools such as os-collect-config use it.
+  - When O(config) is a name and that config was replaced (new id, same name, see
+    M(cloudrise.openstack.software_config)), the deployment is found by the name and moved to the new config id.
+  - Only the options that are set are compared; an identical deployment is left alone (no write request).
+options:
+  config:
+    description:
+      - Name or id of the software config.
+    type: str
+    required: true
+  server_id:
+    description:
+      - The server the config is deployed to (any string).
+    type: str
+    required: true
+  state:
+    description:
+      - Whether the deployment exists.
+    type: str
+    default: present
+    choices: [present, absent]
+  action:
+    description:
+      - The deployment action (C(CREATE), C(UPDATE), C(DELETE), C(SUSPEND), C(RESUME)); C(CREATE) when creating
+        and not set.
+    type: str
+  status:
+    description:
+      - The deployment status; C(IN_PROGRESS) when creating and not set (an agent then runs it and signals).
+    type: str
+    choices: [IN_PROGRESS, COMPLETE, FAILED]
+  status_reason:
+    description:
+      - Why the deployment is in its status.
+    type: str
+  input_values:
+    description:
+      - Values of the config's inputs.
+    type: dict
+  signal_transport:
+    description:
+      - How the agent signals completion; recorded as the input value C(deploy_signal_transport), which the Heat
+        agents read (as C(OS::Heat::SoftwareDeployment) does).
+    type: str
+    choices: [CFN_SIGNAL, TEMP_URL_SIGNAL, HEAT_SIGNAL, NO_SIGNAL, ZAQAR_SIGNAL]
+extends_documentation_fragment:
+  - cloudrise.openstack.openstack
+  - cloudrise.openstack.openstack.ATTRIBUTES
+author:
+  - cloudrise.openstack contributors
+'''
+
+EXAMPLES = r'''
+- name: Deploy a config to a server
+  cloudrise.openstack.software_deployment:
+    config: install-app
+    server_id: "{{ server.id }}"
+    input_values:
+      version: "2.0"
+    signal_transport: NO_SIGNAL
+
+- name: Record that it finished
+  cloudrise.openstack.software_deployment:
+    config: install-app
+    server_id: "{{ server.id }}"
+    status: COMPLETE
+    status_reason: Deployed by Ansible
+'''
+
+RETURN = r'''
+id:
+  description: Id of the deployment (None when absent or in check mode before creation).
+  returned: always
+  type: str
+software_deployment:
+  description: The deployment as Heat returns it (C(id), C(config_id), C(server_id), C(action), C(status), C(status_reason), C(input_values), C(output_values)).
+  returned: always (None when O(state=absent))
+  type: dict
+'''
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import HeatApi, ensure_deployment  # noqa: E402
+
+
+class SoftwareDeploymentModule(CloudModule):
+    argument_spec = dict(
+        config=dict(type='str', required=True),
+        server_id=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        action=dict(type='str'),
+        status=dict(type='str', choices=['IN_PROGRESS', 'COMPLETE', 'FAILED']),
+        status_reason=dict(type='str'),
+        input_values=dict(type='dict'),
+        signal_transport=dict(type='str', choices=['CFN_SIGNAL', 'TEMP_URL_SIGNAL', 'HEAT_SIGNAL', 'NO_SIGNAL',
+                                                   'ZAQAR_SIGNAL']),
+    )
+    module_kwargs = dict(supports_check_mode=True)
+
+    def run(self):
+        diff, deployment = ensure_deployment(HeatApi(self.conn), self.params, self.check_mode)
+        return self.result(diff, id=(deployment or {}).get('id'), software_deployment=deployment)
+
+
+def main():
+    SoftwareDeploymentModule()()
+
+
+if __name__ == '__main__':
+    main()

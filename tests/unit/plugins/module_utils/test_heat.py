@@ -1,0 +1,818 @@
+"""Table-driven tests of the Heat service logic (plugins/module_utils/_heat.py) with a fake Heat API."""
+
+import copy
+import itertools
+import json
+
+import pytest
+from openstack import exceptions as sdk_exceptions
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _heat as heat
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
+    Ambiguous, CloudModuleError, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
+
+HOT = {'heat_template_version': '2018-08-31',
+       'parameters': {'p': {'type': 'string', 'default': 'a'},
+                      'pw': {'type': 'string', 'hidden': True, 'default': 'x'}},
+       'resources': {'v': {'type': 'OS::Heat::Value', 'properties': {'value': {'get_param': 'p'}}}},
+       'outputs': {'o': {'value': {'get_attr': ['v', 'value']}}}}
+
+
+# -- pure helpers -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('given, expected', [
+    (None, None),
+    ('', []),
+    ('b,a', ['a', 'b']),
+    (' b , a ,, ', ['a', 'b']),
+    (['b', 'a', 'b'], ['a', 'b']),
+    ([], []),
+    ([1, 'x'], ['1', 'x']),
+])
+def test_normalize_tags(given, expected):
+    assert heat.normalize_tags(given) == expected
+
+
+def test_normalize_tags_rejects_comma_inside_a_list_item():
+    with pytest.raises(InvalidInput, match='comma'):
+        heat.normalize_tags(['a,b'])
+
+
+@pytest.mark.parametrize('stored, expected', [
+    ({'resource_registry': {'resources': {}}, 'parameters': {}, 'parameter_defaults': {}, 'event_sinks': [],
+      'encrypted_param_names': []}, {}),
+    ({'resource_registry': {'file:///n.yaml': 'file:///n.yaml', 'My::T': 'file:///t.yaml', 'resources': {}}},
+     {'resource_registry': {'My::T': 'file:///t.yaml'}}),
+    ({'parameter_defaults': {heat.HIDDEN_DIGEST_KEY: 'x', 'a': 1}}, {'parameter_defaults': {'a': 1}}),
+    ({'parameter_defaults': {heat.HIDDEN_DIGEST_KEY: 'x'}}, {}),
+    ({'parameters': {'a': 1}}, {'parameters': {'a': 1}}),
+])
+def test_normalize_environment(stored, expected):
+    original = copy.deepcopy(stored)
+    assert heat.normalize_environment(stored) == expected
+    assert stored == original  # not modified in place
+
+
+def test_stack_parameters_drops_pseudo_parameters():
+    params = {'OS::stack_id': 'i', 'OS::stack_name': 'n', 'OS::project_id': 'p', 'a': '1'}
+    assert heat.stack_parameters(params) == {'a': '1'}
+    assert heat.stack_parameters(None) == {}
+
+
+@pytest.mark.parametrize('template, expected', [
+    (HOT, {'pw'}),
+    ({'heat_template_version': '2018-08-31'}, set()),
+    ({'HeatTemplateFormatVersion': '2012-12-12', 'Parameters': {'K': {'Type': 'String', 'NoEcho': 'true'},
+                                                                  'L': {'Type': 'String'}}}, {'K'}),
+    ({'parameters': {'h': {'type': 'string', 'hidden': 'True'}}}, {'h'}),
+    (None, set()),
+])
+def test_hidden_parameter_names(template, expected):
+    assert heat.hidden_parameter_names(template) == expected
+
+
+def test_digest_round_trip_and_mismatch():
+    digest = heat.make_digest({'parameters.pw': 's1'}, iterations=1000)
+    assert digest.startswith('pbkdf2-sha256$1000$')
+    assert heat.digest_matches({'parameters.pw': 's1'}, digest)
+    assert not heat.digest_matches({'parameters.pw': 's2'}, digest)
+    assert not heat.digest_matches({'parameters.other': 's1'}, digest)
+    assert 's1' not in digest
+    # a fresh salt per digest: the same values give different digests that both verify
+    other = heat.make_digest({'parameters.pw': 's1'}, iterations=1000)
+    assert other != digest and heat.digest_matches({'parameters.pw': 's1'}, other)
+
+
+@pytest.mark.parametrize('stored', [None, '', 'garbage', 'md5$1$a$b', 'pbkdf2-sha256$x$a$b', 'pbkdf2-sha256$1$a$b'])
+def test_digest_matches_rejects_malformed(stored):
+    assert not heat.digest_matches({'a': 1}, stored)
+
+
+@pytest.mark.parametrize('timeout, minutes', [(1, 1), (59, 1), (60, 1), (61, 2), (3600, 60), (3601, 61)])
+def test_timeout_minutes(timeout, minutes):
+    assert heat.timeout_minutes(timeout) == minutes
+
+
+@pytest.mark.parametrize('body, expected', [
+    ({'resource_changes': {'added': [{'resource_name': 'b'}, {'resource_name': 'a'}], 'updated': [],
+                           'unchanged': [{'resource_name': 'c'}]}},
+     {'added': ['a', 'b'], 'updated': [], 'replaced': [], 'deleted': [], 'unchanged': ['c']}),
+    ({'added': [{'resource_name': 'x'}], 'deleted': ['y']},  # flat (the SDK's unit-test shape)
+     {'added': ['x'], 'updated': [], 'replaced': [], 'deleted': ['y'], 'unchanged': []}),
+    ({}, dict((k, []) for k in heat.CHANGE_KINDS)),
+    (None, dict((k, []) for k in heat.CHANGE_KINDS)),
+])
+def test_parse_update_preview(body, expected):
+    assert heat.parse_update_preview(body) == expected
+
+
+def test_parse_create_preview_flattens_nested_stacks():
+    body = {'stack': {'resources': [
+        {'resource_name': 'a', 'resource_type': 'OS::Heat::None'},
+        [{'resource_name': 'inner', 'resource_type': 'OS::Heat::Value'}, [{'resource_name': 'deep',
+                                                                           'resource_type': 'T'}]]]}}
+    assert heat.parse_create_preview(body) == [
+        {'name': 'a', 'type': 'OS::Heat::None'}, {'name': 'inner', 'type': 'OS::Heat::Value'},
+        {'name': 'deep', 'type': 'T'}]
+    assert heat.parse_create_preview({}) == []
+
+
+@pytest.mark.parametrize('failed, expected', [
+    ([], "Stack 's' is CREATE_FAILED: boom"),
+    ([{'name': 'r', 'type': 'OS::Heat::TestResource', 'reason': 'bad'}],
+     "Stack 's' is CREATE_FAILED: boom. Failed resources: r (OS::Heat::TestResource): bad"),
+    ([{'name': 'r', 'type': None, 'reason': None}, {'name': 'q', 'type': 'T', 'reason': 'x'}],
+     "Stack 's' is CREATE_FAILED: boom. Failed resources: r: no reason given; q (T): x"),
+])
+def test_failure_message(failed, expected):
+    assert heat.failure_message('s', 'CREATE_FAILED', 'boom', failed) == expected
+
+
+@pytest.mark.parametrize('status, failed, in_progress', [
+    ('CREATE_FAILED', True, False), ('UPDATE_FAILED', True, False), ('ROLLBACK_COMPLETE', True, False),
+    ('DELETE_FAILED', True, False), ('CREATE_COMPLETE', False, False), ('SUSPEND_COMPLETE', False, False),
+    ('UPDATE_IN_PROGRESS', False, True), (None, False, False),
+])
+def test_status_classes(status, failed, in_progress):
+    assert heat.is_failed_status(status) is failed
+    assert heat.is_in_progress(status) is in_progress
+
+
+# -- reading templates and environments (openstacksdk template_utils) ---------------------------------------
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / 'data.txt').write_text('file data\n')
+    (tmp_path / 'nested.yaml').write_text('heat_template_version: 2018-08-31\nresources: {}\n')
+    (tmp_path / 'main.yaml').write_text(
+        'heat_template_version: 2018-08-31\n'
+        'resources:\n'
+        '  d: {type: OS::Heat::Value, properties: {value: {get_file: data.txt}}}\n'
+        '  n: {type: nested.yaml}\n')
+    (tmp_path / 'bad.yaml').write_text('heat_template_version: 2018-08-31\nresources:\n  a: [unbalanced\n')
+    (tmp_path / 'noref.yaml').write_text(
+        'heat_template_version: 2018-08-31\nresources:\n  d: {type: OS::Heat::Value, '
+        'properties: {value: {get_file: missing.txt}}}\n')
+    (tmp_path / 'env.yaml').write_text('parameters: {p: from-file}\nresource_registry: {"My::T": nested.yaml}\n')
+    return tmp_path
+
+
+def test_load_template_file_resolves_get_file_and_nested(tree):
+    template, files = heat.load_template(template=str(tree / 'main.yaml'))
+    data_url = 'file://%s/data.txt' % tree
+    nested_url = 'file://%s/nested.yaml' % tree
+    assert template['resources']['d']['properties']['value'] == {'get_file': data_url}
+    assert template['resources']['n']['type'] == nested_url
+    assert files[data_url] == 'file data\n'
+    assert json.loads(files[nested_url]) == {'heat_template_version': '2018-08-31', 'resources': {}}
+
+
+def test_load_template_files_option_overrides_reads(tree):
+    template, files = heat.load_template(template=str(tree / 'noref.yaml'), files={'missing.txt': 'given'})
+    assert files == {'file://%s/missing.txt' % tree: 'given'}
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(template='/nonexistent/x.yaml'), 'Template file not found: /nonexistent/x.yaml'),
+    (dict(template='BAD'), 'Cannot parse the template'),
+    (dict(template='NOREF'), 'Cannot read the template or a file it references'),
+    (dict(template_content='a: [unbalanced'), 'Cannot parse the template'),
+    (dict(template_content='resources: {}'), 'Template format version not found'),
+    (dict(template_content={'resources': {}}), 'no heat_template_version'),
+    (dict(template_content=42), 'must be a dict'),
+    (dict(template_content={'heat_template_version': '2018-08-31',
+                            'resources': {'a': {'type': 'OS::Heat::Value',
+                                                'properties': {'value': {'get_file': 'nope.txt'}}}}}),
+     'Cannot read the template or a file it references'),
+])
+def test_load_template_errors(tree, kwargs, match):
+    if kwargs.get('template') == 'BAD':
+        kwargs['template'] = str(tree / 'bad.yaml')
+    if kwargs.get('template') == 'NOREF':
+        kwargs['template'] = str(tree / 'noref.yaml')
+    with pytest.raises(InvalidInput, match=match):
+        heat.load_template(cwd=str(tree), **kwargs)
+
+
+@pytest.mark.parametrize('content', [
+    {'heat_template_version': '2018-08-31', 'resources': {'a': {'type': 'OS::Heat::Value',
+                                                                'properties': {'value': {'get_file': 'n.txt'}}}}},
+    'heat_template_version: 2018-08-31\nresources:\n  a: {type: OS::Heat::Value, properties: {value: {get_file: n.txt}}}\n',
+])
+def test_load_template_inline_dict_and_string_are_equal(tmp_path, content):
+    template, files = heat.load_template(template_content=content, files={'n.txt': 'note'}, cwd=str(tmp_path))
+    url = 'file://%s/n.txt' % tmp_path
+    assert template['heat_template_version'] == '2018-08-31'
+    assert template['resources']['a']['properties']['value'] == {'get_file': url}
+    assert files == {url: 'note'}
+
+
+def test_load_environment_merges_files_then_inline(tree):
+    env, files = heat.load_environment([str(tree / 'env.yaml')], {'parameters': {'q': 1}}, cwd=str(tree))
+    assert env['parameters'] == {'p': 'from-file', 'q': 1}
+    assert env['resource_registry'] == {'My::T': 'file://%s/nested.yaml' % tree}
+    assert 'file://%s/nested.yaml' % tree in files
+    env2, _ = heat.load_environment(None, 'parameters:\n  p: inline\n')
+    assert env2 == {'parameters': {'p': 'inline'}}
+
+
+@pytest.mark.parametrize('paths, content, match', [
+    (['/nonexistent/env.yaml'], None, 'Environment file not found'),
+    (None, {'nonsense': {}}, 'unknown section'),
+    (None, 'nonsense: {}', 'wrong section'),
+    (None, 'a: [', 'Cannot parse environment_content'),
+    (None, 3, 'must be a dict'),
+])
+def test_load_environment_errors(paths, content, match):
+    with pytest.raises(InvalidInput, match=match):
+        heat.load_environment(paths, content)
+
+
+# -- DesiredStack and the plan ----------------------------------------------------------------------------
+
+def desired(**kwargs):
+    values = dict(name='s', template=copy.deepcopy(HOT), parameters={'p': 'b'}, tags=['t1'])
+    values.update(kwargs)
+    return heat.DesiredStack(**values)
+
+
+def test_desired_body_sends_everything_and_a_digest_of_hidden_values():
+    want = desired(parameters={'p': 'b', 'pw': 'secret'}, timeout=61, rollback=True)
+    body = want.body()
+    assert body['stack_name'] == 's'
+    assert body['parameters'] == {'p': 'b', 'pw': 'secret'}
+    assert body['timeout_mins'] == 2 and body['disable_rollback'] is False
+    assert body['tags'] == 't1'
+    digest = body['environment']['parameter_defaults'][heat.HIDDEN_DIGEST_KEY]
+    assert heat.digest_matches({'parameters.pw': 'secret'}, digest)
+    assert want.secret_values() == ['secret']
+
+
+@pytest.mark.parametrize('tags, existing, expected', [
+    (['a', 'b'], ['x'], 'a,b'),
+    (None, ['x', 'y'], 'x,y'),   # not set: the stack's tags are kept (a PUT without tags clears them)
+    (None, [], None),
+    ([], ['x'], None),          # set to empty: cleared
+])
+def test_desired_body_tags(tags, existing, expected):
+    body = desired(tags=tags).body(existing_tags=existing, with_name=False)
+    assert body.get('tags') == expected
+    assert 'stack_name' not in body
+
+
+def stored_env(params, digest_values=None, defaults=None):
+    env = {'resource_registry': {'resources': {}}, 'parameters': params, 'parameter_defaults': dict(defaults or {}),
+           'event_sinks': [], 'encrypted_param_names': []}
+    if digest_values is not None:
+        env['parameter_defaults'][heat.HIDDEN_DIGEST_KEY] = heat.make_digest(digest_values, iterations=1000)
+    return env
+
+
+STACK = {'stack_name': 's', 'id': 'i', 'tags': ['t1'], 'stack_status': 'CREATE_COMPLETE'}
+
+PLAN_CASES = [
+    # (name, desired kwargs, stored template, stored env, stored stack, expected changed keys)
+    ('identical', {}, HOT, stored_env({'p': 'b'}), STACK, []),
+    ('template', {}, dict(HOT, description='x'), stored_env({'p': 'b'}), STACK, ['template']),
+    ('parameter value', {'parameters': {'p': 'c'}}, HOT, stored_env({'p': 'b'}), STACK, ['parameters']),
+    ('parameter removed', {'parameters': {}}, HOT, stored_env({'p': 'b'}), STACK, ['parameters']),
+    ('number vs string', {'parameters': {'p': 3}}, HOT, stored_env({'p': '3'}), STACK, []),
+    ('tags', {'tags': ['t2']}, HOT, stored_env({'p': 'b'}), STACK, ['tags']),
+    ('tags order', {'tags': ['b', 'a']}, HOT, stored_env({'p': 'b'}), dict(STACK, tags=['a', 'b']), []),
+    ('tags not set', {'tags': None}, HOT, stored_env({'p': 'b'}), dict(STACK, tags=['z']), []),
+    ('hidden same', {'parameters': {'p': 'b', 'pw': 's1'}}, HOT,
+     stored_env({'p': 'b', 'pw': '******'}, {'parameters.pw': 's1'}), STACK, []),
+    ('hidden changed', {'parameters': {'p': 'b', 'pw': 's2'}}, HOT,
+     stored_env({'p': 'b', 'pw': '******'}, {'parameters.pw': 's1'}), STACK, ['parameters']),
+    ('hidden without digest', {'parameters': {'p': 'b', 'pw': 's1'}}, HOT,
+     stored_env({'p': 'b', 'pw': '******'}), STACK, ['parameters']),
+    ('hidden added', {'parameters': {'p': 'b', 'pw': 's1'}}, HOT, stored_env({'p': 'b'}), STACK, ['parameters']),
+    ('hidden removed', {'parameters': {'p': 'b'}}, HOT,
+     stored_env({'p': 'b', 'pw': '******'}, {'parameters.pw': 's1'}), STACK, ['parameters']),
+    ('env registry', {'environment': {'resource_registry': {'My::T': 'file:///t.yaml'}}}, HOT,
+     stored_env({'p': 'b'}), STACK, ['environment']),
+    ('env parameter_defaults', {'environment': {'parameter_defaults': {'x': 1}}}, HOT,
+     stored_env({'p': 'b'}, defaults={'x': 2}), STACK, ['parameter_defaults']),
+    ('env file params fold into parameters', {'environment': {'parameters': {'p': 'b'}}, 'parameters': {}}, HOT,
+     stored_env({'p': 'b'}), STACK, []),
+]
+
+
+@pytest.mark.parametrize('name, kwargs, template, env, stack, expected', PLAN_CASES, ids=[c[0] for c in PLAN_CASES])
+def test_plan_stack_update(name, kwargs, template, env, stack, expected):
+    diff = heat.plan_stack_update(desired(**kwargs), stack, template, env)
+    assert sorted(diff.keys) == sorted(expected)
+    rendered = json.dumps(diff.diff())
+    assert 's1' not in rendered and 's2' not in rendered
+
+
+def test_plan_redacts_hidden_values_and_marks_hidden_changes():
+    diff = heat.plan_stack_update(desired(parameters={'p': 'c', 'pw': 's2'}), STACK, HOT,
+                                  stored_env({'p': 'b', 'pw': '******'}, {'parameters.pw': 's1'}))
+    assert diff.diff() == {'before': {'parameters': {'p': 'b', 'pw': REDACTED}},
+                           'after': {'parameters': {'p': 'c', 'pw': REDACTED + ' (changed)'}}}
+
+
+def test_plan_compares_files_when_fetched():
+    want = desired(files={'file:///a.txt': 'new'})
+    diff = heat.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}), files={'file:///a.txt': 'old'})
+    assert diff.diff() == {'before': {'files': {'file:///a.txt': 'old'}}, 'after': {'files': {'file:///a.txt': 'new'}}}
+    same = heat.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}), files={'file:///a.txt': 'new'})
+    assert not same.changed
+
+
+# -- StackRunner with a fake Heat ------------------------------------------------------------------------------
+
+class FakeHeat(object):
+    """A tiny in-memory Heat: stacks finish their actions after ``steps`` polls."""
+
+    def __init__(self, steps=1, fail_action=None, never_finish=False):
+        self.stacks = {}
+        self.calls = []
+        self.steps = steps
+        self.fail_action = fail_action
+        self.never_finish = never_finish
+        self._ids = itertools.count(1)
+
+    def _record(self, *call):
+        self.calls.append(call)
+
+    @property
+    def writes(self):
+        return [c for c in self.calls if c[0] in ('create', 'update', 'delete', 'action')]
+
+    def _start(self, stack, action):
+        stack['stack_status'] = '%s_IN_PROGRESS' % action
+        stack['_pending'] = (action, self.steps)
+
+    def _tick(self, stack):
+        pending = stack.get('_pending')
+        if not pending or self.never_finish:
+            return
+        action, left = pending
+        if left > 0:
+            stack['_pending'] = (action, left - 1)
+            return
+        del stack['_pending']
+        if action == 'DELETE':
+            del self.stacks[stack['stack_name']]
+            return
+        if action == self.fail_action:
+            stack['stack_status'] = '%s_FAILED' % action
+            stack['stack_status_reason'] = 'Resource %s failed: boom' % action
+            stack['_failed'] = True
+        else:
+            stack['stack_status'] = '%s_COMPLETE' % action
+            stack['stack_status_reason'] = 'ok'
+            stack['_failed'] = False
+
+    def _public(self, stack):
+        return dict((k, copy.deepcopy(v)) for k, v in stack.items() if not k.startswith('_'))
+
+    def find_stack(self, name, resolve_outputs=True):
+        self._record('find', name)
+        stack = self.stacks.get(name) or next((s for s in self.stacks.values() if s['id'] == name), None)
+        return self._public(stack) if stack else None
+
+    def get_stack(self, stack, resolve_outputs=True):
+        self._record('get', stack['stack_name'])
+        found = self.stacks.get(stack['stack_name'])
+        if found is None:
+            return None
+        self._tick(found)
+        found = self.stacks.get(stack['stack_name'])
+        return self._public(found) if found else None
+
+    def get_template(self, stack):
+        self._record('template', stack['stack_name'])
+        return copy.deepcopy(self.stacks[stack['stack_name']]['_template'])
+
+    def get_environment(self, stack):
+        self._record('environment', stack['stack_name'])
+        stored = self.stacks[stack['stack_name']]
+        env = copy.deepcopy(stored['_environment'])
+        env.setdefault('parameters', {}).update(stored['_parameters'])
+        hidden = heat.hidden_parameter_names(stored['_template'])
+        for section in ('parameters', 'parameter_defaults'):
+            for key in env.get(section, {}):
+                if key in hidden:
+                    env[section][key] = '******'
+        return env
+
+    def get_files(self, stack):
+        self._record('files', stack['stack_name'])
+        return copy.deepcopy(self.stacks[stack['stack_name']]['_files'])
+
+    def _store(self, stack, body):
+        stack.update(_template=body['template'], _environment=body['environment'], _files=body['files'],
+                     _parameters=body['parameters'], tags=body['tags'].split(',') if body.get('tags') else [],
+                     outputs=[{'output_key': 'o', 'output_value': body['parameters'].get('p')}])
+
+    def create_stack(self, body):
+        self._record('create', body['stack_name'])
+        if 'OS::Heat::Nope' in json.dumps(body['template']):
+            raise sdk_exceptions.BadRequestException('The Resource Type (OS::Heat::Nope) could not be found.')
+        stack = dict(stack_name=body['stack_name'], id='id-%d' % next(self._ids))
+        self._store(stack, body)
+        self._start(stack, 'CREATE')
+        self.stacks[stack['stack_name']] = stack
+        return dict(id=stack['id'])
+
+    def preview_create(self, body):
+        self._record('preview_create', body['stack_name'])
+        return {'stack': {'resources': [{'resource_name': r, 'resource_type': d['type']}
+                                        for r, d in body['template'].get('resources', {}).items()]}}
+
+    def update_stack(self, stack, body):
+        self._record('update', stack['stack_name'])
+        stored = self.stacks[stack['stack_name']]
+        self._store(stored, body)
+        self._start(stored, 'UPDATE')
+
+    def preview_update(self, stack, body):
+        self._record('preview_update', stack['stack_name'])
+        return {'resource_changes': {'updated': [{'resource_name': 'v'}], 'unchanged': [], 'added': [],
+                                     'deleted': [], 'replaced': []}}
+
+    def delete_stack(self, stack):
+        self._record('delete', stack['stack_name'])
+        stored = self.stacks.get(stack['stack_name'])
+        if stored:
+            self._start(stored, 'DELETE')
+
+    def stack_action(self, stack, action):
+        self._record('action', action)
+        self._start(self.stacks[stack['stack_name']], action.upper())
+
+    def resources(self, stack, nested_depth=0):
+        stored = self.stacks.get(stack['stack_name'])
+        if stored and stored.get('_failed'):
+            return [{'resource_name': 'v', 'resource_type': 'OS::Heat::Value', 'resource_status': 'CREATE_FAILED',
+                     'resource_status_reason': 'boom'}]
+        return []
+
+    def events(self, stack, query=''):
+        return []
+
+
+class FakeClock(object):
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def runner(api, **kwargs):
+    clock = FakeClock()
+    kwargs.setdefault('timeout', 60)
+    return heat.StackRunner(api, sleep=clock.sleep, clock=clock, **kwargs)
+
+
+def test_create_then_idempotent_run_sends_no_write():
+    api = FakeHeat()
+    diff, stack, extra = runner(api).ensure_present(desired())
+    assert diff.changed and stack['stack_status'] == 'CREATE_COMPLETE'
+    assert [c[0] for c in api.writes] == ['create']
+    api.calls = []
+    diff, stack, extra = runner(api).ensure_present(desired())
+    assert not diff.changed and api.writes == []
+    assert [c[0] for c in api.calls] == ['find', 'template', 'environment']
+    assert heat.stack_outputs(stack) == ({'o': 'b'}, [{'output_key': 'o', 'output_value': 'b'}])
+
+
+def test_check_mode_create_previews_and_writes_nothing():
+    api = FakeHeat()
+    diff, stack, extra = runner(api, check_mode=True, diff_mode=True).ensure_present(
+        desired(parameters={'p': 'b', 'pw': 'hush'}))
+    assert diff.changed and api.writes == []
+    assert extra['preview'] == {'resources': [{'name': 'v', 'type': 'OS::Heat::Value'}]}
+    assert stack['id'] is None and stack['parameters'] == {'p': 'b', 'pw': REDACTED}
+    assert diff.diff()['after']['preview'] == extra['preview']
+
+
+def test_update_with_check_mode_and_diff():
+    api = FakeHeat()
+    runner(api).ensure_present(desired())
+    api.calls = []
+    diff, stack, extra = runner(api, check_mode=True, diff_mode=True).ensure_present(desired(parameters={'p': 'c'}))
+    assert diff.changed and api.writes == []
+    assert extra['resource_changes']['updated'] == ['v']
+    assert diff.diff()['after']['resource_changes'] == {'added': [], 'updated': ['v'], 'replaced': [], 'deleted': []}
+    diff, stack, extra = runner(api).ensure_present(desired(parameters={'p': 'c'}))
+    assert [c[0] for c in api.writes] == ['update'] and stack['stack_status'] == 'UPDATE_COMPLETE'
+    assert 'resource_changes' not in extra  # the preview runs only in check or diff mode
+    assert stack['outputs'][0]['output_value'] == 'c'
+
+
+def test_failed_create_is_deleted_and_reported():
+    api = FakeHeat(fail_action='CREATE')
+    with pytest.raises(ResourceFailed) as err:
+        runner(api).ensure_present(desired())
+    assert "Stack 's' is CREATE_FAILED: Resource CREATE failed: boom" in err.value.msg
+    assert 'v (OS::Heat::Value): boom' in err.value.msg
+    assert 'The failed stack was deleted' in err.value.msg
+    assert err.value.details['failed_resources'][0]['name'] == 'v'
+    assert api.stacks == {}
+
+
+def test_failed_create_kept_on_request():
+    api = FakeHeat(fail_action='CREATE')
+    with pytest.raises(ResourceFailed) as err:
+        runner(api, keep_failed=True).ensure_present(desired())
+    assert 'deleted' not in err.value.msg
+    assert api.stacks['s']['stack_status'] == 'CREATE_FAILED'
+
+
+def test_failed_stack_is_updated_or_recreated():
+    api = FakeHeat(fail_action='CREATE')
+    with pytest.raises(ResourceFailed):
+        runner(api, keep_failed=True).ensure_present(desired())
+    api.fail_action = None
+    old_id = api.stacks['s']['id']
+    diff, stack, _ = runner(api).ensure_present(desired())  # identical definition, but FAILED: update
+    assert diff.diff()['before']['status'] == 'CREATE_FAILED'
+    assert stack['stack_status'] == 'UPDATE_COMPLETE' and stack['id'] == old_id
+
+    api.fail_action = 'UPDATE'
+    with pytest.raises(ResourceFailed, match='UPDATE_FAILED'):
+        runner(api).ensure_present(desired(parameters={'p': 'z'}))
+    assert api.stacks['s']['stack_status'] == 'UPDATE_FAILED'  # an update failure keeps the stack
+    api.fail_action = None
+    diff, stack, _ = runner(api).ensure_present(desired(), recreate_failed=True)
+    assert diff.diff()['after']['status'] == 'recreated'
+    assert stack['stack_status'] == 'CREATE_COMPLETE' and stack['id'] != old_id
+
+
+def test_create_timeout_deletes_the_unfinished_stack():
+    api = FakeHeat(never_finish=True)
+    with pytest.raises(WaitTimeout) as err:
+        runner(api, timeout=3).ensure_present(desired())
+    assert 'Timed out after 3s' in err.value.msg and 'CREATE_IN_PROGRESS' in err.value.msg
+    assert 'could not be deleted' in err.value.msg  # the fake never finishes the delete either
+
+
+def test_bad_request_is_reported_clearly():
+    api = FakeHeat()
+    template = dict(HOT, resources={'x': {'type': 'OS::Heat::Nope'}})
+    with pytest.raises(InvalidInput, match=r"Heat rejected the stack 's': .*OS::Heat::Nope"):
+        runner(api).ensure_present(desired(template=template))
+    assert api.stacks == {}
+
+
+def test_suspend_resume_and_delete():
+    api = FakeHeat()
+    runner(api).ensure_present(desired())
+    diff, stack, _ = runner(api).ensure_present(heat.DesiredStack('s'), state='suspended')
+    assert diff.changed and stack['stack_status'] == 'SUSPEND_COMPLETE'
+    diff, stack, _ = runner(api).ensure_present(heat.DesiredStack('s'), state='suspended')
+    assert not diff.changed
+    diff, stack, _ = runner(api, check_mode=True).ensure_present(desired())
+    assert diff.diff()['after']['status'] == 'RESUME_COMPLETE' and stack['stack_status'] == 'SUSPEND_COMPLETE'
+    diff, stack, _ = runner(api).ensure_present(desired())
+    assert stack['stack_status'] == 'RESUME_COMPLETE'
+    diff, stack = runner(api, check_mode=True).ensure_absent('s')
+    assert diff.changed and 's' in api.stacks
+    diff, stack = runner(api).ensure_absent('s')
+    assert diff.changed and api.stacks == {}
+    diff, stack = runner(api).ensure_absent('s')
+    assert not diff.changed and stack is None
+
+
+def test_missing_stack_without_template_is_not_found():
+    with pytest.raises(NotFound):
+        runner(FakeHeat()).ensure_present(heat.DesiredStack('s'), state='suspended')
+
+
+def test_stack_found_in_progress_is_waited_for():
+    api = FakeHeat(steps=3)
+    runner(api, wait=False).ensure_present(desired())
+    assert api.stacks['s']['stack_status'] == 'CREATE_IN_PROGRESS'
+    diff, stack, _ = runner(api).ensure_present(desired())
+    assert not diff.changed and stack['stack_status'] == 'CREATE_COMPLETE'
+
+
+def test_stale_failure_status_is_ignored_until_the_action_starts():
+    api = FakeHeat()
+    stack = {'stack_name': 's', 'id': 'i', 'stack_status': 'DELETE_FAILED'}
+    api.stacks['s'] = dict(stack, _pending=('DELETE', 0))
+    api.stacks['s']['stack_status'] = 'DELETE_FAILED'
+    runner(api).wait_for_action(stack, 'DELETE', prior_status='DELETE_FAILED')
+    assert api.stacks == {}
+
+
+# -- stack_info --------------------------------------------------------------------------------------------
+
+class ListingHeat(object):
+    def __init__(self, stacks):
+        self._stacks = stacks
+        self.queries = []
+
+    def find_stack(self, name, resolve_outputs=True):
+        return next((dict(s) for s in self._stacks if name in (s['stack_name'], s['id'])), None)
+
+    def list_stacks(self, query=None):
+        self.queries.append(query)
+        return [dict(s) for s in self._stacks]
+
+    def get_stack(self, stack, resolve_outputs=True):
+        return dict(stack, outputs=[{'output_key': 'k', 'output_value': 1}])
+
+    def resources(self, stack, nested_depth=0):
+        return [{'resource_name': 'r'}]
+
+    def events(self, stack, query=''):
+        return [{'id': 'e'}]
+
+
+@pytest.mark.parametrize('kwargs, names, query', [
+    (dict(name='a'), ['a'], None),
+    (dict(name='id-b'), ['b'], None),
+    (dict(name='zzz'), [], None),
+    (dict(name='a', status='CREATE_FAILED'), [], None),
+    (dict(name='a', tags='x,y'), ['a'], None),
+    (dict(name='a', tags=['x', 'q']), [], None),
+    (dict(name='a', tags=['x', 'q'], tags_mode='any'), ['a'], None),
+    (dict(status='CREATE_COMPLETE', tags=['y', 'x']), ['a', 'b'], {'status': 'CREATE_COMPLETE', 'tags': 'x,y'}),
+    (dict(tags='x', tags_mode='any', project_id='p', owner_id='o'), ['a', 'b'],
+     {'tags_any': 'x', 'tenant_id': 'p', 'owner_id': 'o'}),
+])
+def test_stack_info_filters(kwargs, names, query):
+    api = ListingHeat([{'stack_name': 'a', 'id': 'id-a', 'stack_status': 'CREATE_COMPLETE', 'tags': ['x', 'y']},
+                       {'stack_name': 'b', 'id': 'id-b', 'stack_status': 'CREATE_COMPLETE', 'tags': []}])
+    result = heat.stack_info(api, **kwargs)
+    assert [s['stack_name'] for s in result] == names
+    if query is not None:
+        assert api.queries == [query]
+
+
+def test_stack_info_details():
+    api = ListingHeat([{'stack_name': 'a', 'id': 'id-a', 'stack_status': 'CREATE_COMPLETE'}])
+    [item] = heat.stack_info(api, outputs=True, resources=True, events=True)
+    assert item['outputs_dict'] == {'k': 1} and item['resources'] == [{'resource_name': 'r'}]
+    assert item['events'] == [{'id': 'e'}]
+
+
+# -- software configs and deployments ----------------------------------------------------------------------
+
+class FakeConfigs(object):
+    def __init__(self):
+        self.configs = {}
+        self.deployments = {}
+        self.calls = []
+        self._ids = itertools.count(1)
+
+    def _id(self):
+        return '00000000-0000-0000-0000-%012d' % next(self._ids)
+
+    @property
+    def writes(self):
+        return [c for c in self.calls if c[0].startswith(('create', 'update', 'delete'))]
+
+    def list_configs(self):
+        return [dict(id=c['id'], name=c['name'], group=c.get('group')) for c in self.configs.values()]
+
+    def get_config(self, config_id):
+        found = self.configs.get(config_id)
+        return copy.deepcopy(found) if found else None
+
+    def create_config(self, body):
+        self.calls.append(('create_config', body['name']))
+        stored = dict(body, id=self._id())
+        stored['inputs'] = heat.normalize_io(body.get('inputs'))
+        self.configs[stored['id']] = stored
+        return copy.deepcopy(stored)
+
+    def delete_config(self, config_id):
+        self.calls.append(('delete_config', config_id))
+        self.configs.pop(config_id, None)
+
+    def list_deployments(self, server_id=None):
+        return [copy.deepcopy(d) for d in self.deployments.values() if server_id in (None, d['server_id'])]
+
+    def create_deployment(self, body):
+        self.calls.append(('create_deployment', body['server_id']))
+        stored = dict(body, id=self._id(), status_reason=body.get('status_reason', 'None'))
+        self.deployments[stored['id']] = stored
+        return copy.deepcopy(stored)
+
+    def update_deployment(self, deployment_id, body):
+        self.calls.append(('update_deployment', deployment_id))
+        self.deployments[deployment_id].update(body)
+        return copy.deepcopy(self.deployments[deployment_id])
+
+    def delete_deployment(self, deployment_id):
+        self.calls.append(('delete_deployment', deployment_id))
+        self.deployments.pop(deployment_id, None)
+
+
+def config_params(**kwargs):
+    params = dict(name='c', state='present', group='script', config='echo hi', inputs=[{'name': 'a'}],
+                  outputs=None, options=None)
+    params.update(kwargs)
+    return params
+
+
+@pytest.mark.parametrize('desired_io, stored_io, equal', [
+    ([{'name': 'a'}], [{'name': 'a', 'type': 'String'}], True),
+    ([{'name': 'a', 'description': None}], [{'name': 'a', 'type': 'String'}], True),
+    ([{'name': 'a', 'type': 'Number'}], [{'name': 'a', 'type': 'String'}], False),
+    ([{'name': 'a'}, {'name': 'b'}], [{'name': 'b'}, {'name': 'a'}], False),
+    ([], None, True),
+])
+def test_normalize_io(desired_io, stored_io, equal):
+    assert (heat.normalize_io(desired_io) == heat.normalize_io(stored_io)) is equal
+
+
+def test_config_lifecycle():
+    api = FakeConfigs()
+    diff, created, kept = heat.ensure_config(api, config_params(), check_mode=True)
+    assert diff.changed and created['id'] is None and api.writes == []
+    diff, created, kept = heat.ensure_config(api, config_params())
+    assert diff.changed and created['name'] == 'c' and kept == []
+    api.calls = []
+    diff, same, kept = heat.ensure_config(api, config_params())
+    assert not diff.changed and same['id'] == created['id'] and api.writes == []
+    diff, replaced, kept = heat.ensure_config(api, config_params(config='echo bye'))
+    assert diff.changed and replaced['id'] != created['id']
+    assert diff.diff() == {'before': {'config': 'echo hi', 'replaced_id': None, 'deleted_ids': None},
+                           'after': {'config': 'echo bye', 'replaced_id': created['id'],
+                                     'deleted_ids': [created['id']]}}
+    assert list(api.configs) == [replaced['id']]  # the old one is deleted after the new one exists
+    diff, gone, kept = heat.ensure_config(api, config_params(state='absent'))
+    assert diff.changed and gone is None and api.configs == {}
+    diff, gone, kept = heat.ensure_config(api, config_params(state='absent'))
+    assert not diff.changed
+
+
+def test_config_in_use_is_kept_until_its_deployment_moves():
+    api = FakeConfigs()
+    _, v1, _ = heat.ensure_config(api, config_params())
+    heat.ensure_deployment(api, deployment_params())
+    diff, v2, kept = heat.ensure_config(api, config_params(config='v2'))
+    assert diff.changed and kept == [v1['id']] and set(api.configs) == {v1['id'], v2['id']}
+    api.calls = []
+    diff, current, kept = heat.ensure_config(api, config_params(config='v2'))  # newest wins, no write
+    assert not diff.changed and current['id'] == v2['id'] and kept == [v1['id']] and api.writes == []
+    diff, dep = heat.ensure_deployment(api, deployment_params())
+    assert diff.diff()['after'] == {'config_id': v2['id']}
+    diff, current, kept = heat.ensure_config(api, config_params(config='v2'))  # now the old one can go
+    assert diff.diff()['after'] == {'deleted_ids': [v1['id']]} and kept == [] and list(api.configs) == [v2['id']]
+    with pytest.raises(CloudModuleError, match='used by deployments'):
+        heat.ensure_config(api, config_params(state='absent'))
+
+
+def deployment_params(**kwargs):
+    params = dict(config='c', server_id='srv', state='present', action=None, status=None, status_reason=None,
+                  input_values=None, signal_transport=None)
+    params.update(kwargs)
+    return params
+
+
+def test_deployment_lifecycle_and_config_replacement():
+    api = FakeConfigs()
+    with pytest.raises(NotFound):
+        heat.ensure_deployment(api, deployment_params())
+    _, config, _ = heat.ensure_config(api, config_params())
+    diff, dep = heat.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
+    assert diff.changed and dep['action'] == 'CREATE' and dep['status'] == 'IN_PROGRESS'
+    assert dep['input_values'] == {'a': 1, 'deploy_signal_transport': 'NO_SIGNAL'}
+    api.calls = []
+    diff, same = heat.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
+    assert not diff.changed and api.writes == []
+    diff, same = heat.ensure_deployment(api, deployment_params(config=config['id']))
+    assert not diff.changed and same['id'] == dep['id']
+    diff, pred = heat.ensure_deployment(api, deployment_params(status='COMPLETE'), check_mode=True)
+    assert diff.changed and pred['status'] == 'COMPLETE' and api.writes == []
+    diff, upd = heat.ensure_deployment(api, deployment_params(status='COMPLETE', status_reason='done'))
+    assert diff.diff()['after'] == {'status': 'COMPLETE', 'status_reason': 'done'}
+    assert upd['id'] == dep['id']
+    diff, gone = heat.ensure_deployment(api, deployment_params(state='absent'))
+    assert diff.changed and api.deployments == {}
+    diff, gone = heat.ensure_deployment(api, deployment_params(state='absent'))
+    assert not diff.changed
+
+
+def test_two_deployments_of_one_config_on_one_server_are_ambiguous():
+    api = FakeConfigs()
+    _, config, _ = heat.ensure_config(api, config_params())
+    api.create_deployment(dict(config_id=config['id'], server_id='srv'))
+    api.create_deployment(dict(config_id=config['id'], server_id='srv'))
+    with pytest.raises(Ambiguous):
+        heat.ensure_deployment(api, deployment_params())
+
+
+def test_resolve_config_and_info():
+    api = FakeConfigs()
+    _, config, _ = heat.ensure_config(api, config_params())
+    assert heat.resolve_config(api, 'c')['id'] == config['id']
+    assert heat.resolve_config(api, config['id'])['id'] == config['id']
+    with pytest.raises(NotFound):
+        heat.resolve_config(api, 'nope')
+    assert [c['id'] for c in heat.config_info(api, 'c', details=True)] == [config['id']]
+    assert heat.config_info(api, config['id'])[0]['config'] == 'echo hi'
+    assert heat.config_info(api, 'nope') == []
