@@ -22,7 +22,7 @@ import time
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, is_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
-    Ambiguous, CloudModuleError, InvalidInput, NotFound)
+    Ambiguous, CloudModuleError, InvalidInput, NotFound, ResourceFailed)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import wait_for
 
 try:
@@ -780,3 +780,26 @@ def list_clusters(client, name=None, status=None):
     if status:
         clusters = [c for c in clusters if c.get('status') == status.upper()]
     return sorted(clusters, key=lambda c: (c.get('name') or '', c.get('id')))
+
+
+HEAT_MEMBERSHIP_HINT = (
+    " Senlin 16 with os.heat.stack nodes: joining or leaving a cluster rewrites the stack's tags with a Heat "
+    "stack update that carries no template, and Heat rejects it (400 \"No template specified\"), so such a node "
+    "cannot be moved; create it in its cluster instead (cluster option when the node is created).")
+
+
+def change_membership(client, node, cluster_id, body, what, heat):
+    """Add a node to / remove it from a cluster and check that it really did (Senlin 16 may report a
+    CLUSTER_ADD_NODES as SUCCEEDED although its NODE_JOIN failed)."""
+    want = cluster_id if 'add_nodes' in body else ''
+    try:
+        client.write('POST', '/clusters/%s/actions' % cluster_id, body, what, cluster_id)
+    except ResourceFailed as exc:
+        raise ResourceFailed(exc.msg + (HEAT_MEMBERSHIP_HINT if heat else ''), **exc.details)
+    if client.wait:
+        after = client.get('node', node['id']) or {}
+        if (after.get('cluster_id') or '') != want:
+            raise ResourceFailed('%s reported success but node %s is %s.%s'
+                                 % (what, node.get('name'), 'in cluster %s' % after.get('cluster_id')
+                                    if after.get('cluster_id') else 'in no cluster',
+                                    HEAT_MEMBERSHIP_HINT if heat else ''), node=node['id'])

@@ -268,12 +268,13 @@ class ClusterNodeModule(CloudModule):
             return predicted
         if update:
             client.write('PATCH', '/nodes/%s' % node['id'], {'node': update}, 'NODE_UPDATE', node['id'])
+        heat = move and str((profile or {}).get('type') or node_profile_type(client, node)).startswith('os.heat.stack')
         if move and old_cluster_id:
-            client.write('POST', '/clusters/%s/actions' % old_cluster_id, {'del_nodes': {'nodes': [node['id']]}},
-                         'CLUSTER_DEL_NODES', old_cluster_id)
+            _senlin.change_membership(client, node, old_cluster_id, {'del_nodes': {'nodes': [node['id']]}},
+                                      'CLUSTER_DEL_NODES', heat)
         if move and cluster is not None:
-            client.write('POST', '/clusters/%s/actions' % cluster['id'], {'add_nodes': {'nodes': [node['id']]}},
-                         'CLUSTER_ADD_NODES', cluster['id'])
+            _senlin.change_membership(client, node, cluster['id'], {'add_nodes': {'nodes': [node['id']]}},
+                                      'CLUSTER_ADD_NODES', heat)
         return client.get('node', node['id']) if (update or move) else node
 
     def run_actions(self, node, diff):
@@ -292,6 +293,11 @@ class ClusterNodeModule(CloudModule):
         if (p['check'] or p['recover'] or p['operation']) and not self.check_mode:
             node = client.get('node', node['id'])
         return node
+
+
+def node_profile_type(client, node):
+    profile = client.get('profile', node.get('profile_id')) if node.get('profile_id') else None
+    return (profile or {}).get('type') or ''
 
 
 def main():
