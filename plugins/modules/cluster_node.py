@@ -18,6 +18,12 @@ description:
     leaving or deleting a member must not take its cluster below C(min_size), joining must not take it above
     C(max_size).
   - Every change is a Senlin action; the module waits on it and fails with its status reason.
+  - Senlin names a node created in a cluster after the cluster's C(node.name.format); the module then renames
+    it to O(name) (one more C(NODE_UPDATE) action), so the task stays idempotent by name.
+  - "Senlin 16 limitation: an C(os.heat.stack) node cannot join or leave a cluster (Senlin rewrites the stack's
+    tags with a stack update that has no template and Heat answers 400 \"No template specified\"). The module
+    reports that failure with this explanation and the node stays as it was; create such nodes in their
+    cluster (O(cluster) at creation) instead."
   - Requests clustering API microversion 1.12.
 options:
   name:
@@ -233,6 +239,10 @@ class ClusterNodeModule(CloudModule):
                 data, _action = client.write('POST', '/nodes', {'node': body}, 'NODE_CREATE')
                 node = data['node']
                 client.actions[-1]['target'] = node['id']
+                if node.get('name') != p['name']:
+                    # Senlin names a node created in a cluster after the cluster's node.name.format
+                    client.write('PATCH', '/nodes/%s' % node['id'], {'node': {'name': p['name']}}, 'NODE_UPDATE',
+                                 node['id'])
                 node = client.get('node', node['id']) if client.wait else node
         else:
             node = self.update(node, profile, cluster, diff)
