@@ -80,8 +80,7 @@ class Cloud:
         try:
             self._check_ports(by_name.values())
             self._stage(first, started)
-            catalog = [(name, type_, by_name[name].url if name != 'heat'
-                        else by_name['heat'].endpoint, user)
+            catalog = [(name, type_, by_name[name].endpoint, user)
                        for name, type_, user in CATALOG]
             identity.ensure(self.settings, ctx.child_env(),
                             identity.spec(self.settings, ctx.secrets, catalog))
@@ -90,6 +89,9 @@ class Cloud:
         except proc.ServiceError as exc:
             self._fail(exc, started)
             return 1
+        except BaseException:            # a bug or ^C: still leave no orphan behind
+            self._stop_all(started)
+            raise
         facts = self.facts(ctx, by_name.values(), nodes)
         state.write_facts(self.settings, facts)
         self.echo(f'localcloud up in {time.monotonic() - start:.1f} s: '
@@ -133,6 +135,9 @@ class Cloud:
             self._bring_up(svc, started)
         except proc.ServiceError as exc:
             return exc
+        except Exception as exc:  # noqa: BLE001 - reported like a failed start
+            return proc.ServiceError(svc.name, f'{type(exc).__name__}: {exc}',
+                                     proc.tail(svc.log_path))
         return None
 
     def _bring_up(self, svc, started) -> None:

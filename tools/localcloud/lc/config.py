@@ -80,6 +80,7 @@ class Settings:
     knobs: dict = dataclasses.field(default_factory=dict)
     ready_timeout: float = 90.0
     ironic_deploy_delay: float = 0.0
+    wheelhouse: Path = Path.home() / '.cache' / 'localcloud' / 'wheels'
 
     # -- paths ---------------------------------------------------------------
     @property
@@ -151,8 +152,10 @@ def settings_from_env(environ=None, repo_root: Path = REPO_ROOT) -> Settings:
         raw = environ.get(f'LOCALCLOUD_PORT_{name.upper()}')
         if raw:
             ports[name] = int(raw)
+    cache = Path(environ.get('XDG_CACHE_HOME') or Path.home() / '.cache')
     return Settings(
         home=home,
+        wheelhouse=Path(environ.get('LOCALCLOUD_WHEELHOUSE') or cache / 'localcloud' / 'wheels'),
         db=db,
         nodes=int(environ.get('LOCALCLOUD_NODES', '4')),
         python=environ.get('LOCALCLOUD_PYTHON', 'python3'),

@@ -84,7 +84,7 @@ class Ironic(Service):
         return self.ctx.child_env()
 
     def facts(self) -> dict:
-        return dict(super().facts(), db=self.ctx.db, endpoint=self.url)
+        return dict(super().facts(), db=self.ctx.db, endpoint=self.endpoint)
 
 
 def enroll(settings, env, count: int) -> list[dict]:

@@ -90,6 +90,11 @@ class Service:
         return f'http://{HOST}:{self.port}'
 
     @property
+    def endpoint(self) -> str:
+        """The URL registered in the Keystone catalog."""
+        return self.url
+
+    @property
     def log_path(self) -> Path:
         return self.settings.log(self.name)
 

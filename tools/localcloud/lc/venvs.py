@@ -52,24 +52,40 @@ def check_python(python: str) -> None:
 
 
 def build(settings: Settings, name: str) -> float:
-    """Create venv `name` from its lock file; returns the seconds it took."""
+    """Create venv `name` from its lock file; returns the seconds it took.
+
+    The wheels go to a wheelhouse outside the state (pip's own HTTP cache may not keep
+    downloads), so a rebuilt venv - after deleting the venvs, or in a fresh clone on the
+    same machine - installs without the network."""
     start = time.monotonic()
     target = settings.venv(name)
     log = settings.venvs / f'{name}.install.log'
     if target.exists():
         shutil.rmtree(target)
     settings.venvs.mkdir(parents=True, exist_ok=True)
+    house = settings.wheelhouse / name
+    complete = house / f'.complete-{lock_digest(name)[:16]}'
+    lock = str(lock_path(name))
     with open(log, 'w') as out:
         subprocess.run([settings.python, '-m', 'venv', str(target)],
                        check=True, stdout=out, stderr=subprocess.STDOUT)
-        pip = [str(target / 'bin' / 'python'), '-m', 'pip', 'install', '-q',
-               '--disable-pip-version-check', '-r', str(lock_path(name))]
-        result = subprocess.run(pip, stdout=out, stderr=subprocess.STDOUT)
-    if result.returncode != 0:
-        tail = ''.join(log.read_text().splitlines(True)[-30:])
-        raise RuntimeError(f'pip install for venv {name} failed (log {log}):\n{tail}')
+        python = str(target / 'bin' / 'python')
+        if not complete.exists():
+            _pip(python, ['wheel', '--wheel-dir', str(house), '-r', lock], out, log, name)
+            complete.touch()
+        _pip(python, ['install', '--no-index', '--find-links', str(house), '-r', lock],
+             out, log, name)
     (target / MARKER).write_text(lock_digest(name) + '\n')
     return time.monotonic() - start
+
+
+def _pip(python: str, args: list, out, log: Path, name: str) -> None:
+    argv = [python, '-m', 'pip', args[0], '-q', '--disable-pip-version-check', *args[1:]]
+    out.write(f'--- {" ".join(argv)}\n')
+    out.flush()
+    if subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT).returncode != 0:
+        tail = ''.join(log.read_text().splitlines(True)[-30:])
+        raise RuntimeError(f'pip {args[0]} for venv {name} failed (log {log}):\n{tail}')
 
 
 def ensure(settings: Settings, names=tuple(LOCKS), echo=print) -> dict[str, float]:
