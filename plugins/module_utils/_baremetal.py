@@ -560,6 +560,17 @@ def instance_view(hostname, current, action='none', status=None, ip_addresses=No
     )
 
 
+def job_view(job, state, wait):
+    """The returned dict of a job from what it knows (its last poll after a wait; the plan in check mode)."""
+    status = predicted_status(state, job.steps, job.status_before, wait)
+    action = action_of(job.steps) if has_writes(job.steps) else 'none'
+    if status == 'absent':
+        view = instance_view(job.hostname, {'node': job.current.get('node'), 'allocation': None}, action, status)
+        view['image'] = None
+        return view
+    return instance_view(job.hostname, job.current, action, status)
+
+
 def diff_views(job, state, wait):
     """(before, after) of one instance for --diff: state, node and image."""
     node = job.current.get('node')
@@ -680,11 +691,9 @@ class Baremetal(object):
 
     def service_available(self, service_type):
         if service_type not in self._services:
-            errors = tuple(e for e in (getattr(sdk_exceptions, 'SDKException', None),
-                                       getattr(ksa_exceptions, 'ClientException', None)) if e)
             try:
                 self._services[service_type] = bool(self.conn.has_service(service_type))
-            except errors:
+            except (sdk_exceptions.SDKException, ksa_exceptions.ClientException):
                 self._services[service_type] = False
         return self._services[service_type]
 
@@ -699,7 +708,7 @@ class Baremetal(object):
             except _not_found_error():
                 continue
             network = self.conn.network.get_network(port.network_id)
-            ips = [ip['ip_address'] for ip in port.fixed_ips or []]
+            ips = [ip['ip_address'] for ip in port.fixed_ips or [] if ip.get('ip_address')]
             result.setdefault(network.name or network.id, []).extend(ips)
         return result
 
@@ -820,7 +829,7 @@ class Baremetal(object):
             return []
         return ['not enough available nodes for every new instance: no node left for %s after the others are '
                 'placed (%d instance(s) to reserve, %d matching node(s))'
-                % (', '.join(short), len(demands), len(set(i for _, ids in demands for i in ids)))]
+                % (', '.join(short), len(demands), len(set(i for dummy, ids in demands for i in ids)))]
 
     # -- applying -------------------------------------------------------------------------------
     def apply(self, jobs, state, wait, timeout, concurrency=0, clean_up=True):
@@ -1105,4 +1114,3 @@ class Baremetal(object):
             elif current.get('allocation') is not None:
                 current['allocation'] = self._get_allocation_or_none(current['allocation'].id)
         return current
-

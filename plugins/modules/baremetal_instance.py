@@ -25,11 +25,11 @@ description:
   - Everything is validated before the first write (duplicate hostnames, no node matching the resource
     class, traits, capabilities or conductor group, unknown candidates, candidates in maintenance, not
     enough free nodes for all instances, a checksum URL that cannot be downloaded, O(instances[].nics)
-    without a network service): a bad task changes nothing.
+    without a network service), so a bad task changes nothing.
   - Check mode reports what would be reserved, provisioned, released or unprovisioned, per instance, with
     no write request.
 author:
-  - cloudrise.openstack contributors
+  - cloudrise.openstack contributors (@cloudrise)
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES
@@ -43,7 +43,7 @@ options:
     suboptions:
       hostname:
         description:
-          - Host name of the instance: the name of its allocation and the C(hostname) of its config drive.
+          - Host name of the instance, used as the name of its allocation and the C(hostname) of its config drive.
             It identifies the instance on later runs.
           - Defaults to O(instances[].name).
         type: str
@@ -77,10 +77,12 @@ options:
         type: str
       image:
         description:
-          - The image to deploy: a dict with C(href) (an C(http(s)://) or C(file://) URL, or a Glance image
-            name or ID when the cloud has an image service), C(checksum) (a hex digest, C(<algorithm>:<digest>),
-            or the URL of a checksum file such as C(SHA256SUMS), downloaded and checked before anything is
-            reserved), C(kernel) and C(ramdisk) (URLs, for partition images).
+          - The image to deploy, a dict with these keys.
+          - C(href) is an C(http://), C(https://) or C(file://) URL, or a Glance image name or ID when the cloud has an
+            image service.
+          - C(checksum) is a hex digest, C(<algorithm>:<digest>), or the URL of a checksum file such as
+            C(SHA256SUMS), which is downloaded and checked before anything is reserved.
+          - C(kernel) and C(ramdisk) are URLs, for partition images.
           - A plain string is taken as C(href).
           - Required with O(state=present).
         type: raw
@@ -180,7 +182,7 @@ options:
     description:
       - Deadline in seconds for each instance (reservation plus deployment or unprovisioning), counted from
         when the module starts working on that instance.
-      - The clean-up after a failure has a deadline of its own: this value, at least 300 seconds.
+      - The clean-up after a failure has a deadline of its own, this value but at least 300 seconds.
     type: int
     default: 3600
   log_level:
@@ -196,7 +198,7 @@ notes:
     C(Instance.to_dict()), C(ip_addresses()) and C(nics()) always call the network service (Neutron) and fail
     with a bare AssertionError on a cloud without one; its C(reserve_node) waits for the allocation with no
     deadline (a stuck allocation hangs the task); its image names need Glance; and it has no check mode.
-    metalsmith's behaviour is kept where users rely on it: allocations named after the hostname,
+    metalsmith's behaviour is kept where users rely on it, namely allocations named after the hostname,
     C(instance_info.display_name), capability and conductor group filtering done on the client side (the
     allocation API filters neither), C(metalsmith_created_ports)/C(metalsmith_attached_ports) in the node's
     C(extra), the cloud-init user data and meta data of its C(CloudInitConfig).
@@ -337,8 +339,8 @@ from ansible.module_utils.common.text.converters import to_text  # noqa: E402
 from ansible.module_utils.urls import open_url  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal import (  # noqa: E402
-    Baremetal, action_of, diff_views, has_writes, instance_status, instance_view, link_type, normalize_instances,
-    predicted_status,
+    Baremetal, action_of, diff_views, has_writes, instance_status, instance_view, job_view, link_type,
+    normalize_instances,
 )
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
 
@@ -392,31 +394,33 @@ class BaremetalInstanceModule(CloudModule):
             if has_writes(job.steps):
                 before, after = diff_views(job, state, wait)
                 difference.add(job.hostname, before, after)
+        fresh = False
         if not self.check_mode and any(job.steps for job in jobs):
             try:
                 baremetal.apply(jobs, state, wait, self.params['timeout'], self.params['concurrency'],
                                 self.params['clean_up'])
             except Exception as exc:
-                self._attach_views(exc, baremetal, jobs, state, wait)
+                self._attach_views(exc, baremetal, jobs)
                 raise
-            baremetal.snapshot()
-        views = self._views(baremetal, jobs, state, wait)
+            if not wait:
+                # the instances are still changing: read them again; after a wait each job holds its last poll
+                baremetal.snapshot()
+                fresh = True
+        views = self._views(baremetal, jobs, state, wait, fresh)
         return self.result(difference, instances=views, ids=[v['id'] for v in views if v['id'] and v['state'] != 'absent'],
                            msg=self._summary(views))
 
-    def _views(self, baremetal, jobs, state, wait):
+    def _views(self, baremetal, jobs, state, wait, fresh):
         views = []
         for job in jobs:
-            action = action_of(job.steps) if has_writes(job.steps) else 'none'
-            if self.check_mode or not job.steps:
-                view = instance_view(job.hostname, job.current, action,
-                                     predicted_status(state, job.steps, job.status_before, wait))
+            if fresh and job.steps:
+                view = self._fresh_view(baremetal, job, action_of(job.steps))
+            else:
+                view = job_view(job, state, wait)
                 if self.check_mode and state == 'present' and has_writes(job.steps):
                     view['image'] = job.spec['image']['href']
-            else:
-                view = self._fresh_view(baremetal, job, action)
             if view['uuid'] and view['state'] == 'active':
-                view['ip_addresses'] = baremetal.ip_addresses(baremetal.find(job.hostname)['node'])
+                view['ip_addresses'] = baremetal.ip_addresses(job.current['node'])
             views.append(view)
         return views
 
@@ -429,7 +433,7 @@ class BaremetalInstanceModule(CloudModule):
                                  'absent')
         return instance_view(job.hostname, current, action)
 
-    def _attach_views(self, exc, baremetal, jobs, state, wait):
+    def _attach_views(self, exc, baremetal, jobs):
         details = getattr(exc, 'details', None)
         if details is None:
             return

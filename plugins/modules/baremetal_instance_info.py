@@ -19,7 +19,7 @@ description:
   - A hostname that has no instance is left out of RV(instances) and listed in RV(missing); the module
     never fails because an instance does not exist.
 author:
-  - cloudrise.openstack contributors
+  - cloudrise.openstack contributors (@cloudrise)
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES
@@ -125,7 +125,7 @@ class BaremetalInstanceInfoModule(CloudModule):
             if view['state'] == 'active':
                 view['ip_addresses'] = baremetal.ip_addresses(current['node'])
             views.append(view)
-        names = set(h for h, _ in found)
+        names = set(h for h, dummy in found)
         missing = [h for h in (hostnames or []) if h not in names]
         return self.result(instances=views, missing=missing)
 

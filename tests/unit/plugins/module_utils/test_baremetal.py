@@ -45,7 +45,7 @@ class FakeNode(object):
 
     def copy(self):
         clone = FakeNode.__new__(FakeNode)
-        clone.__dict__.update(json.loads(json.dumps({k: v for k, v in self.__dict__.items()})))
+        clone.__dict__.update(json.loads(json.dumps(dict(self.__dict__))))
         return clone
 
 
@@ -499,10 +499,10 @@ def test_plan(state, status, steps, action, after_wait, after_nowait):
 # ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('instances, services, message', [
-    ([spec('a', traits=['CUSTOM_NOPE'])], (), "instance 'a': no available node matches resource_class 'baremetal', "
-                                                "traits CUSTOM_NOPE"),
-    ([spec('a', capabilities={'boot_mode': 'nope'})], (), 'existing capabilities: boot_mode=bios (2 node(s)), '
-                                                           'boot_mode=uefi (2 node(s))'),
+    ([spec('a', traits=['CUSTOM_NOPE'])], (),
+     "instance 'a': no available node matches resource_class 'baremetal', traits CUSTOM_NOPE"),
+    ([spec('a', capabilities={'boot_mode': 'nope'})], (),
+     'existing capabilities: boot_mode=bios (2 node(s)), boot_mode=uefi (2 node(s))'),
     ([spec('a', candidates=['ghost'])], (), "instance 'a': no usable node among the candidates: unknown candidate node 'ghost'"),
     ([spec('a', nics=[{'network': 'ctlplane'}])], (), "instance 'a': nics need the network service (Neutron)"),
     ([spec('a', image={'href': 'http://x/disk.img', 'checksum': 'http://x/SHA256SUMS'})], (),
@@ -768,8 +768,169 @@ def test_instances_listing_for_info():
     run(helper, [spec('b-host', name='n1'), spec('a-host', name='n0')])
     helper.snapshot()
     listed = helper.instances()
-    assert [h for h, _ in listed] == ['a-host', 'b-host']
-    assert [h for h, _ in helper.instances(['b-host', 'nope'])] == ['b-host']
+    assert [h for h, dummy in listed] == ['a-host', 'b-host']
+    assert [h for h, dummy in helper.instances(['b-host', 'nope'])] == ['b-host']
     view = bm.instance_view('a-host', dict(listed[0][1]))
     assert view['name'] == 'n0' and view['state'] == 'active' and view['allocation']['name'] == 'a-host'
     assert view['image'] == IMAGE['href'] and view['id'] == view['uuid'] == 'uuid-n0'
+
+
+@pytest.mark.parametrize('state, wait, instances, expected', [
+    ('present', True, [spec('v')], dict(action='provisioned', state='active', provision_state='active', image=IMAGE['href'])),
+    ('present', False, [spec('v')], dict(action='provisioned', state='deploying')),
+    ('reserved', True, [spec('v')], dict(action='reserved', state='reserved', provision_state='available')),
+])
+def test_job_view_after_apply(state, wait, instances, expected):
+    conn, helper = make_cloud()
+    jobs = run(helper, instances, state=state, wait=wait)
+    view = bm.job_view(jobs[0], state, wait)
+    for key, value in expected.items():
+        assert view[key] == value, key
+    assert view['allocation']['name'] == 'v' and view['id'] == view['uuid'] and view['name'].startswith('n')
+
+
+def test_job_view_absent_keeps_the_node():
+    conn, helper = make_cloud()
+    run(helper, [spec('v', name='n2')])
+    jobs = run(helper, [spec('v')], state='absent')
+    view = bm.job_view(jobs[0], 'absent', True)
+    assert view['state'] == 'absent' and view['action'] == 'unprovisioned'
+    assert view['name'] == 'n2' and view['provision_state'] == 'available'
+    assert view['allocation'] is None and view['image'] is None
+
+
+# ------------------------------------------------------------------------------------------------
+# NICs and Glance images (services the local cloud lacks): fakes of the network and image proxies
+# ------------------------------------------------------------------------------------------------
+
+class FakeResource(object):
+    def __init__(self, **attrs):
+        self.__dict__.update(attrs)
+
+
+class FakeNetwork(object):
+    def __init__(self):
+        self.networks = {'ctlplane': FakeResource(id='net-ctl-0001', name='ctlplane')}
+        self.subnets = {'ctl-sub': FakeResource(id='sub-1', name='ctl-sub', network_id='net-ctl-0001')}
+        self.ports = {'pre-port': FakeResource(id='port-pre', name='pre-port', network_id='net-ctl-0001',
+                                               fixed_ips=[{'ip_address': '10.0.0.9'}])}
+        self.writes = []
+
+    def _find(self, table, ident, ignore_missing=True):
+        for item in table.values():
+            if ident in (item.id, item.name):
+                return item
+        if ignore_missing:
+            return None
+        raise sdk_exceptions.NotFoundException('No resource found for %s' % ident)
+
+    def find_network(self, ident, ignore_missing=True):
+        return self._find(self.networks, ident, ignore_missing)
+
+    def find_subnet(self, ident, ignore_missing=True):
+        return self._find(self.subnets, ident, ignore_missing)
+
+    def find_port(self, ident, ignore_missing=True):
+        return self._find(self.ports, ident, ignore_missing)
+
+    def get_port(self, ident):
+        return self._find(self.ports, ident, False)
+
+    def get_network(self, ident):
+        return self._find(self.networks, ident, False)
+
+    def create_port(self, **kwargs):
+        attrs = dict(kwargs)
+        address = '10.0.0.%d' % (len(self.ports) + 10)
+        # Neutron fills in what was not asked: the address from the subnet, or a subnet and address
+        attrs['fixed_ips'] = [dict({'ip_address': address}, **ip) for ip in kwargs.get('fixed_ips') or [{}]]
+        port = FakeResource(id='port-%d' % (len(self.ports) + 1), **attrs)
+        self.ports[port.id] = port
+        self.writes.append(('create_port', kwargs['name']))
+        return port
+
+    def delete_port(self, ident, ignore_missing=True):
+        self.writes.append(('delete_port', ident))
+        self.ports.pop(ident, None)
+
+
+def make_neutron_cloud():
+    conn, helper = make_cloud(services=('baremetal', 'network'))
+    conn.network = FakeNetwork()
+    proxy = conn.baremetal
+    proxy.vifs = {}
+
+    def attach_vif_to_node(node, vif):
+        proxy.writes.append(('attach_vif', proxy._node(node).name, vif))
+        proxy.vifs.setdefault(proxy._node(node).id, []).append(vif)
+
+    def detach_vif_from_node(node, vif, ignore_missing=True):
+        proxy.writes.append(('detach_vif', proxy._node(node).name, vif))
+        proxy.vifs.get(proxy._node(node).id, []).remove(vif)
+
+    proxy.attach_vif_to_node = attach_vif_to_node
+    proxy.detach_vif_from_node = detach_vif_from_node
+    proxy.list_node_vifs = lambda node: list(proxy.vifs.get(proxy._node(node).id, []))
+    return conn, helper
+
+
+def test_nics_created_attached_recorded_and_removed():
+    conn, helper = make_neutron_cloud()
+    proxy, net = conn.baremetal, conn.network
+    nics = [{'network': 'ctlplane', 'fixed_ip': '10.0.0.5'}, {'subnet': 'ctl-sub'}, {'port': 'pre-port'}]
+    jobs = run(helper, [spec('nic-1', name='n0', nics=nics)])
+    node = proxy._node('n0')
+    assert node.provision_state == 'active'
+    assert node.extra[bm.CREATED_PORTS] == ['port-2', 'port-3']
+    assert node.extra[bm.ATTACHED_PORTS] == ['port-2', 'port-3', 'port-pre']
+    assert net.ports['port-2'].fixed_ips == [{'ip_address': '10.0.0.5'}]
+    assert net.ports['port-3'].fixed_ips == [{'subnet_id': 'sub-1', 'ip_address': '10.0.0.12'}]
+    assert helper.ip_addresses(jobs[0].current['node']) == {'ctlplane': ['10.0.0.5', '10.0.0.12', '10.0.0.9']}
+    run(helper, [spec('nic-1')], state='absent')
+    assert proxy.vifs[node.id] == []
+    assert sorted(w for w in net.writes if w[0] == 'delete_port') == [('delete_port', 'port-2'), ('delete_port', 'port-3')]
+    assert 'pre-port' in net.ports          # attached, not created: detached only
+    assert bm.CREATED_PORTS not in node.extra
+
+
+def test_nics_undone_when_the_deploy_fails():
+    conn, helper = make_neutron_cloud()
+    proxy, net = conn.baremetal, conn.network
+    proxy._node('n1').deploy_fails = True
+    with pytest.raises(ResourceFailed):
+        run(helper, [spec('nic-2', name='n1', nics=[{'network': 'ctlplane'}])])
+    assert ('delete_port', 'port-2') in net.writes and 'port-2' not in net.ports
+    assert proxy.vifs[proxy._node('n1').id] == []
+
+
+def test_unknown_network_fails_before_writes():
+    conn, helper = make_neutron_cloud()
+    with pytest.raises(InvalidInput, match="instance 'nic-3': No resource found for nope"):
+        run(helper, [spec('nic-3', nics=[{'network': 'nope'}])])
+    assert conn.baremetal.writes == [] and conn.network.writes == []
+
+
+class FakeImageProxy(object):
+    def __init__(self, images):
+        self.images = images
+
+    def find_image(self, name, ignore_missing=True):
+        return self.images.get(name)
+
+
+@pytest.mark.parametrize('href, images, expected, error', [
+    ('overcloud-full', {'overcloud-full': FakeResource(id='img-1', kernel_id=None, ramdisk_id=None)},
+     {'image_source': 'img-1', 'image_type': 'whole-disk'}, None),
+    ('part', {'part': FakeResource(id='img-2', kernel_id='k-1', ramdisk_id='r-1')},
+     {'image_source': 'img-2', 'kernel': 'k-1', 'ramdisk': 'r-1', 'image_type': 'partition'}, None),
+    ('missing', {}, None, "image 'missing' not found in the image service"),
+])
+def test_glance_images(href, images, expected, error):
+    conn, helper = make_cloud(services=('baremetal', 'image'))
+    conn.image = FakeImageProxy(images)
+    s = bm.normalize_instance(dict(hostname='g', image=href), 0, 'present')
+    if error:
+        with pytest.raises(ValueError, match=error):
+            helper.image_info(s)
+    else:
+        assert helper.image_info(s) == expected
