@@ -49,8 +49,7 @@ def run_module(args):
         path = handle.name
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     start = time.time()
-    proc = subprocess.run([sys.executable, MODULE, path], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True)
+    proc = subprocess.run([sys.executable, MODULE, path], env=env, capture_output=True, text=True)
     end = time.time()
     os.unlink(path)
     try:

@@ -449,40 +449,52 @@ def plan_cluster(current, params, current_profile=None, wanted_profile=None, war
     ``wanted_profile``: the profile dict named by ``profile`` (or the reusable one for ``profile_spec``).
     """
     plan = ClusterPlan()
-    sizes = dict((k, params.get(k)) for k in ('min_size', 'max_size', 'desired_capacity'))
     plan.profile_name = params.get('profile_name') or params.get('new_name') or params['name']
     if params.get('state') == 'absent':
         if current:
             plan.delete = True
             plan.diff.merge(diff_for_delete(current))
-        return plan
+    elif current is None:
+        _plan_create(plan, params, wanted_profile)
+    else:
+        _plan_update(plan, current, params, current_profile, wanted_profile)
+    return plan
 
+
+def _managed_profile(name, spec):
+    return (name, spec, {MANAGED_KEY: 'cloudrise.openstack.cluster'})
+
+
+def _is_managed(profile):
+    return bool(((profile or {}).get('metadata') or {}).get(MANAGED_KEY))
+
+
+def _plan_create(plan, params, wanted_profile):
+    sizes = dict((k, params.get(k)) for k in ('min_size', 'max_size', 'desired_capacity'))
+    eff = effective_sizes(sizes)
+    body = dict(name=params.get('new_name') or params['name'], desired_capacity=eff['desired_capacity'],
+                min_size=eff['min_size'], max_size=eff['max_size'])
+    for opt, key in (('metadata', 'metadata'), ('cluster_timeout', 'timeout'), ('config', 'config')):
+        if params.get(opt) is not None:
+            body[key] = params[opt]
     spec = params.get('profile_spec')
-    profile_name = plan.profile_name
-    if current is None:
-        eff = effective_sizes(sizes)
-        body = dict(name=params.get('new_name') or params['name'], desired_capacity=eff['desired_capacity'],
-                    min_size=eff['min_size'], max_size=eff['max_size'])
-        for opt, key in (('metadata', 'metadata'), ('cluster_timeout', 'timeout'), ('config', 'config')):
-            if params.get(opt) is not None:
-                body[key] = params[opt]
-        if spec is not None:
-            if wanted_profile and spec_equal(spec, wanted_profile.get('spec')):
-                body['profile_id'] = wanted_profile['id']
-            else:
-                plan.new_profile = (profile_name, spec, {MANAGED_KEY: 'cloudrise.openstack.cluster'})
-                if wanted_profile and (wanted_profile.get('metadata') or {}).get(MANAGED_KEY):
-                    plan.old_profile_id = wanted_profile['id']
-        else:
-            body['profile_id'] = wanted_profile['id']
-        plan.create = body
-        shown = dict(body)
-        shown['profile'] = profile_name if plan.new_profile else wanted_profile.get('name')
-        shown.pop('profile_id', None)
-        plan.diff.merge(diff_for_create(shown))
-        return plan
+    if spec is None:
+        body['profile_id'] = wanted_profile['id']
+    elif wanted_profile and spec_equal(spec, wanted_profile.get('spec')):
+        body['profile_id'] = wanted_profile['id']
+    else:
+        plan.new_profile = _managed_profile(plan.profile_name, spec)
+        if _is_managed(wanted_profile):
+            plan.old_profile_id = wanted_profile['id']
+    plan.create = body
+    shown = dict(body)
+    shown['profile'] = plan.profile_name if plan.new_profile else wanted_profile.get('name')
+    shown.pop('profile_id', None)
+    plan.diff.merge(diff_for_create(shown))
 
-    # update of an existing cluster
+
+def _plan_update(plan, current, params, current_profile, wanted_profile):
+    sizes = dict((k, params.get(k)) for k in ('min_size', 'max_size', 'desired_capacity'))
     eff = effective_sizes(sizes, current)
     new_name = params.get('new_name')
     if new_name and new_name != current.get('name'):
@@ -492,34 +504,40 @@ def plan_cluster(current, params, current_profile=None, wanted_profile=None, war
                              ('config', 'config', 'dict')):
         if params.get(opt) is not None and plan.diff.compare(opt, params[opt], current.get(key), method):
             plan.update[key] = params[opt]
-    if spec is not None:
-        old_spec = (current_profile or {}).get('spec')
-        if not spec_equal(spec, old_spec):
-            if (heat_parameter_only_change(old_spec, spec) and not params.get('profile_only')
-                    and (current.get('nodes') or [])):
-                raise InvalidInput(
-                    'The new os.heat.stack profile spec changes only properties other than the template '
-                    '(parameters, timeout, environment, files, disable_rollback). Senlin 16 applies that to the '
-                    'existing nodes with a stack update that has no template and Heat rejects it '
-                    '(400 "No template specified"; the nodes would go ERROR). Change the template as well, '
-                    'or set profile_only=true to use the new profile for new nodes only.')
-            plan.new_profile = (profile_name, spec, {MANAGED_KEY: 'cloudrise.openstack.cluster'})
-            if ((current_profile or {}).get('metadata') or {}).get(MANAGED_KEY):
-                plan.old_profile_id = current_profile['id']
-            plan.diff.add('profile_spec', old_spec, spec)
-            plan.update['profile_id'] = None  # filled with the new profile's id at apply time
-    elif wanted_profile is not None and wanted_profile['id'] != current.get('profile_id'):
-        plan.update['profile_id'] = wanted_profile['id']
-        plan.diff.add('profile', current.get('profile_name') or current.get('profile_id'), wanted_profile.get('name'))
-    if 'profile_id' in plan.update and params.get('profile_only'):
-        plan.update['profile_only'] = True
-    plan.resize = resize_body(eff, current, params.get('strict')) if any(
-        sizes[k] is not None for k in sizes) else None
+    _plan_profile_change(plan, current, params, current_profile, wanted_profile)
+    if any(sizes[k] is not None for k in sizes):
+        plan.resize = resize_body(eff, current, params.get('strict'))
     if plan.resize:
         for key in ('min_size', 'max_size', 'desired_capacity'):
             if eff[key] != current.get(key):
                 plan.diff.add(key, current.get(key), eff[key])
-    return plan
+
+
+def _plan_profile_change(plan, current, params, current_profile, wanted_profile):
+    spec = params.get('profile_spec')
+    if spec is not None:
+        old_spec = (current_profile or {}).get('spec')
+        if spec_equal(spec, old_spec):
+            return
+        if heat_parameter_only_change(old_spec, spec) and not params.get('profile_only') and current.get('nodes'):
+            raise InvalidInput(
+                'The new os.heat.stack profile spec changes only properties other than the template '
+                '(parameters, timeout, environment, files, disable_rollback). Senlin 16 applies that to the '
+                'existing nodes with a stack update that has no template and Heat rejects it '
+                '(400 "No template specified"; the nodes would go ERROR). Change the template as well, '
+                'or set profile_only=true to use the new profile for new nodes only.')
+        plan.new_profile = _managed_profile(plan.profile_name, spec)
+        if _is_managed(current_profile):
+            plan.old_profile_id = current_profile['id']
+        plan.diff.add('profile_spec', old_spec, spec)
+        plan.update['profile_id'] = None  # filled with the new profile's id at apply time
+    elif wanted_profile is not None and wanted_profile['id'] != current.get('profile_id'):
+        plan.update['profile_id'] = wanted_profile['id']
+        plan.diff.add('profile', current.get('profile_name') or current.get('profile_id'), wanted_profile.get('name'))
+    else:
+        return
+    if params.get('profile_only'):
+        plan.update['profile_only'] = True
 
 
 def predicted_cluster(current, plan):
@@ -574,29 +592,24 @@ def apply_cluster(client, current, plan, warn=None):
             plan.create['profile_id'] = new_profile_id
         else:
             plan.update['profile_id'] = new_profile_id
-
-    cluster_id = current['id'] if current else None
-    if plan.create is not None:
-        try:
+    try:
+        if plan.create is not None:
             data, _action = client.write('POST', '/clusters', {'cluster': plan.create}, 'CLUSTER_CREATE')
-        except sdk_exceptions.HttpException:
-            if new_profile_id:
-                delete_profile_if_unused(client, new_profile_id)
-            raise
-        cluster_id = data['cluster']['id']
-        client.actions[-1]['target'] = cluster_id
-        if plan.old_profile_id and client.wait:
-            delete_profile_if_unused(client, plan.old_profile_id)
-    if plan.update:
-        try:
+            cluster_id = data['cluster']['id']
+            client.actions[-1]['target'] = cluster_id
+            new_profile_id = None  # in use by the cluster from now on
+        else:
+            cluster_id = current['id']
+        if plan.update:
             client.write('PATCH', '/clusters/%s' % cluster_id, {'cluster': plan.update}, 'CLUSTER_UPDATE',
                          cluster_id)
-        except (CloudModuleError, sdk_exceptions.HttpException):
-            if new_profile_id:
-                delete_profile_if_unused(client, new_profile_id)
-            raise
-        if plan.old_profile_id and client.wait:
-            delete_profile_if_unused(client, plan.old_profile_id, warn)
+            new_profile_id = None
+    except (CloudModuleError, sdk_exceptions.HttpException):
+        if new_profile_id:
+            delete_profile_if_unused(client, new_profile_id)
+        raise
+    if plan.old_profile_id and client.wait:
+        delete_profile_if_unused(client, plan.old_profile_id, warn if plan.create is None else None)
     if plan.resize:
         client.write('POST', '/clusters/%s/actions' % cluster_id, {'resize': plan.resize}, 'CLUSTER_RESIZE',
                      cluster_id)
@@ -715,7 +728,6 @@ class ReceiverPlan(object):
 def plan_receiver(current, params, cluster=None):
     """Plan a receiver change. ``cluster`` is the resolved target cluster dict (or None)."""
     plan = ReceiverPlan()
-    hide = params.get('hide_url')
     if params.get('state') == 'absent':
         if current:
             plan.delete = True
@@ -725,26 +737,7 @@ def plan_receiver(current, params, cluster=None):
     replace = current is not None and (
         current.get('type') != rtype or (cluster is not None and current.get('cluster_id') != cluster['id']))
     if current is None or replace:
-        if rtype == 'webhook' and (cluster is None or not params.get('action')):
-            raise InvalidInput('A webhook receiver needs cluster and action.')
-        body = dict(name=params['name'], type=rtype, params=params.get('params') or {})
-        if cluster is not None:
-            body['cluster_id'] = cluster['id']
-        if params.get('action'):
-            body['action'] = params['action']
-        plan.create = body
-        if replace:
-            plan.delete = True
-            for key in ('type', 'cluster_id', 'action', 'params'):
-                if key in body:
-                    plan.diff.compare(key, body[key], current.get(key), 'dict' if key == 'params' else 'value')
-            plan.diff.add('alarm_url', receiver_url(current), '(new URL)', secret=hide)
-        else:
-            shown = dict(body)
-            if cluster is not None:
-                shown['cluster'] = cluster.get('name')
-            plan.diff.merge(diff_for_create(shown))
-        plan.predicted = dict(body, channel={})
+        _plan_receiver_create(plan, current, params, cluster, rtype)
         return plan
     if plan.diff.compare('action', params.get('action'), current.get('action')):
         plan.update['action'] = params['action']
@@ -752,6 +745,30 @@ def plan_receiver(current, params, cluster=None):
         plan.update['params'] = params['params']
     plan.predicted = dict(current, **plan.update)
     return plan
+
+
+def _plan_receiver_create(plan, current, params, cluster, rtype):
+    """Create (``current`` None) or replace (delete + create) a receiver."""
+    if rtype == 'webhook' and (cluster is None or not params.get('action')):
+        raise InvalidInput('A webhook receiver needs cluster and action.')
+    body = dict(name=params['name'], type=rtype, params=params.get('params') or {})
+    if cluster is not None:
+        body['cluster_id'] = cluster['id']
+    if params.get('action'):
+        body['action'] = params['action']
+    plan.create = body
+    plan.predicted = dict(body, channel={})
+    if current is None:
+        shown = dict(body)
+        if cluster is not None:
+            shown['cluster'] = cluster.get('name')
+        plan.diff.merge(diff_for_create(shown))
+        return
+    plan.delete = True
+    for key in ('type', 'cluster_id', 'action', 'params'):
+        if key in body:
+            plan.diff.compare(key, body[key], current.get(key), 'dict' if key == 'params' else 'value')
+    plan.diff.add('alarm_url', receiver_url(current), '(new URL)', secret=params.get('hide_url'))
 
 
 def apply_receiver(client, current, plan):

@@ -12,13 +12,13 @@ module: cluster
 short_description: Create, resize, update, check, recover or delete a Senlin cluster
 version_added: 0.1.0
 description:
-  - Manages a Senlin (OpenStack Clustering) cluster: its profile, size (C(min_size), C(max_size),
+  - Manages a Senlin (OpenStack Clustering) cluster, that is its profile, size (C(min_size), C(max_size),
     C(desired_capacity)), name, metadata, config and action timeout.
   - Every change in Senlin is an asynchronous action. The module waits on each action it starts (not on the
     cluster's status) and fails with the action's status reason, and the reasons of its failed node actions.
   - Size changes go through one C(resize) action (C(adjustment_type=EXACT_CAPACITY)); profile, name, metadata,
     config and timeout changes through one cluster update action.
-  - All options are checked before any write: C(min_size <= desired_capacity <= max_size) (with the
+  - All options are checked before any write, that is C(min_size <= desired_capacity <= max_size) (with the
     cluster's current values for those not given), the profile exists, an inline O(profile_spec) passes
     Senlin's validation.
   - Requests clustering API microversion 1.12.
@@ -93,7 +93,7 @@ options:
     type: int
   metadata:
     description:
-      - Metadata of the cluster (key/value pairs). Compared as a whole: keys not listed are removed.
+      - Metadata of the cluster (key/value pairs). Compared as a whole; keys not listed are removed.
     type: dict
   config:
     description:
@@ -113,7 +113,7 @@ options:
     default: false
   recover_params:
     description:
-      - Parameters of the recover action, for example C({operation: RECREATE, check: true}).
+      - "Parameters of the recover action, for example C({operation: RECREATE, check: true})."
     type: dict
   timeout:
     description:
@@ -124,7 +124,7 @@ extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES
 author:
-  - cloudrise.openstack contributors
+  - cloudrise.openstack contributors (@cloudrise)
 '''
 
 EXAMPLES = r'''
@@ -267,20 +267,7 @@ class ClusterModule(CloudModule):
         current = client.find('cluster', p['name'])
         if current is None and p['new_name']:
             current = client.find('cluster', p['new_name'])
-        if p['state'] == 'present':
-            _senlin.effective_sizes(dict((k, p[k]) for k in ('min_size', 'max_size', 'desired_capacity')), current)
-        current_profile = wanted_profile = None
-        if p['state'] == 'present':
-            if current is None and not (p['profile'] or p['profile_spec']):
-                raise InvalidInput("Cluster '%s' does not exist; profile or profile_spec is needed to create it."
-                                   % p['name'])
-            if p['profile']:
-                wanted_profile = client.find('profile', p['profile'], required=True)
-            elif p['profile_spec'] is not None:
-                if current is not None:
-                    current_profile = client.get('profile', current['profile_id'])
-                else:
-                    wanted_profile = client.find('profile', p['profile_name'] or p['new_name'] or p['name'])
+        current_profile, wanted_profile = self.profiles(client, current)
         plan = _senlin.plan_cluster(current, p, current_profile, wanted_profile, warn=self.warn)
         if plan.new_profile:
             client.validate_spec('profile', plan.new_profile[1])
@@ -289,15 +276,37 @@ class ClusterModule(CloudModule):
             target = _senlin.apply_cluster(client, current, plan, warn=self.warn)
         elif plan.changed:
             target = _senlin.predicted_cluster(current, plan)
-        for flag, action in (('check', 'check'), ('recover', 'recover')):
-            if p[flag] and p['state'] == 'present':
-                plan.diff.add(flag, None, True)
-                if not self.check_mode:
-                    params = p['recover_params'] if flag == 'recover' else {}
-                    _senlin.cluster_action(client, target['id'], action, params)
-                    target = client.get('cluster', target['id'])
+        if p['state'] == 'present':
+            target = self.check_and_recover(client, target, plan.diff)
         return self.result(plan.diff, cluster=target, node_ids=list((target or {}).get('nodes') or []),
                            actions=client.actions)
+
+    def profiles(self, client, current):
+        """(the cluster's profile, the profile asked for), checking sizes and references before any write."""
+        p = self.params
+        if p['state'] != 'present':
+            return None, None
+        _senlin.effective_sizes(dict((k, p[k]) for k in ('min_size', 'max_size', 'desired_capacity')), current)
+        if current is None and not (p['profile'] or p['profile_spec']):
+            raise InvalidInput("Cluster '%s' does not exist; profile or profile_spec is needed to create it."
+                               % p['name'])
+        if p['profile']:
+            return None, client.find('profile', p['profile'], required=True)
+        if p['profile_spec'] is None:
+            return None, None
+        if current is not None:
+            return client.get('profile', current['profile_id']), None
+        return None, client.find('profile', p['profile_name'] or p['new_name'] or p['name'])
+
+    def check_and_recover(self, client, target, diff):
+        p = self.params
+        for flag in ('check', 'recover'):
+            if p[flag]:
+                diff.add(flag, None, True)
+                if not self.check_mode:
+                    _senlin.cluster_action(client, target['id'], flag, p['recover_params'] if flag == 'recover' else {})
+                    target = client.get('cluster', target['id'])
+        return target
 
 
 def main():

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Lists Senlin (OpenStack Clustering) clusters of the project, optionally filtered, each optionally with its
     nodes, its policy bindings and its receivers.
-  - Never fails because nothing matches: the list is empty.
+  - Never fails because nothing matches; the list is then empty.
   - Requests clustering API microversion 1.12.
 options:
   name:
@@ -49,7 +49,7 @@ extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES
 author:
-  - cloudrise.openstack contributors
+  - cloudrise.openstack contributors (@cloudrise)
 '''
 
 EXAMPLES = r'''

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Manages one Senlin (OpenStack Clustering) node, standalone or as a member of a cluster.
   - A node whose O(cluster) differs from its current cluster is moved (removed from the old cluster without
-    being destroyed, then added to the new one). Size limits of both clusters are checked before any write:
+    being destroyed, then added to the new one). Size limits of both clusters are checked before any write;
     leaving or deleting a member must not take its cluster below C(min_size), joining must not take it above
     C(max_size).
   - Every change is a Senlin action; the module waits on it and fails with its status reason.
@@ -67,8 +67,8 @@ options:
     default: false
   recover_params:
     description:
-      - Parameters of the recover action, for example C({operation: RECREATE}) (keys C(operation),
-        C(operation_params), C(check), C(delete_timeout), C(force_recreate)).
+      - "Parameters of the recover action, for example C({operation: RECREATE}) (keys C(operation),
+        C(operation_params), C(check), C(delete_timeout), C(force_recreate))."
     type: dict
   operation:
     description:
@@ -89,7 +89,7 @@ extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES
 author:
-  - cloudrise.openstack contributors
+  - cloudrise.openstack contributors (@cloudrise)
 '''
 
 EXAMPLES = r'''
@@ -221,33 +221,36 @@ class ClusterNodeModule(CloudModule):
         if p['cluster']:
             cluster = client.find('cluster', p['cluster'], required=True)
         if node is None:
-            if profile is None:
-                raise InvalidInput("Node '%s' does not exist; profile is needed to create it." % p['name'])
-            if cluster is not None:
-                _senlin.check_can_join(cluster, p['name'])
-            body = dict(name=p['name'], profile_id=profile['id'])
-            for key in ('role', 'metadata'):
-                if p[key] is not None:
-                    body[key] = p[key]
-            if cluster is not None:
-                body['cluster_id'] = cluster['id']
-            diff.merge(_senlin.diff_for_create(dict(body, profile=profile['name'],
-                                                    cluster=cluster['name'] if cluster else None)))
-            if self.check_mode:
-                node = dict(body, status='ACTIVE')
-            else:
-                data, _action = client.write('POST', '/nodes', {'node': body}, 'NODE_CREATE')
-                node = data['node']
-                client.actions[-1]['target'] = node['id']
-                if node.get('name') != p['name']:
-                    # Senlin names a node created in a cluster after the cluster's node.name.format
-                    client.write('PATCH', '/nodes/%s' % node['id'], {'node': {'name': p['name']}}, 'NODE_UPDATE',
-                                 node['id'])
-                node = client.get('node', node['id']) if client.wait else node
+            node = self.create(profile, cluster, diff)
         else:
             node = self.update(node, profile, cluster, diff)
         node = self.run_actions(node, diff)
         return self.result(diff, node=node, actions=client.actions)
+
+    def create(self, profile, cluster, diff):
+        p, client = self.params, self.client
+        if profile is None:
+            raise InvalidInput("Node '%s' does not exist; profile is needed to create it." % p['name'])
+        if cluster is not None:
+            _senlin.check_can_join(cluster, p['name'])
+        body = dict(name=p['name'], profile_id=profile['id'])
+        for key in ('role', 'metadata'):
+            if p[key] is not None:
+                body[key] = p[key]
+        if cluster is not None:
+            body['cluster_id'] = cluster['id']
+        diff.merge(_senlin.diff_for_create(dict(body, profile=profile['name'],
+                                                cluster=cluster['name'] if cluster else None)))
+        if self.check_mode:
+            return dict(body, status='ACTIVE')
+        data, _action = client.write('POST', '/nodes', {'node': body}, 'NODE_CREATE')
+        node = data['node']
+        client.actions[-1]['target'] = node['id']
+        if node.get('name') != p['name']:
+            # Senlin names a node created in a cluster after the cluster's node.name.format
+            client.write('PATCH', '/nodes/%s' % node['id'], {'node': {'name': p['name']}}, 'NODE_UPDATE',
+                         node['id'])
+        return client.get('node', node['id']) if client.wait else node
 
     def update(self, node, profile, cluster, diff):
         p, client = self.params, self.client

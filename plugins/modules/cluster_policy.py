@@ -13,9 +13,9 @@ short_description: Manage a Senlin policy and its attachments to clusters
 version_added: 0.1.0
 description:
   - Manages a Senlin (OpenStack Clustering) policy (for example C(senlin.policy.deletion),
-    C(senlin.policy.scaling)) and its bindings to clusters: attach, enable/disable, detach.
+    C(senlin.policy.scaling)) and its bindings to clusters (attach, enable/disable, detach).
   - The spec is checked with Senlin's validation before any write (unknown policy type, bad properties).
-  - Senlin cannot change a policy's spec. A different spec replaces the policy within the task: the old
+  - Senlin cannot change a policy's spec. A different spec replaces the policy within the task. The old
     policy is detached from every cluster, deleted, the new one created and attached again to the same
     clusters with the same C(enabled) (plus the bindings O(clusters) asks for).
   - Each attach, update and detach is a Senlin cluster action; the module waits on it.
@@ -63,7 +63,7 @@ extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES
 author:
-  - cloudrise.openstack contributors
+  - cloudrise.openstack contributors (@cloudrise)
 '''
 
 EXAMPLES = r'''
@@ -174,15 +174,10 @@ class ClusterPolicyModule(CloudModule):
     module_kwargs = dict(supports_check_mode=True)
     microversions = {'clustering': _senlin.MICROVERSION}
 
-    def run(self):
-        p = self.params
-        client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
-        policy = client.find('policy', p['name'])
-        diff = Difference()
-        names = {}
-        if p['state'] == 'absent':
-            if not policy:
-                return self.result(diff, policy=None, bindings=[], actions=client.actions)
+    def absent(self, client, policy, diff):
+        """Detach the policy from every cluster, then delete it."""
+        if policy:
+            names = {}
             actual = _senlin.policy_bindings(client, policy['id'], names=names)
             diff.merge(_senlin.diff_for_delete(policy))
             if actual:
@@ -190,8 +185,17 @@ class ClusterPolicyModule(CloudModule):
             if not self.check_mode:
                 _senlin.apply_bindings(client, policy['id'], {}, {}, sorted(actual))
                 client.request('DELETE', '/policies/%s' % policy['id'], retry_locked=False)
-            return self.result(diff, policy=None, bindings=[], actions=client.actions)
+        return self.result(diff, policy=None, bindings=[], actions=client.actions)
 
+    def run(self):
+        p = self.params
+        client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        policy = client.find('policy', p['name'])
+        diff = Difference()
+        if p['state'] == 'absent':
+            return self.absent(client, policy, diff)
+
+        names = {}
         desired = {}
         for item in _senlin.normalize_bindings(p['clusters'], p['enabled']):
             cluster = client.find('cluster', item['cluster'], required=True)

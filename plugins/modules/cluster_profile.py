@@ -47,7 +47,7 @@ extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES
 author:
-  - cloudrise.openstack contributors
+  - cloudrise.openstack contributors (@cloudrise)
 '''
 
 EXAMPLES = r'''
@@ -110,6 +110,28 @@ class ClusterProfileModule(CloudModule):
     module_kwargs = dict(supports_check_mode=True)
     microversions = {'clustering': _senlin.MICROVERSION}
 
+    def create_or_replace(self, client, current, diff):
+        """Create the profile, or replace it (Senlin cannot change a spec) when nothing uses it."""
+        p = self.params
+        if p['spec'] is None:
+            raise InvalidInput("Profile '%s' does not exist; spec is needed to create it." % p['name'])
+        client.validate_spec('profile', p['spec'])
+        if current is not None:
+            users = _senlin.profile_users(client, current['id'])
+            if users:
+                raise InvalidInput("Profile '%s' has a different spec, and Senlin cannot change a spec; it "
+                                   "cannot be replaced while in use by: %s." % (current['name'], ', '.join(users)),
+                                   users=users)
+            diff.add('spec', current.get('spec'), p['spec'])
+        else:
+            diff.merge(_senlin.diff_for_create(dict(name=p['name'], spec=p['spec'], metadata=p['metadata'])))
+        if self.check_mode:
+            return self.result(diff, profile=dict(name=p['name'], spec=p['spec'], metadata=p['metadata'] or {},
+                                                  type='%s-%s' % (p['spec'].get('type'), p['spec'].get('version'))))
+        if current is not None:
+            client.request('DELETE', '/profiles/%s' % current['id'], retry_locked=False)
+        return self.result(diff, profile=_senlin.create_profile(client, p['name'], p['spec'], p['metadata']))
+
     def run(self):
         p = self.params
         client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
@@ -123,26 +145,7 @@ class ClusterProfileModule(CloudModule):
             return self.result(diff, profile=None)
 
         if current is None or not _senlin.spec_equal(p['spec'], current.get('spec')):
-            if p['spec'] is None:
-                raise InvalidInput("Profile '%s' does not exist; spec is needed to create it." % p['name'])
-            client.validate_spec('profile', p['spec'])
-            if current is not None:
-                users = _senlin.profile_users(client, current['id'])
-                if users:
-                    raise InvalidInput("Profile '%s' has a different spec, and Senlin cannot change a spec; it "
-                                       "cannot be replaced while in use by: %s."
-                                       % (current['name'], ', '.join(users)), users=users)
-                diff.add('spec', current.get('spec'), p['spec'])
-            else:
-                diff.merge(_senlin.diff_for_create(dict(name=p['name'], spec=p['spec'], metadata=p['metadata'])))
-            predicted = dict(name=p['name'], spec=p['spec'], metadata=p['metadata'] or {},
-                             type='%s-%s' % (p['spec'].get('type'), p['spec'].get('version')))
-            if self.check_mode:
-                return self.result(diff, profile=predicted)
-            if current is not None:
-                client.request('DELETE', '/profiles/%s' % current['id'], retry_locked=False)
-            profile = _senlin.create_profile(client, p['name'], p['spec'], p['metadata'])
-            return self.result(diff, profile=profile)
+            return self.create_or_replace(client, current, diff)
 
         update = {}
         if diff.compare('metadata', p['metadata'], current.get('metadata'), 'dict'):

@@ -19,7 +19,7 @@ description:
   - A C(message) receiver gives a Zaqar queue that accepts action requests. It needs the Zaqar messaging
     service in the cloud.
   - O(action) and O(params) of an existing receiver are updated in place (the receiver id and URL stay the
-    same). A different O(type) or O(cluster) replaces the receiver (delete, create): the URL changes.
+    same). A different O(type) or O(cluster) replaces the receiver (delete, create), so the URL changes.
   - Note that Senlin keeps the query string of a webhook's C(alarm_url) as it was at creation; after a
     O(params) update the URL still shows the old values, but a trigger uses the new ones.
   - Requests clustering API microversion 1.12.
@@ -48,7 +48,7 @@ options:
               CLUSTER_ATTACH_POLICY, CLUSTER_DETACH_POLICY, CLUSTER_UPDATE_POLICY, CLUSTER_OPERATION]
   params:
     description:
-      - Inputs of the action, for example C({count: 2}) for C(CLUSTER_SCALE_OUT). Compared as a whole.
+      - "Inputs of the action, for example C({count: 2}) for C(CLUSTER_SCALE_OUT). Compared as a whole."
     type: dict
   hide_url:
     description:
@@ -70,7 +70,7 @@ notes:
   - Message receivers need Zaqar, which the test cloud of this collection does not have; they are covered by
     unit tests only.
 author:
-  - cloudrise.openstack contributors
+  - cloudrise.openstack contributors (@cloudrise)
 '''
 
 EXAMPLES = r'''
