@@ -69,6 +69,9 @@ PLAY = '''
     one_task: {one_task}
     single: {single}
   tasks:
+    - name: warm-up (Ansible builds and caches the module's AnsiballZ payload on first use)
+      cloudrise.openstack.baremetal_instance:
+        instances: []
     - set_fact: {{t0: "{{{{ now().timestamp() }}}}"}}
     - name: N instances in one task
       cloudrise.openstack.baremetal_instance:

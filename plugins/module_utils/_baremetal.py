@@ -61,6 +61,8 @@ DEFAULT_RESOURCE_CLASS = 'baremetal'
 # Clean-up (undeploy, release) must be able to finish even when the task's timeout was tiny.
 CLEANUP_MIN_TIMEOUT = 300
 RESERVE_ATTEMPTS = 3
+CONFIG_DRIVE_DICT_VERSION = '1.56'        # config drive as a JSON dict
+RETRIABLE_STATUS_CODES = [409, 503]       # node locked, no free conductor: as the SDK's baremetal proxy
 
 DEPLOYING_STATES = ('deploying', 'wait call-back', 'deploy wait', 'deploy hold')
 UNDEPLOYING_STATES = ('deleting', 'cleaning', 'clean wait', 'clean hold', 'deleted')
@@ -801,6 +803,9 @@ class Baremetal(object):
         spec, problems = job.spec, []
         node = job.current.get('node')
         if state == 'absent':
+            if 'undeploy' in job.steps and node.is_maintenance:
+                problems.append("instance '%s': node %s is in maintenance (%s); Ironic refuses to unprovision it"
+                                % (job.hostname, job.node_label, node.maintenance_reason or 'no reason given'))
             return problems
         if node is not None and spec['candidates'] and not (set(spec['candidates']) & {node.id, node.name}):
             problems.append("instance '%s' is already on node %s, which is not among the requested candidates %s; "
@@ -876,6 +881,17 @@ class Baremetal(object):
     def _get_node(self, node_id):
         return self.bm.get_node(node_id)
 
+    def _set_provision_state(self, node_id, target, config_drive=None):
+        """One PUT (the SDK's set_node_provision_state GETs the node after it; the waits poll anyway)."""
+        body, microversion = {'target': target}, None
+        if config_drive is not None:
+            body['configdrive'] = config_drive
+            microversion = CONFIG_DRIVE_DICT_VERSION
+        response = self.bm.put('/nodes/%s/states/provision' % node_id, json=body, microversion=microversion,
+                               retriable_status_codes=RETRIABLE_STATUS_CODES)
+        sdk_exceptions.raise_from_response(
+            response, error_message='Failed to set provision state of node %s to %s' % (node_id, target))
+
     def _get_allocation_or_none(self, allocation_id):
         try:
             return self.bm.get_allocation(allocation_id)
@@ -950,7 +966,7 @@ class Baremetal(object):
         node = self.bm.patch_node(node, [{'op': 'add', 'path': '/instance_info', 'value': info}])
         drive = render_config_drive(job.spec, node, network_data)
         job.undo.append(('deploy', node.id))
-        self.bm.set_node_provision_state(node, 'active', config_drive=drive)
+        self._set_provision_state(node.id, 'active', config_drive=drive)
 
     def _step_wait_active(self, job, deadline):
         node = job.current['node']
@@ -967,8 +983,7 @@ class Baremetal(object):
         if node.is_maintenance:
             raise ResourceFailed("node %s is in maintenance (%s)" % (node_label(node), node.maintenance_reason))
         self._detach_nics(node)
-        self.bm.set_node_provision_state(node, 'deleted')
-        job.current['node'] = self._get_node(node.id)
+        self._set_provision_state(node.id, 'deleted')
 
     def _step_wait_available(self, job, deadline):
         node = job.current['node']
@@ -1048,7 +1063,7 @@ class Baremetal(object):
             node = self._wait_node(data, STABLE_AFTER_DEPLOY + ('available',), (), deadline,
                                    'node %s to finish deploying before clean-up' % data, abortable=False)
             if node.provision_state in UNDEPLOYABLE_STATES:
-                self.bm.set_node_provision_state(node, 'deleted')
+                self._set_provision_state(node.id, 'deleted')
                 node = self._wait_node(data, ('available',), ('error', 'clean failed'), deadline,
                                        'node %s to be unprovisioned' % data, abortable=False)
             job.cleanup.append('unprovisioned node %s (now %s)' % (node_label(node), node.provision_state))

@@ -5,6 +5,7 @@
 
 import itertools
 import json
+from json import dumps as json_dumps
 import threading
 
 import pytest
@@ -154,12 +155,22 @@ class FakeProxy(object):
                     node.instance_id = None
             return node.copy()
 
+    def put(self, url, json=None, microversion=None, retriable_status_codes=None):
+        """PUT /nodes/<id>/states/provision, answered as Ironic does (202, or 400 with a JSON error)."""
+        assert url.endswith('/states/provision') and retriable_status_codes == [409, 503]
+        assert microversion == ('1.56' if 'configdrive' in json else None)
+        try:
+            self.set_node_provision_state(url.split('/')[2], json['target'], json.get('configdrive'))
+        except sdk_exceptions.BadRequestException as exc:
+            return FakeResponse(400, {'error_message': json_dumps({'faultstring': exc.details})})
+        return FakeResponse(202, None)
+
     def set_node_provision_state(self, node, target, config_drive=None):
         with self.lock:
             node = self._node(node)
             self.writes.append(('provision', node.name, target))
             if node.is_maintenance:
-                raise sdk_exceptions.BadRequestException('node %s is in maintenance mode' % node.name)
+                raise sdk_exceptions.BadRequestException(details='node %s is in maintenance mode' % node.name)
             if target == 'active':
                 node.config_drive = config_drive
                 node.provision_state = 'deploying'
@@ -172,6 +183,19 @@ class FakeProxy(object):
 
     def list_node_vifs(self, node):
         return []
+
+
+class FakeResponse(object):
+    def __init__(self, status_code, body):
+        self.status_code, self._body = status_code, body
+        self.headers = {'content-type': 'application/json'} if body is not None else {}
+        self.content = json_dumps(body).encode() if body is not None else b''
+        self.text = self.content.decode()
+        self.reason = 'Bad Request' if status_code == 400 else 'Accepted'
+        self.url = 'http://ironic/v1/nodes'
+
+    def json(self):
+        return self._body
 
 
 class FakeConn(object):
@@ -754,7 +778,7 @@ def test_sdk_error_message_is_translated():
     conn, helper = make_cloud()
 
     def refuse(node, target, config_drive=None):
-        raise sdk_exceptions.BadRequestException('The provisioning operation cannot be performed')
+        raise sdk_exceptions.BadRequestException(details='The provisioning operation cannot be performed')
     conn.baremetal.set_node_provision_state = refuse
     with pytest.raises(ResourceFailed) as err:
         run(helper, [spec('a', name='n0')])
@@ -934,3 +958,16 @@ def test_glance_images(href, images, expected, error):
             helper.image_info(s)
     else:
         assert helper.image_info(s) == expected
+
+
+def test_absent_of_an_instance_in_maintenance_fails_before_writes():
+    conn, helper = make_cloud()
+    run(helper, [spec('m', name='n0')])
+    node = conn.baremetal._node('n0')
+    node.is_maintenance, node.maintenance_reason = True, 'disk swap'
+    conn.baremetal.writes[:] = []
+    with pytest.raises(InvalidInput, match=r"instance 'm': node n0 \(uuid-n0\) is in maintenance \(disk swap\)"):
+        run(helper, [spec('m')], state='absent')
+    assert conn.baremetal.writes == []
+    # present leaves an active instance in maintenance alone
+    assert run(helper, [spec('m')])[0].steps == []
