@@ -331,7 +331,7 @@ class HeatApi(object):
         return response.json()
 
     # stacks
-    def find_stack(self, name_or_id, resolve_outputs=True):
+    def find_stack(self, name_or_id, resolve_outputs=True, include_deleted=False):
         """GET /stacks/<name or id> (Heat redirects to the canonical URL); None when missing or deleted."""
         url = '/stacks/%s' % name_or_id
         if not resolve_outputs:
@@ -340,11 +340,28 @@ class HeatApi(object):
             stack = self._json(self._call('get', url))['stack']
         except sdk_exceptions.NotFoundException:
             return None
-        if stack.get('stack_status') in ('DELETE_COMPLETE',):
+        if stack.get('stack_status') == 'DELETE_COMPLETE' and not include_deleted:
             return None
         return stack
 
-    def get_stack(self, stack, resolve_outputs=True):
+    def stack_gone(self, stack):
+        """None once a deleted stack no longer holds its name, else the stack as Heat shows it.
+
+        Heat shows a deleted stack by id forever (DELETE_COMPLETE), and sets DELETE_COMPLETE a moment before
+        it frees the name (a create with the name answers 409 until then): wait for the name lookup.
+        """
+        current = self.get_stack(stack, resolve_outputs=False, include_deleted=True)
+        if current is None:
+            return None
+        if current.get('stack_status') == 'DELETE_COMPLETE':
+            by_name = self.find_stack(stack['stack_name'], resolve_outputs=False, include_deleted=True)
+            if by_name is None or by_name.get('id') != stack['id']:
+                return None
+        return current
+
+    def get_stack(self, stack, resolve_outputs=True, include_deleted=False):
+        """The stack, None when it is gone. A stack Heat shows DELETE_COMPLETE is gone, except with
+        ``include_deleted``: its name stays taken (409 on create) until Heat stops showing it."""
         url = '/stacks/%s/%s' % (stack['stack_name'], stack['id'])
         if not resolve_outputs:
             url += '?resolve_outputs=False'
@@ -352,7 +369,9 @@ class HeatApi(object):
             found = self._json(self._call('get', url))['stack']
         except sdk_exceptions.NotFoundException:
             return None
-        return None if found.get('stack_status') == 'DELETE_COMPLETE' else found
+        if found.get('stack_status') == 'DELETE_COMPLETE' and not include_deleted:
+            return None
+        return found
 
     def _sub(self, stack, what, **kwargs):
         return self._json(self._call('get', '/stacks/%s/%s/%s' % (stack['stack_name'], stack['id'], what), **kwargs))
@@ -598,8 +617,9 @@ class StackRunner(object):
     """Drives one stack to the desired state: find, plan, (preview), apply, wait."""
 
     def __init__(self, api, check_mode=False, diff_mode=False, wait=True, timeout=3600, keep_failed=False,
-                 sleep=None, clock=None):
+                 sleep=None, clock=None, rollback=False):
         self.api = api
+        self.rollback = rollback
         self.check_mode = check_mode
         self.diff_mode = diff_mode
         self.wait = wait
@@ -612,8 +632,11 @@ class StackRunner(object):
             self._wait_kwargs['clock'] = clock
 
     # -- waiting ----------------------------------------------------------------------------------------
-    def wait_for_action(self, stack, action, prior_status=None, timeout=None):
+    def wait_for_action(self, stack, action, prior_status=None, timeout=None, free_name=False):
         """Wait until the stack reaches ``<action>_COMPLETE``; raise ResourceFailed on a failure status.
+
+        For DELETE the stack is gone at DELETE_COMPLETE; with ``free_name`` the wait goes on until Heat frees
+        the name for a new stack (seconds later; a create before that gets 409).
 
         A failure status equal to ``prior_status`` is ignored until another status was seen (the async
         actions suspend/resume/delete may show the previous state for a moment).
@@ -623,7 +646,10 @@ class StackRunner(object):
         name = stack['stack_name']
 
         def fetch():
-            current = self.api.get_stack(stack, resolve_outputs=False)
+            if action == 'DELETE' and free_name:
+                current = self.api.stack_gone(stack)
+            else:
+                current = self.api.get_stack(stack, resolve_outputs=False)
             if current is not None and current.get('stack_status') != prior_status:
                 seen_other[0] = True
             return current
@@ -634,24 +660,33 @@ class StackRunner(object):
             return obj is not None and obj.get('stack_status') == target
 
         def failed(obj):
-            if obj is None:
-                return 'the stack disappeared'
-            status = obj.get('stack_status')
-            if status.endswith('_FAILED') or (status == 'ROLLBACK_COMPLETE' and action != 'ROLLBACK'):
-                if status == prior_status and not seen_other[0]:
-                    return None
-                return status
-            return None
+            return self._final_failure(obj, action, prior_status, seen_other[0])
 
         try:
             wait_for(fetch, done, failed, timeout or self.timeout, "stack '%s' to reach %s" % (name, target),
                      describe=lambda obj: obj.get('stack_status') if obj else 'gone', **self._wait_kwargs)
         except ResourceFailed:
-            current = self.api.get_stack(stack, resolve_outputs=False) or stack
+            current = self.api.get_stack(stack, resolve_outputs=False)
+            if current is None:
+                raise ResourceFailed("Stack '%s' disappeared (deleted by someone else?) while waiting for %s"
+                                     % (name, target), stack_id=stack['id'])
             self.raise_failure(current)
         except WaitTimeout as exc:
             raise WaitTimeout(exc.msg, stack_id=stack['id'], **exc.details)
         return None if action == 'DELETE' else self.api.get_stack(stack)
+
+    def _final_failure(self, obj, action, prior_status, seen_other):
+        """The failure status that ends a wait for ``action``, or None to keep waiting."""
+        if obj is None:
+            return 'gone'
+        status = obj.get('stack_status') or ''
+        if self.rollback and action in ('CREATE', 'UPDATE') and status == '%s_FAILED' % action:
+            return None  # Heat rolls back next: wait for the rollback to finish
+        if status.endswith('_FAILED') or (status == 'ROLLBACK_COMPLETE' and action != 'ROLLBACK'):
+            if status == prior_status and not seen_other:
+                return None  # the previous state, shown until the asynchronous action starts
+            return status
+        return None
 
     def failure_details(self, stack):
         """(failed resources [{name, type, reason}], the stack's own failure reason from its events or None).
@@ -733,9 +768,20 @@ class StackRunner(object):
                                 status_code=400, request_id=getattr(exc, 'request_id', None))
         return exc
 
+    def _create_request(self, desired):
+        """POST the stack; when a just-deleted stack still holds the name (409), wait for Heat to free it."""
+        try:
+            return self.api.create_stack(desired.body())
+        except sdk_exceptions.ConflictException:
+            held = self.api.find_stack(desired.name, resolve_outputs=False, include_deleted=True)
+            if held is None or held.get('stack_status') != 'DELETE_COMPLETE':
+                raise
+        self.wait_for_action(held, 'DELETE', free_name=True)
+        return self.api.create_stack(desired.body())
+
     def create(self, desired):
         try:
-            created = self.api.create_stack(desired.body())
+            created = self._create_request(desired)
         except sdk_exceptions.HttpException as exc:
             raise self._rejected(exc, "stack '%s'" % desired.name)
         stack = dict(stack_name=desired.name, id=created['id'])
@@ -763,10 +809,10 @@ class StackRunner(object):
             return self.api.get_stack(stack)
         return self.wait_for_action(stack, 'UPDATE', prior_status=stack.get('stack_status'))
 
-    def delete(self, stack):
+    def delete(self, stack, free_name=False):
         self.api.delete_stack(stack)
-        if self.wait:
-            self.wait_for_action(stack, 'DELETE', prior_status=stack.get('stack_status'))
+        if self.wait or free_name:
+            self.wait_for_action(stack, 'DELETE', prior_status=stack.get('stack_status'), free_name=free_name)
 
     def action(self, stack, action):
         self.api.stack_action(stack, action.lower())
@@ -818,7 +864,7 @@ class StackRunner(object):
             diff.add('status', stack.get('stack_status'), 'recreated')
             recreating = True
             if not self.check_mode:
-                self.delete(stack)
+                self.delete(stack, free_name=True)
             stack = None
 
         if stack is None:
@@ -892,8 +938,10 @@ def _matches(stack, status=None, tags=None, tags_mode='all', project_id=None):
 
 
 def stack_list_query(status=None, tags=None, tags_mode='all', project_id=None, owner_id=None):
+    """Server-side filters. Heat answers 500 to a status filter combined with a tag filter, so with tags the
+    status is filtered on the client (see stack_info)."""
     query = {}
-    if status:
+    if status and not tags:
         query['status'] = status
     if project_id:
         query['tenant_id'] = project_id
@@ -913,6 +961,8 @@ def stack_info(api, name=None, status=None, tags=None, tags_mode='all', project_
         stacks = [found] if found is not None and _matches(found, status, tags, tags_mode, project_id) else []
     else:
         stacks = api.list_stacks(stack_list_query(status, tags, tags_mode, project_id, owner_id))
+        if status and tags:
+            stacks = [s for s in stacks if s.get('stack_status') == status]
         if outputs:
             stacks = [api.get_stack(s) or s for s in stacks]
     result = []
@@ -1117,7 +1167,9 @@ def ensure_deployment(api, params, check_mode=False):
         predicted = dict(current)
         predicted.update(body)
         return diff, predicted
-    return diff, api.update_deployment(current['id'], body)
+    updated = api.update_deployment(current['id'], body)
+    # Heat answers a config_id change with the deployment as it was before; read it back
+    return diff, (api.get_deployment(current['id']) if 'config_id' in diff.keys else updated) or updated
 
 
 def config_info(api, name=None, details=False):

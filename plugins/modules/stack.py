@@ -255,7 +255,8 @@ class StackModule(CloudModule):
     def run(self):
         params = self.params
         runner = StackRunner(HeatApi(self.conn) if params['state'] == 'absent' else None, self.check_mode,
-                             self.diff_mode, params['wait'], params['timeout'], params['keep_failed'])
+                             self.diff_mode, params['wait'], params['timeout'], params['keep_failed'],
+                             rollback=params['rollback'])
         if params['state'] == 'absent':
             diff, stack = runner.ensure_absent(params['name'])
             return self.result(diff, id=stack['id'] if stack else None, stack=None, outputs={}, outputs_list=[])

@@ -375,7 +375,7 @@ class FakeHeat(object):
         stack = self.stacks.get(name) or next((s for s in self.stacks.values() if s['id'] == name), None)
         return self._public(stack) if stack else None
 
-    def get_stack(self, stack, resolve_outputs=True):
+    def get_stack(self, stack, resolve_outputs=True, include_deleted=False):
         self._record('get', stack['stack_name'])
         found = self.stacks.get(stack['stack_name'])
         if found is None:
@@ -383,6 +383,9 @@ class FakeHeat(object):
         self._tick(found)
         found = self.stacks.get(stack['stack_name'])
         return self._public(found) if found else None
+
+    def stack_gone(self, stack):
+        return self.get_stack(stack)
 
     def get_template(self, stack):
         self._record('template', stack['stack_name'])
@@ -637,7 +640,9 @@ class ListingHeat(object):
     (dict(name='a', tags='x,y'), ['a'], None),
     (dict(name='a', tags=['x', 'q']), [], None),
     (dict(name='a', tags=['x', 'q'], tags_mode='any'), ['a'], None),
-    (dict(status='CREATE_COMPLETE', tags=['y', 'x']), ['a', 'b'], {'status': 'CREATE_COMPLETE', 'tags': 'x,y'}),
+    (dict(status='CREATE_COMPLETE', tags=['y', 'x']), ['a', 'b'], {'tags': 'x,y'}),  # Heat 500s on both
+    (dict(status='CREATE_FAILED', tags=['x']), [], {'tags': 'x'}),
+    (dict(status='CREATE_FAILED'), ['a', 'b'], {'status': 'CREATE_FAILED'}),  # the server filters (not the fake)
     (dict(tags='x', tags_mode='any', project_id='p', owner_id='o'), ['a', 'b'],
      {'tags_any': 'x', 'tenant_id': 'p', 'owner_id': 'o'}),
 ])
@@ -702,8 +707,14 @@ class FakeConfigs(object):
 
     def update_deployment(self, deployment_id, body):
         self.calls.append(('update_deployment', deployment_id))
+        before = copy.deepcopy(self.deployments[deployment_id])
         self.deployments[deployment_id].update(body)
+        if 'config_id' in body:  # like Heat: a config change is answered with the old config_id
+            return dict(copy.deepcopy(self.deployments[deployment_id]), config_id=before['config_id'])
         return copy.deepcopy(self.deployments[deployment_id])
+
+    def get_deployment(self, deployment_id):
+        return copy.deepcopy(self.deployments.get(deployment_id))
 
     def delete_deployment(self, deployment_id):
         self.calls.append(('delete_deployment', deployment_id))
@@ -816,3 +827,29 @@ def test_resolve_config_and_info():
     assert [c['id'] for c in heat.config_info(api, 'c', details=True)] == [config['id']]
     assert heat.config_info(api, config['id'])[0]['config'] == 'echo hi'
     assert heat.config_info(api, 'nope') == []
+
+
+@pytest.mark.parametrize('rollback, action, prior, seen, status, expected', [
+    (False, 'CREATE', None, True, 'CREATE_FAILED', 'CREATE_FAILED'),
+    (True, 'CREATE', None, True, 'CREATE_FAILED', None),          # the rollback follows
+    (True, 'CREATE', None, True, 'ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE'),
+    (True, 'CREATE', None, True, 'ROLLBACK_FAILED', 'ROLLBACK_FAILED'),
+    (False, 'UPDATE', 'UPDATE_FAILED', False, 'UPDATE_FAILED', None),  # stale: the update has not started
+    (False, 'UPDATE', 'UPDATE_FAILED', True, 'UPDATE_FAILED', 'UPDATE_FAILED'),
+    (False, 'DELETE', None, True, 'DELETE_FAILED', 'DELETE_FAILED'),
+    (False, 'CREATE', None, True, 'CREATE_IN_PROGRESS', None),
+    (False, 'CREATE', None, True, None, 'gone'),
+])
+def test_final_failure(rollback, action, prior, seen, status, expected):
+    run = heat.StackRunner(None, rollback=rollback)
+    obj = None if status is None else {'stack_status': status}
+    assert run._final_failure(obj, action, prior, seen) == expected
+
+
+def test_stack_vanishing_during_a_wait_is_reported():
+    api = FakeHeat(steps=100)
+    runner(api, wait=False).ensure_present(desired())
+    stack = api.find_stack('s')
+    api.stacks.clear()
+    with pytest.raises(ResourceFailed, match="Stack 's' disappeared"):
+        runner(api).wait_for_action(stack, 'CREATE')
