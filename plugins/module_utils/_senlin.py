@@ -809,14 +809,38 @@ def change_membership(client, node, cluster_id, body, what, heat):
     """Add a node to / remove it from a cluster and check that it really did (Senlin 16 may report a
     CLUSTER_ADD_NODES as SUCCEEDED although its NODE_JOIN failed)."""
     want = cluster_id if 'add_nodes' in body else ''
+    hint = HEAT_MEMBERSHIP_HINT if heat else ''
     try:
         client.write('POST', '/clusters/%s/actions' % cluster_id, body, what, cluster_id)
     except ResourceFailed as exc:
-        raise ResourceFailed(exc.msg + (HEAT_MEMBERSHIP_HINT if heat else ''), **exc.details)
+        raise ResourceFailed(exc.msg + hint + restore_capacity(client, cluster_id), **exc.details)
     if client.wait:
         after = client.get('node', node['id']) or {}
         if (after.get('cluster_id') or '') != want:
-            raise ResourceFailed('%s reported success but node %s is %s.%s'
+            raise ResourceFailed('%s reported success but node %s is %s.%s%s'
                                  % (what, node.get('name'), 'in cluster %s' % after.get('cluster_id')
-                                    if after.get('cluster_id') else 'in no cluster',
-                                    HEAT_MEMBERSHIP_HINT if heat else ''), node=node['id'])
+                                    if after.get('cluster_id') else 'in no cluster', hint,
+                                    restore_capacity(client, cluster_id)), node=node['id'])
+
+
+def restore_capacity(client, cluster_id):
+    """After a failed add/del of nodes Senlin 16 keeps the cluster's new desired_capacity although the nodes
+    did not move: set it back to the number of member nodes (a resize that creates/deletes nothing).
+    Returns a sentence for the error message ('' when there was nothing to repair)."""
+    cluster = client.get('cluster', cluster_id)
+    if not cluster:
+        return ''
+    count = len(cluster.get('nodes') or [])
+    desired = cluster.get('desired_capacity')
+    if desired == count:
+        return ''
+    left = ' Senlin left cluster %s with desired_capacity %s for %s node(s)' % (cluster.get('name'), desired, count)
+    lo, hi = cluster.get('min_size') or 0, cluster.get('max_size')
+    if count < lo or (hi is not None and hi >= 0 and count > hi):
+        return left + '.'
+    try:
+        client.write('POST', '/clusters/%s/actions' % cluster_id,
+                     {'resize': {'adjustment_type': 'EXACT_CAPACITY', 'number': count}}, 'CLUSTER_RESIZE', cluster_id)
+    except (CloudModuleError, sdk_exceptions.HttpException) as exc:
+        return left + '; setting it back to %s failed: %s' % (count, getattr(exc, 'msg', None) or exc)
+    return left + '; the module set it back to %s.' % count

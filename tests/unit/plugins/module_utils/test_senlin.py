@@ -550,3 +550,30 @@ def test_apply_bindings_order():
         {'policy_attach': {'policy_id': 'pol', 'enabled': True}}]
     assert [a['name'] for a in client.actions] == ['CLUSTER_DETACH_POLICY', 'CLUSTER_UPDATE_POLICY',
                                                    'CLUSTER_ATTACH_POLICY']
+
+
+def test_failed_join_restores_desired_capacity():
+    cluster = dict(id='c', name='a', nodes=[], desired_capacity=1, min_size=0, max_size=3)
+    proxy = FakeProxy({
+        ('POST', '/clusters/c/actions'): [FakeResponse(202, {'action': 'add'}), FakeResponse(202, {'action': 'fix'})],
+        ('GET', '/clusters/c'): FakeResponse(200, {'cluster': cluster}),
+    }, {'add': [FakeAction('FAILED', 'Action execution failed')], 'fix': [FakeAction('SUCCEEDED')]})
+    client = client_for(proxy)
+    with pytest.raises(ResourceFailed) as err:
+        _senlin.change_membership(client, {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
+                                  'CLUSTER_ADD_NODES', True)
+    assert 'No template specified' in err.value.msg
+    assert 'desired_capacity 1 for 0 node(s); the module set it back to 0.' in err.value.msg
+    assert proxy.calls[-1][2] == {'resize': {'adjustment_type': 'EXACT_CAPACITY', 'number': 0}}
+
+
+def test_join_reported_succeeded_but_node_not_member():
+    proxy = FakeProxy({
+        ('POST', '/clusters/c/actions'): FakeResponse(202, {'action': 'add'}),
+        ('GET', '/nodes/n'): FakeResponse(200, {'node': {'id': 'n', 'cluster_id': ''}}),
+        ('GET', '/clusters/c'): FakeResponse(200, {'cluster': dict(id='c', name='a', nodes=[], desired_capacity=0)}),
+    }, {'add': [FakeAction('SUCCEEDED')]})
+    with pytest.raises(ResourceFailed) as err:
+        _senlin.change_membership(client_for(proxy), {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
+                                  'CLUSTER_ADD_NODES', False)
+    assert err.value.msg == 'CLUSTER_ADD_NODES reported success but node n is in no cluster.'
