@@ -57,15 +57,15 @@ class Heat(Service):
         conf = heat_conf(self.settings, self.ctx.secrets, self.ctx.db_url('heat'),
                          self.log_path, paste)
         write_if_changed(self.conf_path, render_ini(conf))
-        self.init_db_once(self.init_db)
+        self.init_db_once(self.init_db, self.ctx.db_file('heat'))
 
     def init_db(self) -> None:
         proc.run_logged([bin_of(self.settings, VENV, 'heat-manage'), '--config-file',
                          self.conf_path, 'db_sync'], self.log_path,
                         env=self.ctx.child_env(), what='heat-manage db_sync',
                         service=self.name)
-        if self.ctx.db == 'sqlite':
-            path = self.ctx.sqlite_path('heat')
+        path = self.ctx.db_file('heat')
+        if path is not None:
             sqlite.rebuild_with_autoincrement(path)
             sqlite.enable_wal(path)
 

@@ -72,7 +72,8 @@ class Ironic(Service):
         self.init_db_once(lambda: proc.run_logged(
             [bin_of(self.settings, VENV, 'ironic-dbsync'), '--config-file', self.conf_path,
              'create_schema'], self.log_path, env=self.ctx.child_env(),
-            what='ironic-dbsync create_schema', service=self.name))
+            what='ironic-dbsync create_schema', service=self.name),
+            self.ctx.db_file('ironic'))
 
     def command(self) -> list:
         return [python_of(self.settings, VENV), '-m', 'lc.runtime.ironic_all',

@@ -67,15 +67,13 @@ class Senlin(Service):
         conf = senlin_conf(self.settings, self.ctx.secrets, self.db_path, self.log_path,
                            paste, self.port)
         write_if_changed(self.conf_path, render_ini(conf))
-        marker = self.settings.data / 'senlin.db-initialized'
-        if not marker.exists():
-            self.db_path.unlink(missing_ok=True)
-            proc.run_logged([bin_of(self.settings, VENV, 'senlin-manage'), '--config-file',
-                             self.conf_path, 'db_sync'], self.log_path,
-                            env=self.ctx.child_env(), what='senlin-manage db_sync',
-                            service=self.name)
-            sqlite.enable_wal(self.db_path)
-            marker.write_text('sqlite\n')
+        self.init_db_once(self.init_db, self.db_path)
+
+    def init_db(self) -> None:
+        proc.run_logged([bin_of(self.settings, VENV, 'senlin-manage'), '--config-file',
+                         self.conf_path, 'db_sync'], self.log_path, env=self.ctx.child_env(),
+                        what='senlin-manage db_sync', service=self.name)
+        sqlite.enable_wal(self.db_path)
 
     def command(self) -> list:
         return [python_of(self.settings, VENV), '-m', 'lc.runtime.senlin_allinone',

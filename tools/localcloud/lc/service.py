@@ -31,6 +31,10 @@ class Context:
     def sqlite_path(self, service: str) -> Path:
         return self.settings.data / f'{service}.db'
 
+    def db_file(self, service: str) -> Path | None:
+        """The sqlite file of a service on the chosen backend; None on MariaDB."""
+        return self.sqlite_path(service) if self.db == 'sqlite' else None
+
     def child_env(self, extra: dict | None = None) -> dict:
         """Environment for service processes: ours minus OpenStack client variables,
         with tools/localcloud on PYTHONPATH (for lc.runtime)."""
@@ -67,15 +71,16 @@ class Service:
     def is_ready(self) -> bool:
         return proc.http_status(self.url + self.ready_path) in self.ready_codes
 
-    def init_db_once(self, init) -> None:
-        """Run init() unless a marker says it already succeeded for this state."""
+    def init_db_once(self, init, sqlite_path: Path | None = None) -> None:
+        """Run init() unless a marker says it already succeeded for this state
+        (a half-made sqlite file from a failed attempt is deleted first)."""
         marker = self.settings.data / f'{self.name}.db-initialized'
         if marker.exists():
             return
-        if self.ctx.db == 'sqlite':
-            self.ctx.sqlite_path(self.name).unlink(missing_ok=True)
+        if sqlite_path is not None:
+            sqlite_path.unlink(missing_ok=True)
         init()
-        marker.write_text(self.ctx.db + '\n')
+        marker.write_text('done\n')
 
     def after_start(self) -> None:
         """Runs once after a launch of this invocation became ready."""
