@@ -18,7 +18,7 @@ description:
     stored ones (Heat's stored template, environment and files; pseudo-parameters ignored). When they are
     equal nothing is sent (no write request) and the task reports C(changed=false); otherwise the stack is
     updated with a full C(PUT) (template, environment, files, parameters and tags).
-  - Hidden parameters (C(hidden: true)) are masked by Heat in every read. To detect a change of their value
+  - Hidden parameters (C(hidden=true) in the template) are masked by Heat in every read. To detect a change of their value
     without reading it, each write stores a salted PBKDF2-SHA256 digest of the hidden values in the stack
     environment's C(parameter_defaults) under C(cloudrise_hidden_parameters_digest) (Heat ignores defaults
     for parameters the template does not declare). A stack written by another tool has no digest, so its
