@@ -853,3 +853,68 @@ def test_stack_vanishing_during_a_wait_is_reported():
     api.stacks.clear()
     with pytest.raises(ResourceFailed, match="Stack 's' disappeared"):
         runner(api).wait_for_action(stack, 'CREATE')
+
+
+# -- HeatApi over a fake proxy: pagination and errors ------------------------------------------------------
+
+class FakeResponse(object):
+    def __init__(self, status_code, body=None):
+        self.status_code = status_code
+        self._body = body
+        self.content = json.dumps(body).encode() if body is not None else b''
+        self.headers = {'Content-Type': 'application/json'}
+        self.reason = 'reason'
+        self.text = self.content.decode()
+        self.url = 'http://heat/x'
+
+    def json(self):
+        return self._body
+
+
+class FakeProxy(object):
+    def __init__(self, items, key):
+        self.items, self.key, self.requests = items, key, []
+
+    def get(self, url, params=None, **kwargs):
+        self.requests.append((url, dict(params or {})))
+        params = params or {}
+        start = 0
+        if params.get('marker'):
+            start = [i['id'] for i in self.items].index(params['marker']) + 1
+        return FakeResponse(200, {self.key: self.items[start:start + params.get('limit', 20)]})
+
+
+class FakeConn(object):
+    def __init__(self, proxy):
+        self.orchestration = proxy
+
+
+@pytest.mark.parametrize('count, page, requests', [(0, 3, 1), (2, 3, 1), (3, 3, 2), (7, 3, 3), (9, 3, 4)])
+def test_list_stacks_follows_pagination(count, page, requests):
+    proxy = FakeProxy([{'id': 's%d' % i} for i in range(count)], 'stacks')
+    stacks = heat.HeatApi(FakeConn(proxy)).list_stacks({'tags': 'x'}, page_size=page)
+    assert [s['id'] for s in stacks] == ['s%d' % i for i in range(count)]
+    assert len(proxy.requests) == requests
+    assert all(r[1]['tags'] == 'x' and r[1]['limit'] == page for r in proxy.requests)
+
+
+def test_list_configs_follows_pagination():
+    proxy = FakeProxy([{'id': 'c%d' % i, 'name': 'n'} for i in range(250)], 'software_configs')
+    assert len(heat.HeatApi(FakeConn(proxy)).list_configs()) == 250
+    assert len(proxy.requests) == 3
+
+
+def test_api_errors_raise_sdk_exceptions():
+    class Failing(object):
+        def get(self, url, **kwargs):
+            return FakeResponse(404, {'code': 404, 'title': 'Not Found', 'explanation': 'nope'})
+
+        def post(self, url, **kwargs):
+            return FakeResponse(400, {'code': 400, 'title': 'Bad Request',
+                                      'error': {'message': 'The Parameter (x) was not provided.'}})
+
+    api = heat.HeatApi(FakeConn(Failing()))
+    assert api.find_stack('s') is None
+    assert api.get_config('c') is None
+    with pytest.raises(sdk_exceptions.BadRequestException):
+        api.create_stack({'stack_name': 's'})
