@@ -76,6 +76,22 @@ def measure(conn, label, args):
     return result, rows
 
 
+def in_process(conn, cloud, name):
+    """The waiter alone: resize through SenlinClient in this process; overshoot = wait return - action end."""
+    sys.path.insert(0, COLLECTIONS)
+    from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin
+    rows = []
+    for number in (5, 3):
+        client = _senlin.SenlinClient(conn, wait=True, timeout=600)
+        cluster = client.find('cluster', name, required=True)
+        client.write('POST', '/clusters/%s/actions' % cluster['id'],
+                     {'resize': {'adjustment_type': 'EXACT_CAPACITY', 'number': number}}, 'CLUSTER_RESIZE')
+        returned = time.time()
+        a_start, a_end = action_times(conn, client.actions[-1]['id'])
+        rows.append(dict(op='resize ->%d (waiter)' % number, action_s=a_end - a_start, overshoot=returned - a_end))
+    return rows
+
+
 def count_requests(cloud, name):
     log = tempfile.NamedTemporaryFile(suffix='.log', delete=False).name
     run_module(dict(cloud=cloud, name=name, profile_spec=SPEC, desired_capacity=3, min_size=0, max_size=5,
@@ -94,6 +110,7 @@ def main():
     import openstack
     conn = openstack.connect(cloud=opts.cloud, clustering_default_microversion='1.12')
     rows = []
+    waiter = []
     requests = None
     for i in range(opts.repeat):
         name = 'bench-senlin-%d-%d' % (os.getpid(), i)
@@ -104,6 +121,7 @@ def main():
                 requests = count_requests(opts.cloud, name)
             rows += measure(conn, 'resize 3->5', dict(base, desired_capacity=5))[1]
             rows += measure(conn, 'resize 5->3', dict(base, desired_capacity=3))[1]
+            waiter += in_process(conn, opts.cloud, name)
             rows += measure(conn, 'delete', dict(cloud=opts.cloud, name=name, state='absent'))[1]
         finally:
             run_module(dict(cloud=opts.cloud, name=name, state='absent'))
@@ -115,6 +133,11 @@ def main():
             op, mine[0]['action'], statistics.median(r['wall'] for r in mine),
             statistics.median(r['action_s'] for r in mine), statistics.median(r['lag'] for r in mine),
             statistics.median(r['before'] for r in mine)))
+    for op in sorted(set(r['op'] for r in waiter)):
+        mine = [r for r in waiter if r['op'] == op]
+        print('%-22s action %6.2f  overshoot (wait return - action end) median %.2f, max %.2f' % (
+            op, statistics.median(r['action_s'] for r in mine), statistics.median(r['overshoot'] for r in mine),
+            max(r['overshoot'] for r in mine)))
     writes = [r for r in requests if r[0] != 'GET' and '/v3/auth/tokens' not in r[1]]
     gets = [r for r in requests if r[0] == 'GET']
     print('\nidempotent run: %d requests: %d GET (%d Senlin API), %d token POST, %d writes'
@@ -122,7 +145,7 @@ def main():
              len([r for r in requests if '/v3/auth/tokens' in r[1]]), len(writes)))
     for method, url in requests:
         print('  %s %s' % (method, url))
-    print('\nraw: %s' % json.dumps(rows))
+    print('\nraw: %s' % json.dumps(rows + waiter))
 
 
 if __name__ == '__main__':
