@@ -20,7 +20,7 @@ class LocalCloudError(RuntimeError):
     pass
 
 
-def _run(*args, timeout=1800):
+def _run(*args, timeout=3600):
     return subprocess.run([str(TOOL), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=timeout, check=False)
 
