@@ -1,0 +1,115 @@
+"""The end-to-end playbooks against the local cloud: provision.yml twice, teardown.yml twice.
+
+The second provision run must report changed=0 for every host (idempotent); teardown must leave nothing with
+the demo's names (stacks, software configs, clusters, profiles, policies, receivers, the cluster nodes' Heat
+stacks, bare-metal allocations) and its second run must report changed=0 too. Logs and durations:
+tests/output/integration/playbook-<step>.log.
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import time
+
+import openstack
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / '.tmp' / 'collections'
+OUTPUT = ROOT / 'tests' / 'output' / 'integration'
+PREFIX = 'cloudrise-demo'  # demo_prefix in playbooks/vars/demo.yml
+RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
+
+
+def _link_collection():
+    link = COLLECTIONS / 'ansible_collections' / 'cloudrise' / 'openstack'
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(ROOT, target_is_directory=True)
+    return COLLECTIONS
+
+
+def run_playbook(name, env, step):
+    """ansible-playbook -i localhost, playbooks/<name>; returns (returncode, output, {host: changed}, seconds)."""
+    bindir = pathlib.Path(sys.executable).parent
+    run_env = dict(os.environ, **env)
+    run_env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(_link_collection()),
+        ANSIBLE_NOCOLOR='1',
+        ANSIBLE_FORCE_COLOR='0',
+        ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default',
+        ANSIBLE_LOCALHOST_WARNING='false',
+        ANSIBLE_INVENTORY_UNPARSED_WARNING='false',
+    )
+    started = time.monotonic()
+    proc = subprocess.run([str(bindir / 'ansible-playbook'), '-i', 'localhost,', str(ROOT / 'playbooks' / name)],
+                          cwd=str(ROOT), env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=1800)
+    seconds = time.monotonic() - started
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / ('playbook-%s.log' % step)).write_text('%s\n# %s: exit %d in %.1f s\n' % (proc.stdout, name, proc.returncode, seconds))
+    changed = {host: int(count) for host, _ok, count, _unr, _failed in RECAP.findall(proc.stdout)}
+    print('%s: exit %d in %.1f s, changed %s' % (step, proc.returncode, seconds, changed))
+    return proc.returncode, proc.stdout, changed, seconds
+
+
+def _demo_names(items, attribute='name'):
+    return sorted(getattr(item, attribute) or '' for item in items if (getattr(item, attribute) or '').startswith(PREFIX))
+
+
+def leftovers(conn, node_stack_ids=()):
+    """Everything with the demo's names that still exists, by kind (empty lists when nothing is left)."""
+    found = {
+        'stacks': _demo_names(conn.orchestration.stacks()),
+        'software_configs': _demo_names(conn.orchestration.software_configs()),
+        'clusters': _demo_names(conn.clustering.clusters()),
+        'profiles': _demo_names(conn.clustering.profiles()),
+        'policies': _demo_names(conn.clustering.policies()),
+        'receivers': _demo_names(conn.clustering.receivers()),
+        'allocations': _demo_names(conn.baremetal.allocations()),
+    }
+    live = {stack.id for stack in conn.orchestration.stacks()}
+    found['cluster_node_stacks'] = sorted(set(node_stack_ids) & live)
+    return found
+
+
+@pytest.fixture()
+def cloud(localcloud):
+    conn = openstack.connect(cloud=localcloud['OS_CLOUD'], clustering_default_microversion='1.12')
+    yield conn
+    conn.close()
+
+
+def test_provision_and_teardown(localcloud, cloud):
+    node_stack_ids = []
+    try:
+        rc, out, changed, _ = run_playbook('provision.yml', localcloud, 'provision-1')
+        assert rc == 0, 'provision.yml failed:\n' + out[-6000:]
+        for host in ('%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX):
+            assert host in changed, 'bare-metal host %s was not added to the inventory:\n%s' % (host, out[-3000:])
+        assert len([h for h in changed if h.startswith('node-')]) == 2, 'the 2 cluster nodes were not added:\n' + out[-3000:]
+
+        clusters = [c for c in cloud.clustering.clusters() if c.name == '%s-web' % PREFIX]
+        assert len(clusters) == 1 and clusters[0].status == 'ACTIVE'
+        nodes = list(cloud.clustering.nodes(cluster_id=clusters[0].id))
+        node_stack_ids = [n.physical_id for n in nodes if n.physical_id]
+        assert len(node_stack_ids) == 2
+        allocations = [a for a in cloud.baremetal.allocations() if (a.name or '').startswith(PREFIX)]
+        assert sorted(a.name for a in allocations) == ['%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX]
+        assert all(a.state == 'active' for a in allocations)
+
+        rc, out, changed, _ = run_playbook('provision.yml', localcloud, 'provision-2')
+        assert rc == 0, 'second provision.yml failed:\n' + out[-6000:]
+        assert changed and all(count == 0 for count in changed.values()), (
+            'second provision.yml run changed something: %s\n%s' % (changed, out[-6000:]))
+    finally:
+        rc, out, changed, _ = run_playbook('teardown.yml', localcloud, 'teardown-1')
+    assert rc == 0, 'teardown.yml failed:\n' + out[-6000:]
+    left = leftovers(cloud, node_stack_ids)
+    assert not any(left.values()), 'teardown left resources behind: %s' % left
+
+    rc, out, changed, _ = run_playbook('teardown.yml', localcloud, 'teardown-2')
+    assert rc == 0, 'second teardown.yml failed:\n' + out[-6000:]
+    assert changed == {'localhost': 0}, 'second teardown.yml run changed something: %s\n%s' % (changed, out[-6000:])
