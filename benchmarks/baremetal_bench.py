@@ -119,7 +119,7 @@ def ansible_run(n):
         raise SystemExit('ansible-playbook failed:\n' + proc.stdout[-4000:])
     t = [float(x) for x in _marked(proc.stdout, 'TIMES ')]
     ids = _marked(proc.stdout, 'IDS ')
-    last_active = max(active_times(set(ids)).values())
+    last_active = max(active_times(set(ids), before=t[1]).values())
     return dict(one_present=t[1] - t[0], one_absent=t[2] - t[1], loop_present=t[3] - t[2], loop_absent=t[4] - t[3],
                 task_overshoot=t[1] - last_active)
 
@@ -134,8 +134,8 @@ ACTIVE_RE = re.compile(r'^(\S+ \S+) \d+ INFO ironic\.conductor\.task_manager .*N
                        r'"active" from state "deploying"')
 
 
-def active_times(node_ids):
-    """{node id: epoch seconds} of the last move to ``active`` of each node, from Ironic's conductor log."""
+def active_times(node_ids, before=None):
+    """{node id: epoch seconds} of the last move to ``active`` of each node (before ``before``), from Ironic's log."""
     log = pathlib.Path(os.environ['LOCALCLOUD_HOME']) / 'state' / 'logs' / 'ironic.log'
     found = {}
     with open(log, errors='replace') as handle:
@@ -143,7 +143,9 @@ def active_times(node_ids):
             match = ACTIVE_RE.match(line)
             if match and match.group(2) in node_ids:
                 stamp = datetime.datetime.strptime(match.group(1), '%Y-%m-%d %H:%M:%S.%f')
-                found[match.group(2)] = stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+                stamp = stamp.replace(tzinfo=datetime.timezone.utc).timestamp()
+                if before is None or stamp <= before:
+                    found[match.group(2)] = stamp
     return found
 
 
@@ -169,7 +171,7 @@ def overshoot_run(conn, n):
     helper.apply(jobs, 'present', True, 600, 0, True)
     returned = time.time()
     ids = [job.current['node'].id for job in jobs]
-    last_active = max(active_times(set(ids)).values())
+    last_active = max(active_times(set(ids), before=returned).values())
     updated = max(provision_updated_at(conn, i) for i in ids)
     clean(conn, '-wait')
     return dict(apply=returned - start, overshoot=returned - last_active, overshoot_updated_at=returned - updated,
@@ -177,10 +179,13 @@ def overshoot_run(conn, n):
 
 
 def main():
+    """Print the figures as Markdown tables."""
     parser = argparse.ArgumentParser()
     parser.add_argument('--sizes', default='1,5,10')
     parser.add_argument('--repeat', type=int, default=2)
     parser.add_argument('--skip-ansible', action='store_true')
+    parser.add_argument('--skip-overshoot', action='store_true')
+    parser.add_argument('--clean', action='store_true', help='only unprovision leftovers of an interrupted run')
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(',')]
     link_collection()
@@ -188,17 +193,28 @@ def main():
     ensure_nodes(conn, max(sizes))
     print('load average at start: %.2f %.2f %.2f' % os.getloadavg())
     clean(conn)
+    if args.clean:
+        return
+    runs = [n for n in sizes for dummy in range(args.repeat)]
+    if not args.skip_overshoot:
+        print_overshoot(conn, runs)
+    if not args.skip_ansible:
+        print_ansible(runs)
+    print('\nload average at end: %.2f %.2f %.2f' % os.getloadavg())
+
+
+def print_overshoot(conn, runs):
     print('\n## Wait overshoot, in-process (the module\'s wait code): last node active -> apply() returns')
     print('| N | apply wall (s) | last node active after (s) | overshoot (s, Ironic log ms) | vs provision_updated_at (s, 1 s resolution) |')
     print('|---|---|---|---|---|')
-    runs = [n for n in sizes for dummy in range(args.repeat)]
     for n in runs:
         r = overshoot_run(conn, n)
         print('| %d | %.2f | %.2f | %.3f | %.2f |' % (n, r['apply'], r['active_after'], r['overshoot'],
                                                       r['overshoot_updated_at']))
         sys.stdout.flush()
-    if args.skip_ansible:
-        return
+
+
+def print_ansible(runs):
     print('\n## Ansible: one task with N instances vs a loop of N single-instance tasks (wall, s)')
     print('| N | one task present | loop present | one task absent | loop absent | task overshoot (s) |')
     print('|---|---|---|---|---|---|')
@@ -207,8 +223,6 @@ def main():
         print('| %d | %.1f | %.1f | %.1f | %.1f | %.2f |' % (n, r['one_present'], r['loop_present'], r['one_absent'],
                                                              r['loop_absent'], r['task_overshoot']))
         sys.stdout.flush()
-    print('\nload average at end: %.2f %.2f %.2f' % os.getloadavg())
-
 
 if __name__ == '__main__':
     main()
