@@ -224,5 +224,6 @@ def print_ansible(runs):
                                                              r['loop_absent'], r['task_overshoot']))
         sys.stdout.flush()
 
+
 if __name__ == '__main__':
     main()
