@@ -13,7 +13,8 @@ Measures, in one run, on the same Heat:
     SDK debug log: GETs and writes), update, delete;
   * the time from Heat reaching *_COMPLETE to the module returning (median of --rounds): the module runs
     as a plain process (no Ansible controller around it) while a watcher thread polls the stack every
-    20 ms; lag = module exit - first poll that saw COMPLETE (so it includes the module's final GETs);
+    20 ms; lag = (module wrote its result | process exited) - first watcher poll that saw COMPLETE (the
+    first includes the module's final GET with outputs, the second also Python's interpreter teardown);
   * openstack.cloud.stack create / delete when /work/main/.venv-bench has the `ansible` package
     (openstack.cloud 2.5.0 needs openstacksdk < 4.15 there).
 """
@@ -120,34 +121,53 @@ def sdk_cycle(conn, name, template):
     return created, time.monotonic() - start
 
 
+MODULE_WRAPPER = r'''
+import sys, time
+from ansible.module_utils import basic
+_exit_json = basic.AnsibleModule.exit_json
+def exit_json(self, **kwargs):
+    sys.stderr.write('RESULT_AT %r\n' % time.monotonic())
+    sys.stderr.flush()
+    _exit_json(self, **kwargs)
+basic.AnsibleModule.exit_json = exit_json
+from ansible_collections.cloudrise.openstack.plugins.modules import stack
+stack.main()
+'''
+
+
 def module_process(args):
-    """Run plugins/modules/stack.py as a plain process (args file), like AnsiballZ does, timed to its exit."""
+    """Run the stack module as a plain process (args file, as AnsiballZ does).
+
+    Returns (monotonic time the result was written, monotonic time the process ended, result).
+    """
     with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as handle:
         json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, 'plugins', 'modules', 'stack.py'), handle.name],
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, '-c', MODULE_WRAPPER, handle.name], env=env, capture_output=True,
+                          text=True)
     ended = time.monotonic()
     os.unlink(handle.name)
-    return ended, json.loads(proc.stdout)
+    written = float(re.search(r'RESULT_AT (\S+)', proc.stderr).group(1)) if 'RESULT_AT' in proc.stderr else ended
+    return written, ended, json.loads(proc.stdout)
 
 
 def completion_lags(conn, template_path, rounds):
+    """[(COMPLETE -> result written, COMPLETE -> process exit)] for ``rounds`` creates."""
     lags = []
     for i in range(rounds):
         name = 'bench-heat-lag'
         watcher = Watcher(conn, name, 'CREATE_COMPLETE')
         watcher.start()
-        ended, result = module_process({'name': name, 'template': template_path, 'timeout': 120})
+        written, ended, result = module_process({'name': name, 'template': template_path, 'timeout': 120})
         watcher.stop = True
         watcher.join(5)
         if result.get('failed') or watcher.seen_at is None:
             raise RuntimeError('lag round %d failed: %s' % (i, result.get('msg')))
-        lags.append(ended - watcher.seen_at)
+        lags.append((written - watcher.seen_at, ended - watcher.seen_at))
         stack = conn.orchestration.find_stack(name)
         conn.orchestration.delete_stack(stack)
         conn.orchestration.wait_for_delete(stack, interval=0.05, wait=120)
-        time.sleep(0.2)
+        wait_name_free(conn, name)
     return lags
 
 
@@ -212,8 +232,13 @@ def main():
     row('cloudrise stack: delete', seconds, 'ansible -m')
 
     lags = completion_lags(conn, template_path, opts.rounds)
-    row('Heat CREATE_COMPLETE -> module returned', statistics.median(lags),
-        'median of %d (min %.3f, max %.3f), module as a plain process' % (len(lags), min(lags), max(lags)))
+    written = [w for w, _ in lags]
+    ended = [e for _, e in lags]
+    row('Heat CREATE_COMPLETE -> module result written', statistics.median(written),
+        'median of %d (min %.3f, max %.3f); includes the final GET with outputs' % (len(lags), min(written),
+                                                                                   max(written)))
+    row('Heat CREATE_COMPLETE -> module process exited', statistics.median(ended),
+        'median of %d (min %.3f, max %.3f); adds Python interpreter teardown' % (len(lags), min(ended), max(ended)))
 
     if os.path.exists(os.path.join(BENCH_VENV_BIN, 'ansible')):
         oc_name = 'bench-heat-oc'
@@ -230,6 +255,10 @@ def main():
     else:
         rows.append(('openstack.cloud.stack', None, 'not measured: no %s' % BENCH_VENV_BIN))
 
+    load = os.getloadavg() if hasattr(os, 'getloadavg') else None
+    if load:
+        rows.append(('machine load average (1/5/15 min) at the end', None, '%.1f / %.1f / %.1f on %d CPUs'
+                     % (load + (os.cpu_count(),))))
     width = max(len(r[0]) for r in rows)
     print('%-*s  %8s  %s' % (width, 'measurement', 'seconds', 'note'))
     for what, seconds, note in rows:
