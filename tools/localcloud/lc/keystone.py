@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+
 from . import proc, sqlite
 from .config import HOST, REGION, render_ini, sqlite_url, write_if_changed
 from .service import Service
@@ -56,20 +58,26 @@ class Keystone(Service):
         manage = [bin_of(self.settings, VENV, 'keystone-manage'), '--config-file', conf]
         owner = ['--keystone-user', proc.current_user(), '--keystone-group', proc.current_group()]
         url = self.settings.auth_url
-        steps = [
+        independent = [
             ('db_sync', manage + ['db_sync']),
             ('fernet_setup', manage + ['fernet_setup'] + owner),
             ('credential_setup', manage + ['credential_setup'] + owner),
-            ('bootstrap', manage + [
-                'bootstrap', '--bootstrap-password', self.ctx.secrets['admin_password'],
-                '--bootstrap-region-id', REGION, '--bootstrap-admin-url', url,
-                '--bootstrap-public-url', url, '--bootstrap-internal-url', url]),
         ]
-        for what, argv in steps:
-            proc.run_logged(argv, self.log_path, env=self.ctx.child_env(),
-                            what=f'keystone-manage {what}', service=self.name)
+        bootstrap = manage + [
+            'bootstrap', '--bootstrap-password', self.ctx.secrets['admin_password'],
+            '--bootstrap-region-id', REGION, '--bootstrap-admin-url', url,
+            '--bootstrap-public-url', url, '--bootstrap-internal-url', url]
+        # the DB and the two key repositories do not depend on each other
+        with concurrent.futures.ThreadPoolExecutor(len(independent)) as pool:
+            for future in [pool.submit(self._manage, what, argv) for what, argv in independent]:
+                future.result()
+        self._manage('bootstrap', bootstrap)
         sqlite.enable_wal(self.db_path)
         self.marker.touch()
+
+    def _manage(self, what: str, argv: list) -> None:
+        proc.run_logged(argv, self.log_path, env=self.ctx.child_env(),
+                        what=f'keystone-manage {what}', service=self.name)
 
     def command(self) -> list:
         venv = self.settings.venv(VENV)
