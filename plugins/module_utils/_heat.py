@@ -763,8 +763,8 @@ class StackRunner(object):
     def _rejected(self, exc, what):
         """Heat's synchronous 400 (bad template, unknown type, missing parameter) as a clear error."""
         if isinstance(exc, sdk_exceptions.BadRequestException):
-            return InvalidInput('Heat rejected the %s: %s' % (what, getattr(exc, 'details', None) or
-                                                               _sdk_error_text(exc)),
+            reason = getattr(exc, 'details', None) or _sdk_error_text(exc)
+            return InvalidInput('Heat rejected the %s: %s' % (what, reason),
                                 status_code=400, request_id=getattr(exc, 'request_id', None))
         return exc
 

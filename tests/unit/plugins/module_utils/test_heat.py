@@ -63,8 +63,8 @@ def test_stack_parameters_drops_pseudo_parameters():
 @pytest.mark.parametrize('template, expected', [
     (HOT, {'pw'}),
     ({'heat_template_version': '2018-08-31'}, set()),
-    ({'HeatTemplateFormatVersion': '2012-12-12', 'Parameters': {'K': {'Type': 'String', 'NoEcho': 'true'},
-                                                                  'L': {'Type': 'String'}}}, {'K'}),
+    ({'HeatTemplateFormatVersion': '2012-12-12',
+      'Parameters': {'K': {'Type': 'String', 'NoEcho': 'true'}, 'L': {'Type': 'String'}}}, {'K'}),
     ({'parameters': {'h': {'type': 'string', 'hidden': 'True'}}}, {'h'}),
     (None, set()),
 ])
@@ -213,7 +213,7 @@ def test_load_environment_merges_files_then_inline(tree):
     assert env['parameters'] == {'p': 'from-file', 'q': 1}
     assert env['resource_registry'] == {'My::T': 'file://%s/nested.yaml' % tree}
     assert 'file://%s/nested.yaml' % tree in files
-    env2, _ = heat.load_environment(None, 'parameters:\n  p: inline\n')
+    env2, dummy = heat.load_environment(None, 'parameters:\n  p: inline\n')
     assert env2 == {'parameters': {'p': 'inline'}}
 
 
@@ -537,7 +537,7 @@ def test_failed_stack_is_updated_or_recreated():
         runner(api, keep_failed=True).ensure_present(desired())
     api.fail_action = None
     old_id = api.stacks['s']['id']
-    diff, stack, _ = runner(api).ensure_present(desired())  # identical definition, but FAILED: update
+    diff, stack, extra = runner(api).ensure_present(desired())  # identical definition, but FAILED: update
     assert diff.diff()['before']['status'] == 'CREATE_FAILED'
     assert stack['stack_status'] == 'UPDATE_COMPLETE' and stack['id'] == old_id
 
@@ -546,7 +546,7 @@ def test_failed_stack_is_updated_or_recreated():
         runner(api).ensure_present(desired(parameters={'p': 'z'}))
     assert api.stacks['s']['stack_status'] == 'UPDATE_FAILED'  # an update failure keeps the stack
     api.fail_action = None
-    diff, stack, _ = runner(api).ensure_present(desired(), recreate_failed=True)
+    diff, stack, extra = runner(api).ensure_present(desired(), recreate_failed=True)
     assert diff.diff()['after']['status'] == 'recreated'
     assert stack['stack_status'] == 'CREATE_COMPLETE' and stack['id'] != old_id
 
@@ -570,13 +570,13 @@ def test_bad_request_is_reported_clearly():
 def test_suspend_resume_and_delete():
     api = FakeHeat()
     runner(api).ensure_present(desired())
-    diff, stack, _ = runner(api).ensure_present(heat.DesiredStack('s'), state='suspended')
+    diff, stack, extra = runner(api).ensure_present(heat.DesiredStack('s'), state='suspended')
     assert diff.changed and stack['stack_status'] == 'SUSPEND_COMPLETE'
-    diff, stack, _ = runner(api).ensure_present(heat.DesiredStack('s'), state='suspended')
+    diff, stack, extra = runner(api).ensure_present(heat.DesiredStack('s'), state='suspended')
     assert not diff.changed
-    diff, stack, _ = runner(api, check_mode=True).ensure_present(desired())
+    diff, stack, extra = runner(api, check_mode=True).ensure_present(desired())
     assert diff.diff()['after']['status'] == 'RESUME_COMPLETE' and stack['stack_status'] == 'SUSPEND_COMPLETE'
-    diff, stack, _ = runner(api).ensure_present(desired())
+    diff, stack, extra = runner(api).ensure_present(desired())
     assert stack['stack_status'] == 'RESUME_COMPLETE'
     diff, stack = runner(api, check_mode=True).ensure_absent('s')
     assert diff.changed and 's' in api.stacks
@@ -595,7 +595,7 @@ def test_stack_found_in_progress_is_waited_for():
     api = FakeHeat(steps=3)
     runner(api, wait=False).ensure_present(desired())
     assert api.stacks['s']['stack_status'] == 'CREATE_IN_PROGRESS'
-    diff, stack, _ = runner(api).ensure_present(desired())
+    diff, stack, extra = runner(api).ensure_present(desired())
     assert not diff.changed and stack['stack_status'] == 'CREATE_COMPLETE'
 
 
@@ -762,7 +762,7 @@ def test_config_lifecycle():
 
 def test_config_in_use_is_kept_until_its_deployment_moves():
     api = FakeConfigs()
-    _, v1, _ = heat.ensure_config(api, config_params())
+    dummy, v1, kept = heat.ensure_config(api, config_params())
     heat.ensure_deployment(api, deployment_params())
     diff, v2, kept = heat.ensure_config(api, config_params(config='v2'))
     assert diff.changed and kept == [v1['id']] and set(api.configs) == {v1['id'], v2['id']}
@@ -788,7 +788,7 @@ def test_deployment_lifecycle_and_config_replacement():
     api = FakeConfigs()
     with pytest.raises(NotFound):
         heat.ensure_deployment(api, deployment_params())
-    _, config, _ = heat.ensure_config(api, config_params())
+    dummy, config, kept = heat.ensure_config(api, config_params())
     diff, dep = heat.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
     assert diff.changed and dep['action'] == 'CREATE' and dep['status'] == 'IN_PROGRESS'
     assert dep['input_values'] == {'a': 1, 'deploy_signal_transport': 'NO_SIGNAL'}
@@ -810,7 +810,7 @@ def test_deployment_lifecycle_and_config_replacement():
 
 def test_two_deployments_of_one_config_on_one_server_are_ambiguous():
     api = FakeConfigs()
-    _, config, _ = heat.ensure_config(api, config_params())
+    dummy, config, kept = heat.ensure_config(api, config_params())
     api.create_deployment(dict(config_id=config['id'], server_id='srv'))
     api.create_deployment(dict(config_id=config['id'], server_id='srv'))
     with pytest.raises(Ambiguous):
@@ -819,7 +819,7 @@ def test_two_deployments_of_one_config_on_one_server_are_ambiguous():
 
 def test_resolve_config_and_info():
     api = FakeConfigs()
-    _, config, _ = heat.ensure_config(api, config_params())
+    dummy, config, kept = heat.ensure_config(api, config_params())
     assert heat.resolve_config(api, 'c')['id'] == config['id']
     assert heat.resolve_config(api, config['id'])['id'] == config['id']
     with pytest.raises(NotFound):
