@@ -23,8 +23,8 @@ HEAT_T1 = {'heat_template_version': '2016-10-14', 'resources': {'r': {'type': 'O
 HEAT_T2 = {'heat_template_version': '2016-10-14', 'resources': {'r': {'type': 'OS::Heat::None'}}}
 
 
-def heat_spec(template=HEAT_T1, **props):
-    properties = dict(template=template)
+def heat_spec(template=None, **props):
+    properties = dict(template=template or HEAT_T1)
     properties.update(props)
     return {'type': 'os.heat.stack', 'version': '1.0', 'properties': properties}
 
@@ -368,8 +368,8 @@ def test_apply_receiver_message_with_fake_zaqar():
 
 def test_write_waits_on_action_from_location_header():
     proxy = FakeProxy(
-        {('POST', '/clusters/%s/actions' % CID): FakeResponse(202, {'action': 'a1'},
-                                                               {'Location': 'http://x/v1/actions/a1'})},
+        {('POST', '/clusters/%s/actions' % CID): FakeResponse(
+            202, {'action': 'a1'}, {'Location': 'http://x/v1/actions/a1'})},
         {'a1': [FakeAction('READY'), FakeAction('RUNNING'), FakeAction('SUCCEEDED')]})
     client = client_for(proxy)
     client.write('POST', '/clusters/%s/actions' % CID, {'resize': {}}, 'CLUSTER_RESIZE', CID)

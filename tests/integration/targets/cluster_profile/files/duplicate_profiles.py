@@ -13,7 +13,7 @@ conn = openstack.connect(cloud=cloud, clustering_default_microversion='1.12')
 spec = {'type': 'os.heat.stack', 'version': '1.0',
         'properties': {'template': {'heat_template_version': '2016-10-14', 'resources': {}}}}
 if what == 'create':
-    ids = [conn.clustering.create_profile(name=name, spec=spec).id for _ in range(2)]
+    ids = [conn.clustering.create_profile(name=name, spec=spec).id for dummy in range(2)]
 else:
     ids = [p.id for p in conn.clustering.profiles(name=name) if p.name == name]
     for pid in ids:
