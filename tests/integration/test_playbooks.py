@@ -46,7 +46,7 @@ def run_playbook(name, env, step):
     started = time.monotonic()
     proc = subprocess.run([str(bindir / 'ansible-playbook'), '-i', 'localhost,', str(ROOT / 'playbooks' / name)],
                           cwd=str(ROOT), env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=1800)
+                          timeout=1800, check=False)
     seconds = time.monotonic() - started
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / ('playbook-%s.log' % step)).write_text('%s\n# %s: exit %d in %.1f s\n' % (proc.stdout, name, proc.returncode, seconds))
@@ -85,7 +85,7 @@ def cloud(localcloud):
 def test_provision_and_teardown(localcloud, cloud):
     node_stack_ids = []
     try:
-        rc, out, changed, _ = run_playbook('provision.yml', localcloud, 'provision-1')
+        rc, out, changed, dummy = run_playbook('provision.yml', localcloud, 'provision-1')
         assert rc == 0, 'provision.yml failed:\n' + out[-6000:]
         for host in ('%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX):
             assert host in changed, 'bare-metal host %s was not added to the inventory:\n%s' % (host, out[-3000:])
@@ -100,16 +100,16 @@ def test_provision_and_teardown(localcloud, cloud):
         assert sorted(a.name for a in allocations) == ['%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX]
         assert all(a.state == 'active' for a in allocations)
 
-        rc, out, changed, _ = run_playbook('provision.yml', localcloud, 'provision-2')
+        rc, out, changed, dummy = run_playbook('provision.yml', localcloud, 'provision-2')
         assert rc == 0, 'second provision.yml failed:\n' + out[-6000:]
         assert changed and all(count == 0 for count in changed.values()), (
             'second provision.yml run changed something: %s\n%s' % (changed, out[-6000:]))
     finally:
-        rc, out, changed, _ = run_playbook('teardown.yml', localcloud, 'teardown-1')
+        rc, out, changed, dummy = run_playbook('teardown.yml', localcloud, 'teardown-1')
     assert rc == 0, 'teardown.yml failed:\n' + out[-6000:]
     left = leftovers(cloud, node_stack_ids)
     assert not any(left.values()), 'teardown left resources behind: %s' % left
 
-    rc, out, changed, _ = run_playbook('teardown.yml', localcloud, 'teardown-2')
+    rc, out, changed, dummy = run_playbook('teardown.yml', localcloud, 'teardown-2')
     assert rc == 0, 'second teardown.yml failed:\n' + out[-6000:]
     assert changed == {'localhost': 0}, 'second teardown.yml run changed something: %s\n%s' % (changed, out[-6000:])
