@@ -990,14 +990,22 @@ def config_definition(params):
                 outputs=params.get('outputs') or [], options=params.get('options') or {})
 
 
-def normalize_io(items):
-    """Inputs/outputs as Heat stores them: ``type`` defaults to String, unset (None) keys dropped."""
+def normalize_io(items, defaults=None):
+    """Inputs/outputs as Heat stores them: unset (None) keys dropped, Heat's defaults filled in.
+
+    ``type`` defaults to String; outputs also get ``error_output: false`` (pass OUTPUT_DEFAULTS).
+    """
     out = []
     for item in items or []:
         item = dict((k, v) for k, v in dict(item).items() if v is not None)
-        item.setdefault('type', 'String')
+        for key, value in dict(INPUT_DEFAULTS, **(defaults or {})).items():
+            item.setdefault(key, value)
         out.append(item)
     return out
+
+
+INPUT_DEFAULTS = {'type': 'String'}
+OUTPUT_DEFAULTS = {'error_output': False}
 
 
 def config_differences(desired, actual):
@@ -1007,7 +1015,8 @@ def config_differences(desired, actual):
     diff.compare('group', desired['group'], actual.get('group') or 'Heat::Ungrouped')
     diff.compare('config', desired['config'] or '', actual.get('config') or '')
     diff.compare('inputs', normalize_io(desired['inputs']), normalize_io(actual.get('inputs')), 'list')
-    diff.compare('outputs', normalize_io(desired['outputs']), normalize_io(actual.get('outputs')), 'list')
+    diff.compare('outputs', normalize_io(desired['outputs'], OUTPUT_DEFAULTS),
+                 normalize_io(actual.get('outputs'), OUTPUT_DEFAULTS), 'list')
     diff.compare('options', desired['options'] or {}, actual.get('options') or {}, 'dict')
     return diff
 

@@ -739,6 +739,14 @@ def test_normalize_io(desired_io, stored_io, equal):
     assert (heat.normalize_io(desired_io) == heat.normalize_io(stored_io)) is equal
 
 
+def test_outputs_compare_with_heats_error_output_default():
+    desired = dict(group='script', config='echo', inputs=None, outputs=[{'name': 'b'}], options=None)
+    stored = dict(group='script', config='echo', inputs=[], outputs=[{'name': 'b', 'type': 'String', 'error_output': False}])
+    assert not heat.config_differences(desired, stored).changed
+    stored['outputs'][0]['error_output'] = True
+    assert heat.config_differences(desired, stored).keys == ['outputs']
+
+
 def test_config_lifecycle():
     api = FakeConfigs()
     diff, created, kept = heat.ensure_config(api, config_params(), check_mode=True)
