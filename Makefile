@@ -10,9 +10,10 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.tmp/collections
 # The oldest openstacksdk requirements.txt declares: CI runs the unit and integration tests with it too.
 OLDEST_SDK := $(shell sed -n 's/^openstacksdk>=\([0-9.]*\).*/\1/p' requirements.txt)
 VENV_OLDEST := .venv-oldest
-COMPAT_TARGETS ?=
+# One target per service family, re-run on the oldest SDK (all of them: COMPAT_TARGETS="$$(ls tests/integration/targets)").
+COMPAT_TARGETS ?= stack software_config cluster receiver baremetal_instance
 
-.PHONY: venv link compat demo teardown localcloud test lint sanity units integration build clean
+.PHONY: venv link compat molecule demo teardown localcloud test lint sanity units integration build clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -61,10 +62,14 @@ units: venv link
 integration: venv link
 	$(PY) -m pytest tests/integration
 
-# Unit tests and the integration targets (all, or COMPAT_TARGETS as a pytest -k expression) on the oldest SDK.
+# Unit tests and the COMPAT_TARGETS integration targets on the oldest supported openstacksdk.
 compat: $(VENV_OLDEST)/.installed link
 	$(VENV_OLDEST)/bin/python -m pytest tests/unit/plugins
-	$(VENV_OLDEST)/bin/python -m pytest tests/integration/test_targets.py $(if $(COMPAT_TARGETS),-k '$(COMPAT_TARGETS)')
+	$(VENV_OLDEST)/bin/python -m pytest $(foreach t,$(COMPAT_TARGETS),'tests/integration/test_targets.py::test_target[$(t)]')
+
+# The role scenarios alone (they also run inside `make integration`).
+molecule: venv link localcloud
+	eval "$$($(LOCALCLOUD) env)" && PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test --all
 
 test: lint sanity build units integration compat
 
