@@ -194,7 +194,9 @@ class CloudModule(object):
             result = self.run()
         except Exception as exc:  # translated once, here
             msg, details = translate_exception(exc)
-            details.setdefault('exception', traceback.format_exc())
+            if not isinstance(exc, CloudModuleError):
+                # An expected failure needs only its message; anything else keeps its traceback for -vvv.
+                details.setdefault('exception', traceback.format_exc())
             self.module.fail_json(msg=msg, **details)
         self.module.exit_json(**result)
 

@@ -36,7 +36,7 @@ class Ambiguous(CloudModuleError):
     """A name matches more than one resource."""
 
     def __init__(self, kind, name, matches):
-        ids = sorted(getattr(m, 'id', m) for m in matches)
+        ids = sorted(str(m.get('id') if isinstance(m, dict) else getattr(m, 'id', m)) for m in matches)
         super(Ambiguous, self).__init__(
             "More than one %s is named '%s': %s. Use the id instead." % (kind, name, ', '.join(ids)),
             matches=ids)

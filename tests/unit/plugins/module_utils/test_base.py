@@ -9,7 +9,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils import _base
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import (
     CloudModule, translate_exception, version_tuple)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, InvalidInput, ResourceFailed
 
 
 class Probe(CloudModule):
@@ -90,6 +90,36 @@ def test_typed_error_becomes_msg_and_details(capsys):
     assert result['failed'] is True
     assert result['msg'] == 'stack web failed: boom'
     assert result['status'] == 'CREATE_FAILED'
+
+
+@pytest.mark.parametrize('outcome, traceback_expected', [
+    (ResourceFailed('stack web failed: boom'), False),   # expected failure: its message is enough
+    (KeyError('boom'), True),                            # a bug: keep the traceback for -vvv
+])
+def test_traceback_only_for_unexpected_errors(outcome, traceback_expected):
+    module = build({'name': 'x'}, outcome)
+    calls = []
+
+    def fail_json(**kwargs):
+        calls.append(kwargs)
+        raise SystemExit(1)
+    module.module.fail_json = fail_json
+    with pytest.raises(SystemExit):
+        module()
+    assert ('exception' in calls[0]) is traceback_expected
+    if traceback_expected:
+        assert 'Traceback' in calls[0]['exception']
+
+
+@pytest.mark.parametrize('matches', [
+    [{'id': 'b'}, {'id': 'a'}],
+    [type('R', (), {'id': 'b'})(), type('R', (), {'id': 'a'})()],
+    ['b', 'a'],
+])
+def test_ambiguous_lists_ids_of_dicts_resources_and_strings(matches):
+    error = Ambiguous('profile', 'web', matches)
+    assert error.msg == "More than one profile is named 'web': a, b. Use the id instead."
+    assert error.details == {'matches': ['a', 'b']}
 
 
 def test_auth_secrets_never_echoed(capsys):
