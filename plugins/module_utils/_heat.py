@@ -33,6 +33,7 @@ import json
 import math
 import os
 import re
+from urllib.parse import urljoin
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, is_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
@@ -76,7 +77,7 @@ def _seed_files(extra_files, base_url):
     for name, content in (extra_files or {}).items():
         if not isinstance(content, str):
             content = json.dumps(content)
-        seeded[template_utils.urllib.parse.urljoin(base_url, name)] = content
+        seeded[urljoin(base_url, name)] = content
     return seeded
 
 
