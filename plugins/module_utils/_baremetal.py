@@ -61,6 +61,8 @@ DEFAULT_RESOURCE_CLASS = 'baremetal'
 # Clean-up (undeploy, release) must be able to finish even when the task's timeout was tiny.
 CLEANUP_MIN_TIMEOUT = 300
 RESERVE_ATTEMPTS = 3
+# Ironic's reasons for an allocation that found no node: worth another try with other candidates
+RETRY_RESERVE_ON = ('available', 'filtered out')
 CONFIG_DRIVE_DICT_VERSION = '1.56'        # config drive as a JSON dict
 RETRIABLE_STATUS_CODES = [409, 503]       # node locked, no free conductor: as the SDK's baremetal proxy
 
@@ -289,24 +291,37 @@ def candidate_nodes(spec, nodes):
     return [], msg
 
 
-def match_capacity(demands):
-    """Bipartite matching: can every instance get its own node? ``demands``: [(hostname, [node ids])].
+def assign_nodes(demands):
+    """Bipartite matching of instances to nodes. ``demands``: [(hostname, [node ids])].
 
-    Returns the hostnames left without a node (empty when all fit).
+    Returns ``{hostname: node id}`` for every instance that gets a node of its own (as many as possible).
     """
+    options_of = dict(demands)
     owner = {}
 
-    def assign(hostname, options, seen):
-        for node_id in options:
+    def assign(hostname, seen):
+        for node_id in options_of[hostname]:     # a free node first: fewer moves of earlier instances
+            if node_id not in owner:
+                owner[node_id] = hostname
+                return True
+        for node_id in options_of[hostname]:
             if node_id in seen:
                 continue
             seen.add(node_id)
-            if node_id not in owner or assign(owner[node_id], dict(demands)[owner[node_id]], seen):
+            if node_id not in owner or assign(owner[node_id], seen):
                 owner[node_id] = hostname
                 return True
         return False
 
-    return [hostname for hostname, options in demands if not assign(hostname, options, set())]
+    for hostname in options_of:
+        assign(hostname, set())
+    return dict((hostname, node_id) for node_id, hostname in owner.items())
+
+
+def match_capacity(demands):
+    """Can every instance get its own node? Returns the hostnames left without a node (empty when all fit)."""
+    placed = assign_nodes(demands)
+    return [hostname for hostname, dummy in demands if hostname not in placed]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -593,6 +608,21 @@ def link_type(link):
     return _link_type(link)
 
 
+def reserve_candidates(job, attempt):
+    """The candidate node ids of a reservation attempt (empty: leave the choice to Ironic).
+
+    First the node the matching assigned; when another client took it, any other matching node the
+    other reservations of this run do not need; last, whatever the request itself allows.
+    """
+    if job.assigned is None:
+        return []
+    if attempt == 1:
+        return [job.assigned]
+    if attempt == 2:
+        return [n.id for n in job.candidates if n.id not in job.others and n.id != job.assigned]
+    return []
+
+
 class Job(object):
     """One instance's run: spec, plan, what was done (undo stack), outcome."""
 
@@ -609,6 +639,8 @@ class Job(object):
         self.cleanup = []         # what clean-up did / failed to do
         self.image_info = None
         self.candidates = None
+        self.assigned = None      # the node the matching gives this reservation when several are made
+        self.others = set()       # the nodes it gives the other reservations of this run
         self.status_before = instance_status(current)
         # a reservation that existed before this run (Ironic deletes it on undeploy; clean-up restores it)
         self.reserved_before = self.status_before in ('reserved', 'allocating', 'deploy_failed') and \
@@ -829,8 +861,16 @@ class Baremetal(object):
 
     def _check_capacity(self, jobs):
         demands = [(j.hostname, [n.id for n in j.candidates]) for j in jobs if j.candidates]
-        short = match_capacity(demands)
+        placed = assign_nodes(demands)
+        short = [hostname for hostname, dummy in demands if hostname not in placed]
         if not short:
+            if len(demands) > 1:
+                # Ironic picks any matching node: a loose request could take the only node a narrower one
+                # can use. Each reservation first asks for the node the matching gave it.
+                for job in jobs:
+                    if job.hostname in placed:
+                        job.assigned = placed[job.hostname]
+                        job.others = set(placed.values()) - {job.assigned}
             return []
         return ['not enough available nodes for every new instance: no node left for %s after the others are '
                 'placed (%d instance(s) to reserve, %d matching node(s))'
@@ -936,9 +976,12 @@ class Baremetal(object):
         kwargs = dict(name=spec['hostname'], resource_class=spec['resource_class'])
         if spec['traits']:
             kwargs['traits'] = spec['traits']
-        if spec['candidates'] or spec['capabilities'] or spec['conductor_group'] is not None:
-            kwargs['candidate_nodes'] = [n.id for n in job.candidates]
+        narrowed = spec['candidates'] or spec['capabilities'] or spec['conductor_group'] is not None
         for attempt in range(1, RESERVE_ATTEMPTS + 1):
+            kwargs.pop('candidate_nodes', None)
+            candidates = reserve_candidates(job, attempt)
+            if candidates or narrowed:
+                kwargs['candidate_nodes'] = candidates or [n.id for n in job.candidates]
             allocation = self.bm.create_allocation(**kwargs)
             job.undo.append(('allocation', allocation.id))
             try:
@@ -948,7 +991,7 @@ class Baremetal(object):
                 # another client took the node between our read and the allocation: try again (bounded)
                 self.bm.delete_allocation(allocation.id, ignore_missing=True)
                 job.undo.remove(('allocation', allocation.id))
-                if attempt == RESERVE_ATTEMPTS or 'available' not in exc.msg:
+                if attempt == RESERVE_ATTEMPTS or not any(m in exc.msg for m in RETRY_RESERVE_ON):
                     raise ResourceFailed("Reserving a node for '%s' failed: %s" % (job.hostname, exc.msg))
         job.current = {'allocation': allocation, 'node': self._get_node(allocation.node_id)}
 

@@ -675,6 +675,49 @@ def test_concurrency_bound():
     assert peak[0] == 1
 
 
+def test_loose_request_does_not_take_the_node_a_narrow_one_needs():
+    # Ironic (and the fake) give a loose request the first free node; n0 is the only node 'pinned' can use.
+    nodes = [FakeNode('n0'), FakeNode('n1'), FakeNode('n2', traits=['CUSTOM_GOLD'])]
+    conn, helper = make_cloud(nodes)
+    jobs = run(helper, [spec('loose'), spec('pinned', name='n0'), spec('gold', traits=['CUSTOM_GOLD'])],
+               concurrency=1)
+    assert [j.current['node'].name for j in jobs] == ['n1', 'n0', 'n2']
+
+
+def test_reservation_widens_when_another_client_took_the_assigned_node():
+    nodes = [FakeNode('n0'), FakeNode('n1'), FakeNode('n2')]
+    conn, helper = make_cloud(nodes)
+    proxy = conn.baremetal
+    asked = []
+    original = proxy.create_allocation
+
+    def recording(**kwargs):
+        asked.append((kwargs['name'], kwargs.get('candidate_nodes')))
+        if len(asked) == 1:                 # someone else reserves the node 'a' was assigned meanwhile
+            proxy._nodes[kwargs['candidate_nodes'][0]].allocation_id = 'other-client'
+        return original(**kwargs)
+    proxy.create_allocation = recording
+    jobs = run(helper, [spec('a'), spec('b')], concurrency=1)
+    assert asked[0] == ('a', ['uuid-n0'])
+    assert asked[1] == ('a', ['uuid-n2'])   # not n1: the matching gave it to 'b'
+    assert asked[2] == ('b', ['uuid-n1'])
+    assert [j.current['node'].name for j in jobs] == ['n2', 'n1']
+
+
+def test_single_reservation_leaves_the_choice_to_ironic():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    asked = []
+    original = proxy.create_allocation
+
+    def recording(**kwargs):
+        asked.append(kwargs.get('candidate_nodes'))
+        return original(**kwargs)
+    proxy.create_allocation = recording
+    run(helper, [spec('only')])
+    assert asked == [None]
+
+
 # ------------------------------------------------------------------------------------------------
 # apply: failures, clean-up ordering, error aggregation
 # ------------------------------------------------------------------------------------------------
