@@ -1,5 +1,7 @@
 """Run every integration target (tests/integration/targets/<name>/tasks/main.yml) against the local cloud.
 
+Targets whose ``aliases`` say ``hidden`` (``setup_*``) are shared setup that other targets import, not tests.
+
 Each target is an Ansible role run by ansible-playbook on localhost with the local cloud's environment,
 so the modules talk to the real Keystone, Heat, Senlin and Ironic. Select targets with ``-k <name>``.
 """
@@ -21,7 +23,7 @@ def _targets():
     names = []
     for path in sorted(TARGETS.iterdir()) if TARGETS.is_dir() else []:
         aliases = (path / 'aliases').read_text().split() if (path / 'aliases').exists() else []
-        if (path / 'tasks' / 'main.yml').exists() and 'disabled' not in aliases:
+        if (path / 'tasks' / 'main.yml').exists() and not {'disabled', 'hidden'} & set(aliases):
             names.append(path.name)
     return names
 
