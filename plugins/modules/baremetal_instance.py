@@ -205,6 +205,11 @@ notes:
   - Every wait has a deadline (O(timeout)) and polls briefly at first, so the module returns within about
     half a second of Ironic finishing.
   - Ironic removes an instance's allocation itself when the node is unprovisioned.
+  - When one task reserves several instances, the whole list is matched to the free nodes first (before
+    any write; the task fails when some instance would be left without a node), and each reservation asks
+    Ironic for its matched node. An instance with loose requirements therefore never takes the only node
+    another instance of the task can use. If another client took the matched node meanwhile, the
+    reservation is retried on nodes that the other instances of the task do not need.
   - An C(active) instance is not redeployed when its image differs from O(instances[].image); the module
     warns. Unprovision it (O(state=absent)) and provision it again to change it.
   - The C(network_data) of the config drive is not generated from Neutron (metalsmith does it); cloud-init
