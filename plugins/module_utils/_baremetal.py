@@ -294,7 +294,8 @@ def candidate_nodes(spec, nodes):
 def assign_nodes(demands):
     """Bipartite matching of instances to nodes. ``demands``: [(hostname, [node ids])].
 
-    Returns ``{hostname: node id}`` for every instance that gets a node of its own (as many as possible).
+    Returns ``{hostname: node id}`` for every instance that gets a node of its own (as many as possible);
+    an instance missing from it is left without a node.
     """
     options_of = dict(demands)
     owner = {}
@@ -316,12 +317,6 @@ def assign_nodes(demands):
     for hostname in options_of:
         assign(hostname, set())
     return dict((hostname, node_id) for node_id, hostname in owner.items())
-
-
-def match_capacity(demands):
-    """Can every instance get its own node? Returns the hostnames left without a node (empty when all fit)."""
-    placed = assign_nodes(demands)
-    return [hostname for hostname, dummy in demands if hostname not in placed]
 
 
 # ------------------------------------------------------------------------------------------------

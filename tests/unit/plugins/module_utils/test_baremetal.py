@@ -370,8 +370,11 @@ def test_candidate_nodes(asked, names, problem):
     ([('a', ['n1', 'n2']), ('b', ['n1', 'n2']), ('c', ['n2', 'n1'])], ['c']),
     ([('a', ['n1', 'n2', 'n3']), ('b', ['n1']), ('c', ['n2'])], []),
 ])
-def test_match_capacity(demands, short):
-    assert bm.match_capacity(demands) == short
+def test_assign_nodes(demands, short):
+    placed = bm.assign_nodes(demands)
+    assert [hostname for hostname, dummy in demands if hostname not in placed] == short
+    assert all(placed[hostname] in options for hostname, options in demands if hostname in placed)
+    assert len(set(placed.values())) == len(placed)
 
 
 # ------------------------------------------------------------------------------------------------
