@@ -991,22 +991,21 @@ def config_definition(params):
                 outputs=params.get('outputs') or [], options=params.get('options') or {})
 
 
+INPUT_DEFAULTS = {'type': 'String'}
+OUTPUT_DEFAULTS = {'error_output': False}
+
+
 def normalize_io(items, defaults=None):
     """Inputs/outputs as Heat stores them: unset (None) keys dropped, Heat's defaults filled in.
 
     ``type`` defaults to String; outputs also get ``error_output: false`` (pass OUTPUT_DEFAULTS).
     """
+    filled = dict(INPUT_DEFAULTS, **(defaults or {}))
     out = []
     for item in items or []:
         item = dict((k, v) for k, v in dict(item).items() if v is not None)
-        for key, value in dict(INPUT_DEFAULTS, **(defaults or {})).items():
-            item.setdefault(key, value)
-        out.append(item)
+        out.append(dict(filled, **item))
     return out
-
-
-INPUT_DEFAULTS = {'type': 'String'}
-OUTPUT_DEFAULTS = {'error_output': False}
 
 
 def config_differences(desired, actual):
