@@ -20,6 +20,7 @@ import copy
 import re
 import time
 
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _heat
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, is_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     Ambiguous, CloudModuleError, InvalidInput, NotFound, ResourceFailed)
@@ -211,6 +212,92 @@ def as_dict(obj):
     return data
 
 
+# -- node health (pure) -------------------------------------------------------------------------------
+
+NODE_BROKEN = ('ERROR', 'WARNING', 'INIT')
+NODE_BUSY = ('CREATING', 'UPDATING', 'DELETING', 'RECOVERING', 'OPERATING')
+HEAT_PROFILE = 'os.heat.stack'
+
+
+class NodeProblem(object):
+    """A node that is not healthy: Senlin's view (status, reason) and, for a Heat-stack node, its stack."""
+
+    def __init__(self, node, why, stack=None):
+        self.node = node
+        self.why = why
+        self.stack = stack
+        self.stack_failure = None   # Heat's own reason, filled by SenlinClient.add_stack_failure
+
+    @property
+    def name(self):
+        return self.node.get('name') or self.node.get('id')
+
+    def as_dict(self):
+        return dict(id=self.node.get('id'), name=self.name, status=self.node.get('status'), reason=self.why,
+                    stack_id=(self.stack or {}).get('id'), stack_status=(self.stack or {}).get('stack_status'),
+                    stack_reason=self.stack_failure)
+
+
+def stack_tags(stack):
+    tags = stack.get('tags') or []
+    if isinstance(tags, str):
+        tags = tags.split(',')
+    return dict(tag.split('=', 1) for tag in tags if '=' in tag)
+
+
+def stack_usable(stack):
+    """A stack that serves its node: not failed, not deleted or being deleted."""
+    status = str((stack or {}).get('stack_status') or '')
+    return bool(stack) and not _heat.is_failed_status(status) and not status.startswith('DELETE')
+
+
+def assess_nodes(nodes, stacks, heat_nodes=True):
+    """Which nodes are broken, and which of the cluster's Heat stacks no node uses.
+
+    ``nodes``: the cluster's nodes (Senlin dicts); ``stacks``: the Heat stacks tagged with the cluster (or
+    node), as Heat lists them; ``heat_nodes``: the nodes are os.heat.stack nodes, so a node is healthy only
+    when its stack (``physical_id``) exists and is usable.
+    Returns ``([NodeProblem], [orphan stack])``. Nodes in a transitional status are neither.
+    """
+    by_id = dict((s.get('id'), s) for s in stacks)
+    by_node = {}
+    for stack in sorted(stacks, key=lambda s: s.get('creation_time') or ''):
+        node_id = stack_tags(stack).get('cluster_node_id')
+        if node_id:
+            by_node[node_id] = stack   # the newest stack made for the node
+    problems = []
+    for node in sorted(nodes, key=lambda n: (n.get('index') or 0, n.get('name') or '')):
+        status = node.get('status')
+        if status in NODE_BUSY:
+            continue
+        stack = by_id.get(node.get('physical_id')) if node.get('physical_id') else None
+        if status != 'ACTIVE':
+            problems.append(NodeProblem(node, '%s: %s' % (status, node.get('status_reason') or 'no reason given'),
+                                        stack or by_node.get(node.get('id'))))
+        elif heat_nodes and not stack_usable(stack):
+            if stack is None:
+                why = 'its Heat stack %s is gone' % node.get('physical_id') if node.get('physical_id') \
+                    else 'it has no Heat stack'
+            else:
+                why = 'its Heat stack %s is %s' % (stack.get('stack_name'), stack.get('stack_status'))
+            problems.append(NodeProblem(node, why, stack))
+    used = set(n.get('physical_id') for n in nodes if n.get('physical_id'))
+    busy = set(n.get('id') for n in nodes if n.get('status') in NODE_BUSY)
+    orphans = [s for s in stacks if s.get('id') not in used and stack_tags(s).get('cluster_node_id') not in busy
+               and not _heat.is_in_progress(s.get('stack_status'))
+               and not str(s.get('stack_status') or '').startswith('DELETE')]
+    return problems, sorted(orphans, key=lambda s: s.get('stack_name') or '')
+
+
+def describe_problem(problem):
+    """``node <name> (stack <id>): <Heat's reason>; Senlin: <reason>`` for one broken node."""
+    stack = problem.stack
+    where = ' (stack %s)' % stack.get('id') if stack else ''
+    if problem.stack_failure:
+        return 'node %s%s: %s; Senlin: %s' % (problem.name, where, problem.stack_failure, problem.why)
+    return 'node %s%s: %s' % (problem.name, where, problem.why)
+
+
 # -- the client ------------------------------------------------------------------------------------
 
 class SenlinClient(object):
@@ -220,7 +307,7 @@ class SenlinClient(object):
     action started: ``{'id', 'name', 'target', 'status'}``.
     """
 
-    def __init__(self, conn, wait=True, timeout=180, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, conn, wait=True, timeout=180, sleep=time.sleep, clock=time.monotonic, heat=None):
         self.conn = conn
         self.wait = wait
         self.timeout = timeout
@@ -229,6 +316,7 @@ class SenlinClient(object):
         self.deadline = clock() + timeout
         self.actions = []
         self._proxy = None
+        self._heat = heat
 
     @property
     def proxy(self):
@@ -266,17 +354,32 @@ class SenlinClient(object):
 
     def write(self, method, path, body, what, target=None):
         """Send a write that starts an action; record it, wait on it when ``wait``. Returns (body, action)."""
+        data, record = self.start(method, path, body, what, target)
+        action = None
+        if record and self.wait:
+            action = self.wait_record(record)
+        return data, action
+
+    def start(self, method, path, body, what, target=None):
+        """Send a write that starts an action and record it, without waiting. Returns (body, record or None)."""
         response = self.request(method, path, body)
         data = response.json() if response.content else {}
         aid = action_id_of(response.headers, data)
-        action = None
+        record = None
         if aid:
             record = dict(id=aid, name=what, target=target, status=None)
             self.actions.append(record)
-            if self.wait:
-                action = self.wait_action(aid, what)
-                record['status'] = _get(action, 'status')
-        return data, action
+        return data, record
+
+    def wait_record(self, record):
+        """Wait on a recorded action; its final status goes into the record."""
+        try:
+            action = self.wait_action(record['id'], record['name'])
+        except ResourceFailed as exc:
+            record['status'] = exc.details.get('status', '').split(' ')[0] or 'FAILED'
+            raise
+        record['status'] = _get(action, 'status')
+        return action
 
     # -- actions -------------------------------------------------------------------------------------
     def get_action(self, action_id):
@@ -296,8 +399,26 @@ class SenlinClient(object):
                         describe=describe, sleep=self.sleep, clock=self.clock)
 
     def failure_reason(self, action):
-        """The action's status_reason, plus the reasons of its failed child actions (nodes)."""
+        """The action's status_reason, plus each failed node of its target with Senlin's and Heat's reasons.
+
+        Senlin 16 leaves a cluster action's ``depends_on`` empty, so the failed nodes are looked up by the
+        action's target (the cluster's nodes, or the node itself); the failed child actions named in
+        ``depends_on`` are still reported when a Senlin version fills it.
+        """
         reason = '%s: %s' % (_get(action, 'status'), _get(action, 'status_reason') or 'no reason given')
+        details = []
+        try:
+            target = _get(action, 'target_id') or _get(action, 'target')
+            details = [describe_problem(problem) for problem in self.failed_nodes(target)]
+        except Exception:  # noqa: BLE001 - best effort while already failing
+            details = []
+        if not details:
+            details = self._failed_children(action)
+        if details:
+            reason += ' [failed: %s]' % '; '.join(details)
+        return reason
+
+    def _failed_children(self, action):
         details = []
         for child_id in (_get(action, 'depends_on') or [])[:10]:
             try:
@@ -307,9 +428,103 @@ class SenlinClient(object):
             if _get(child, 'status') in ACTION_FAILURES:
                 details.append('%s on %s: %s' % (_get(child, 'name') or _get(child, 'action'),
                                                  _get(child, 'target_id'), _get(child, 'status_reason')))
-        if details:
-            reason += ' [failed: %s]' % '; '.join(details)
-        return reason
+        return details
+
+    # -- health of a cluster's nodes -----------------------------------------------------------------
+    @property
+    def heat(self):
+        if self._heat is None:
+            self._heat = _heat.HeatApi(self.conn)
+        return self._heat
+
+    def failed_nodes(self, target_id):
+        """Problems ([NodeProblem]) of the failed nodes of a cluster or of one node (the action's target)."""
+        if not target_id:
+            return []
+        cluster = self.get('cluster', target_id)
+        if cluster is not None:
+            nodes = self.list('node', cluster_id=cluster['id'])
+            stacks = self.node_stacks(cluster_id=cluster['id'])
+            stacks += self.untagged_stacks(nodes, stacks) if stacks else []
+        else:
+            node = self.get('node', target_id)
+            if node is None:
+                return []
+            nodes = [node]
+            stacks = self.node_stacks(node_id=node['id'])
+        problems, _orphans = assess_nodes(nodes, stacks, heat_nodes=bool(stacks))
+        for problem in problems[:10]:
+            self.add_stack_failure(problem)
+        return problems
+
+    def node_stacks(self, cluster_id=None, node_id=None):
+        """The Heat stacks Senlin made for a cluster's nodes (or one node), found by the tags it sets.
+        [] when Heat is not in the catalog."""
+        tag = 'cluster_id=%s' % cluster_id if cluster_id else 'cluster_node_id=%s' % node_id
+        try:
+            return self.heat.list_stacks({'tags': tag})
+        except (sdk_exceptions.EndpointNotFound, sdk_exceptions.NotFoundException):
+            return []
+
+    def add_stack_failure(self, problem):
+        """Fill ``problem.stack_failure`` with Heat's own reason (stack status reason, failed resources)."""
+        stack = problem.stack
+        if not stack or not _heat.is_failed_status(stack.get('stack_status')):
+            return
+        try:
+            failed, stack_reason = _heat.StackRunner(self.heat).failure_details(stack)
+        except sdk_exceptions.HttpException:
+            failed, stack_reason = [], None
+        text = '%s: %s' % (stack.get('stack_status'), stack.get('stack_status_reason') or stack_reason
+                           or 'no reason given')
+        extra = ['%s (%s): %s' % (r.get('name'), r.get('type'), r.get('reason')) for r in failed
+                 if r.get('reason') and r['reason'] not in text]
+        if extra:
+            text += ' [failed resources: %s]' % '; '.join(extra)
+        problem.stack_failure = text
+
+    def cluster_health(self, cluster, heat_nodes):
+        """``assess_nodes`` of a cluster: ([NodeProblem], [orphan stack])."""
+        nodes = self.list('node', cluster_id=cluster['id'])
+        stacks = self.node_stacks(cluster_id=cluster['id']) if heat_nodes else []
+        if heat_nodes:
+            stacks += self.untagged_stacks(nodes, stacks)
+        return assess_nodes(nodes, stacks, heat_nodes)
+
+    def untagged_stacks(self, nodes, stacks):
+        """The nodes' stacks that the tag query did not return, looked up by id (one GET each).
+
+        Senlin 16 updates a node's stack (a profile change) without its tags, and Heat then drops them, so
+        after a profile update the stacks no longer carry ``cluster_id=``; a stack that is really gone is not
+        found here either."""
+        known = set(s.get('id') for s in stacks)
+        found = []
+        for node in nodes:
+            physical_id = node.get('physical_id')
+            if physical_id and physical_id not in known and node.get('status') not in NODE_BUSY:
+                stack = self.heat.find_stack(physical_id, resolve_outputs=False)
+                if stack:
+                    found.append(stack)
+        return found
+
+    def delete_stacks(self, stacks):
+        """Delete Heat stacks (left behind by failed node creates) and, when waiting, wait until they are gone."""
+        for stack in stacks:
+            self.heat.delete_stack(stack)
+        if not self.wait:
+            return
+        for stack in stacks:
+            self._wait_stack_gone(stack)
+
+    def _wait_stack_gone(self, stack):
+        def failed(found):
+            if found.get('stack_status') == 'DELETE_FAILED':
+                return found.get('stack_status_reason') or 'DELETE_FAILED'
+            return None
+
+        wait_for(lambda: self.heat.get_stack(stack, resolve_outputs=False), lambda found: found is None, failed,
+                 timeout=self.remaining(), what="deletion of stack '%s'" % stack.get('stack_name'),
+                 describe=lambda found: found.get('stack_status'), sleep=self.sleep, clock=self.clock)
 
     # -- finding -------------------------------------------------------------------------------------
     def list(self, kind, **query):
@@ -436,6 +651,8 @@ class ClusterPlan(object):
         self.old_profile_id = None  # managed profile to delete after the switch
         self.delete = False
         self.profile_name = None    # name of the module-made profiles
+        self.keep_failed = False    # keep stacks of failed node creates (listed) instead of deleting them
+        self.health = HealthReport()
 
     @property
     def changed(self):
@@ -576,12 +793,25 @@ def delete_managed_profiles(client, profile_ids, profile_name=None, warn=None):
             delete_profile_if_unused(client, pid, warn)
 
 
+def _delete_cluster(client, cluster, plan, warn=None):
+    client.write('DELETE', '/clusters/%s' % cluster['id'], None, 'CLUSTER_DELETE', cluster['id'])
+    if not client.wait:
+        return
+    delete_managed_profiles(client, [cluster.get('profile_id')], plan.profile_name, warn)
+    # Senlin deletes its nodes' stacks, not those that failed node creates left behind
+    left = [s for s in client.node_stacks(cluster_id=cluster['id'])
+            if not str(s.get('stack_status') or '').startswith('DELETE')]
+    if left and plan.keep_failed:
+        plan.health.kept = left
+    elif left:
+        plan.health.removed = left
+        client.delete_stacks(left)
+
+
 def apply_cluster(client, current, plan, warn=None):
     """Carry out ``plan`` (never called in check mode). Returns the cluster dict afterwards (None when deleted)."""
     if plan.delete:
-        client.write('DELETE', '/clusters/%s' % current['id'], None, 'CLUSTER_DELETE', current['id'])
-        if client.wait:
-            delete_managed_profiles(client, [current.get('profile_id')], plan.profile_name, warn)
+        _delete_cluster(client, current, plan, warn)
         return None
 
     new_profile_id = None
@@ -594,10 +824,13 @@ def apply_cluster(client, current, plan, warn=None):
             plan.update['profile_id'] = new_profile_id
     try:
         if plan.create is not None:
-            data, _action = client.write('POST', '/clusters', {'cluster': plan.create}, 'CLUSTER_CREATE')
+            data, record = client.start('POST', '/clusters', {'cluster': plan.create}, 'CLUSTER_CREATE')
             cluster_id = data['cluster']['id']
-            client.actions[-1]['target'] = cluster_id
             new_profile_id = None  # in use by the cluster from now on
+            if record:
+                record['target'] = cluster_id
+                if client.wait:
+                    client.wait_record(record)
         else:
             cluster_id = current['id']
         if plan.update:
@@ -614,6 +847,103 @@ def apply_cluster(client, current, plan, warn=None):
         client.write('POST', '/clusters/%s/actions' % cluster_id, {'resize': plan.resize}, 'CLUSTER_RESIZE',
                      cluster_id)
     return client.get('cluster', cluster_id)
+
+
+def is_heat_profile(profile):
+    return str((profile or {}).get('type') or '').startswith(HEAT_PROFILE)
+
+
+class HealthReport(object):
+    """What ``converge_health`` found and did: the result keys of the cluster module."""
+
+    def __init__(self):
+        self.repaired = []   # NodeProblem: nodes recreated (or, in check mode, to be recreated)
+        self.removed = []    # stacks deleted (or to be deleted)
+        self.kept = []       # stacks left behind on purpose (keep_failed)
+
+    def result(self):
+        def stack(s):
+            return dict(id=s.get('id'), name=s.get('stack_name'), status=s.get('stack_status'),
+                        reason=s.get('stack_status_reason'))
+        return dict(repaired_nodes=[p.as_dict() for p in self.repaired],
+                    removed_stacks=[stack(s) for s in self.removed], failed_stacks=[stack(s) for s in self.kept])
+
+
+def converge_health(client, cluster, diff, heat_nodes, check_mode=False, repair=True, keep_failed=False,
+                    failure=None):
+    """Make ``state: present`` true: every node of the cluster ACTIVE (and, for os.heat.stack nodes, backed
+    by a usable Heat stack), and no stack of a failed node create left behind.
+
+    Broken nodes are recreated with Senlin's node recover (``operation: RECREATE``): on Senlin 16 with real
+    Heat it deletes the node's stack (if any) and creates a new one, also for a node that never got a stack
+    or whose stack was deleted out of band (a cluster ``recover`` skips nodes Senlin still thinks ACTIVE, and
+    ``replace_nodes`` cannot move os.heat.stack nodes between clusters). All recovers run at once.
+    ``failure``: the ResourceFailed of this task's own cluster action, reported if the repair fails too.
+    Raises ResourceFailed, naming each node with Senlin's and Heat's reasons, when a node stays broken.
+    Returns a HealthReport.
+    """
+    report = HealthReport()
+    problems, orphans = client.cluster_health(cluster, heat_nodes)
+    if problems and not repair:
+        _raise_unhealthy(client, cluster, problems, 'has broken nodes (repair=false)', failure)
+    if problems:
+        report.repaired = problems
+        diff.add('nodes', dict((p.name, p.why) for p in problems), dict((p.name, 'ACTIVE (recreated)') for p in problems))
+        if check_mode:
+            # the recover deletes each node's own stack; the others it had become orphans
+            physical = set(p.node.get('physical_id') for p in problems)
+            orphans = orphans + [p.stack for p in problems if p.stack and p.stack.get('id') not in physical
+                                 and p.stack not in orphans]
+        elif not client.wait:
+            _start_recovers(client, problems)
+            return report
+        else:
+            orphans = _recreate_nodes(client, cluster, heat_nodes, problems, keep_failed, failure)
+    if orphans and keep_failed:
+        report.kept = orphans
+    elif orphans:
+        report.removed = orphans
+        diff.add('failed_stacks', sorted(s.get('stack_name') for s in orphans), [])
+        if not check_mode:
+            client.delete_stacks(orphans)
+    return report
+
+
+def _start_recovers(client, problems):
+    return [client.start('POST', '/nodes/%s/actions' % p.node['id'], {'recover': {'operation': 'RECREATE'}},
+                         'NODE_RECOVER', p.node['id'])[1] for p in problems]
+
+
+def _recreate_nodes(client, cluster, heat_nodes, problems, keep_failed, failure):
+    """Recover (RECREATE) every broken node at once and wait; returns the orphan stacks afterwards, or raises
+    when a node is still broken (after deleting the orphans unless ``keep_failed``)."""
+    for problem in problems:   # describe them now: their failed stacks are deleted afterwards
+        client.add_stack_failure(problem)
+    for record in _start_recovers(client, problems):
+        if record:
+            try:
+                client.wait_record(record)
+            except ResourceFailed:
+                pass  # the nodes are looked at again below
+    still, orphans = client.cluster_health(cluster, heat_nodes)
+    if still:
+        for problem in still:
+            client.add_stack_failure(problem)
+        if orphans and not keep_failed:
+            client.delete_stacks(orphans)
+        _raise_unhealthy(client, cluster, still, 'could not be made healthy: the recreated nodes failed', failure,
+                         before=problems)
+    return orphans
+
+
+def _raise_unhealthy(client, cluster, problems, what, failure=None, before=None):
+    msg = "Cluster '%s' %s: %s" % (cluster.get('name'), what, '; '.join(describe_problem(p) for p in problems))
+    if failure is not None:   # its message already names the nodes as they were before the repair
+        msg = '%s. %s' % (failure.msg, msg)
+    elif before:
+        msg += '. Before the repair: %s' % '; '.join(describe_problem(p) for p in before)
+    raise ResourceFailed(msg, cluster=cluster.get('id'), failed_nodes=[p.as_dict() for p in problems],
+                         actions=client.actions)
 
 
 def cluster_action(client, cluster_id, name, params=None):

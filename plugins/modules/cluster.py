@@ -14,8 +14,22 @@ version_added: 0.1.0
 description:
   - Manages a Senlin (OpenStack Clustering) cluster, that is its profile, size (C(min_size), C(max_size),
     C(desired_capacity)), name, metadata, config and action timeout.
-  - Every change in Senlin is an asynchronous action. The module waits on each action it starts (not on the
-    cluster's status) and fails with the action's status reason, and the reasons of its failed node actions.
+  - "Every change in Senlin is an asynchronous action. The module waits on each action it starts (not on the
+    cluster's status) and fails with the action's status reason and each failed node of the cluster with
+    Senlin's reason and, for C(os.heat.stack) nodes, the Heat stack's own failure (its status reason and its
+    failed resources), for example
+    'node node-chNY (stack 3e1d...): CREATE_FAILED: Resource CREATE failed: ValueError: ...'."
+  - O(state=present) means the cluster exists with O(desired_capacity) nodes that work. Each run (when
+    O(wait=true)) looks at every node; a node that is not C(ACTIVE), or an C(os.heat.stack) node whose Heat
+    stack is gone, failed or being deleted (for example deleted out of band), is broken. Broken nodes are
+    recreated with Senlin's node C(recover) action (C(operation=RECREATE)), all at once, and the task
+    reports C(changed); when a recreated node fails again the task fails with each node's reasons. This also
+    happens right after this task's own create or resize action failed on some nodes, so a transient
+    failure heals in the same run (with a warning that names the first failure).
+  - Heat stacks that failed node creates left behind (Senlin does not delete them) are deleted, also when
+    the cluster is deleted, unless O(keep_failed=true).
+  - Check mode reports what the repair would do (RV(repaired_nodes), RV(removed_stacks), the diff) without
+    writing.
   - Size changes go through one C(resize) action (C(adjustment_type=EXACT_CAPACITY)); profile, name, metadata,
     config and timeout changes through one cluster update action.
   - All options are checked before any write, that is C(min_size <= desired_capacity <= max_size) (with the
@@ -115,6 +129,18 @@ options:
     description:
       - "Parameters of the recover action, for example C({operation: RECREATE, check: true})."
     type: dict
+  repair:
+    description:
+      - With O(state=present), recreate broken nodes (see the description). With C(false) a broken node
+        fails the task, naming it with its reasons, and nothing is written for it.
+    type: bool
+    default: true
+  keep_failed:
+    description:
+      - Keep the Heat stacks that failed node creates left behind (for inspection) instead of deleting them;
+        they are listed in RV(failed_stacks).
+    type: bool
+    default: false
   timeout:
     description:
       - How long, in seconds, to wait for all actions of the task together.
@@ -160,6 +186,12 @@ EXAMPLES = r'''
     recover: true
     recover_params:
       operation: RECREATE
+
+- name: Fail (instead of recreating them) when nodes are broken, and keep failed node stacks for inspection
+  cloudrise.openstack.cluster:
+    name: web
+    repair: false
+    keep_failed: true
 
 - name: A cluster from an existing profile
   cloudrise.openstack.cluster:
@@ -212,6 +244,66 @@ node_ids:
   returned: always
   type: list
   elements: str
+repaired_nodes:
+  description:
+    - The broken nodes this task recreated (in check mode, would recreate), with the reason each was broken.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Node id.
+      type: str
+    name:
+      description: Node name.
+      type: str
+    status:
+      description: Senlin's status of the node when it was found broken.
+      type: str
+    reason:
+      description: Why the node was broken (Senlin's status reason, or what is wrong with its Heat stack).
+      type: str
+    stack_id:
+      description: Id of the node's Heat stack (the failed or missing one), when known.
+      type: str
+    stack_status:
+      description: Status of that stack (for example C(CREATE_FAILED)), when it exists.
+      type: str
+    stack_reason:
+      description: Heat's own reason for the failed stack (status reason and failed resources).
+      type: str
+removed_stacks:
+  description:
+    - Heat stacks of the cluster that no node uses (left behind by failed node creates) that this task deleted
+      (in check mode, would delete).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Stack id.
+      type: str
+    name:
+      description: Stack name.
+      type: str
+    status:
+      description: Stack status when it was found.
+      type: str
+    reason:
+      description: Stack status reason when it was found.
+      type: str
+failed_stacks:
+  description:
+    - With O(keep_failed=true), the Heat stacks left behind by failed node creates that were kept (same keys
+      as RV(removed_stacks)).
+  returned: always
+  type: list
+  elements: dict
+failed_nodes:
+  description: On failure, each node still broken (same keys as RV(repaired_nodes)).
+  returned: failure
+  type: list
+  elements: dict
 actions:
   description: The Senlin actions this task started, in order (none in check mode).
   returned: always
@@ -233,7 +325,7 @@ actions:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
 
 
@@ -256,6 +348,8 @@ class ClusterModule(CloudModule):
         check=dict(type='bool', default=False),
         recover=dict(type='bool', default=False),
         recover_params=dict(type='dict'),
+        repair=dict(type='bool', default=True),
+        keep_failed=dict(type='bool', default=False),
         timeout=dict(type='int', default=600),
     )
     module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('profile', 'profile_spec')])
@@ -269,17 +363,35 @@ class ClusterModule(CloudModule):
             current = client.find('cluster', p['new_name'])
         current_profile, wanted_profile = self.profiles(client, current)
         plan = _senlin.plan_cluster(current, p, current_profile, wanted_profile, warn=self.warn)
+        plan.keep_failed = p['keep_failed']
         if plan.new_profile:
             client.validate_spec('profile', plan.new_profile[1])
-        target = current
+        target, failure = current, None
         if plan.changed and not self.check_mode:
-            target = _senlin.apply_cluster(client, current, plan, warn=self.warn)
+            try:
+                target = _senlin.apply_cluster(client, current, plan, warn=self.warn)
+            except ResourceFailed as exc:
+                # the action failed (for example a node stack failed): repair what it left, or fail with reasons
+                target = client.find('cluster', p['new_name'] or p['name']) if p['state'] == 'present' else None
+                if target is None or not p['wait']:
+                    raise
+                failure = exc
         elif plan.changed:
             target = _senlin.predicted_cluster(current, plan)
+        if p['state'] == 'present' and target and target.get('id') and (p['wait'] or self.check_mode):
+            heat_nodes = _senlin.is_heat_profile(plan.new_profile[1] if plan.new_profile else (
+                wanted_profile or current_profile or client.get('profile', target.get('profile_id'))))
+            plan.health = _senlin.converge_health(client, target, plan.diff, heat_nodes, check_mode=self.check_mode,
+                                                  repair=p['repair'], keep_failed=p['keep_failed'], failure=failure)
+            if failure is not None:
+                self.warn('%s The module recreated the failed nodes: %s.'
+                          % (failure.msg, ', '.join(n.name for n in plan.health.repaired) or 'none'))
+            if plan.health.repaired and not self.check_mode:
+                target = client.get('cluster', target['id'])
         if p['state'] == 'present':
             target = self.check_and_recover(client, target, plan.diff)
         return self.result(plan.diff, cluster=target, node_ids=list((target or {}).get('nodes') or []),
-                           actions=client.actions)
+                           actions=client.actions, **plan.health.result())
 
     def profiles(self, client, current):
         """(the cluster's profile, the profile asked for), checking sizes and references before any write."""
