@@ -104,3 +104,32 @@ def test_node_specs_alternate_traits_and_capabilities():
     assert odd['properties']['capabilities'] == 'boot_mode:bios'
     assert even['resource_class'] == odd['resource_class'] == 'baremetal'
     assert even['driver'] == 'fake-hardware'
+
+
+def _keystone(settings, lines):
+    from lc.keystone import Keystone
+    ctx = Context(settings, state.new_secrets(), 'sqlite', echo=lines.append)
+    return Keystone(ctx)
+
+
+def _option(argv, name):
+    return argv[argv.index(name) + 1]
+
+
+def test_keystone_runs_single_thread_processes_by_default(settings):
+    settings.keystone_processes = 3
+    argv = [str(a) for a in _keystone(settings, []).command()]
+    assert (_option(argv, '--processes'), _option(argv, '--threads')) == ('3', '1')
+
+
+@pytest.mark.parametrize('threads, warned', [(1, False), (4, True)])
+def test_keystone_warns_about_request_threads(settings, threads, warned):
+    settings.keystone_processes, settings.keystone_threads = 1, threads
+    settings.make_dirs()
+    lines = []
+    keystone = _keystone(settings, lines)
+    keystone.marker.touch()                  # no bootstrap: only the config and the warning
+    keystone.prepare()
+    assert _option([str(a) for a in keystone.command()], '--threads') == str(threads)
+    assert any('LOCALCLOUD_KEYSTONE_THREADS=4' in line for line in lines) == warned
+    assert keystone.facts()['threads'] == threads and keystone.facts()['processes'] == 1

@@ -1,6 +1,7 @@
 """Unit tests of tools/localcloud: settings, knobs, config rendering (no services)."""
 
 import configparser
+import os
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,28 @@ def test_ironic_conf(settings):
     assert conf['api']['host_ip'] == '127.0.0.1'
     assert not conf.has_option('fake', 'deploy_delay')      # stock unless asked
     assert not conf.has_section('oslo_policy')              # Ironic's default policy
+
+
+@pytest.mark.parametrize('cpus, expected', [(None, 2), (1, 2), (2, 3), (3, 4), (16, 4)])
+def test_default_keystone_processes(cpus, expected):
+    assert config.default_keystone_processes(cpus) == expected
+
+
+def test_keystone_workers_default_to_single_thread_processes(tmp_path):
+    settings = config.settings_from_env({}, repo_root=tmp_path)
+    assert settings.keystone_threads == 1
+    assert settings.keystone_processes == config.default_keystone_processes(
+        len(os.sched_getaffinity(0)))
+
+
+def test_keystone_workers_from_env():
+    settings = config.settings_from_env({'LOCALCLOUD_KEYSTONE_PROCESSES': '1',
+                                         'LOCALCLOUD_KEYSTONE_THREADS': '4'})
+    assert (settings.keystone_processes, settings.keystone_threads) == (1, 4)
+
+
+@pytest.mark.parametrize('name', ['LOCALCLOUD_KEYSTONE_PROCESSES', 'LOCALCLOUD_KEYSTONE_THREADS'])
+@pytest.mark.parametrize('value', ['0', '-1', 'two', '1.5'])
+def test_keystone_workers_rejects_bad_values(name, value):
+    with pytest.raises(ValueError, match=name):
+        config.settings_from_env({name: value})

@@ -1,4 +1,4 @@
-"""Command line: localcloud up|down|status|env|reset|enroll N."""
+"""Command line: localcloud up|down|status|env|reset|enroll N|soak KIND."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import contextlib
 import fcntl
 import sys
 
-from . import state
+from . import soak, state
 from .cloud import Cloud
 from .config import DB_CHOICES, settings_from_env
 
@@ -32,10 +32,20 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser('reset', help='down, then delete the state (venvs are kept)')
     enroll = sub.add_parser('enroll', help='enroll N more fake nodes (available)')
     enroll.add_argument('count', type=int)
+    sub.add_parser('soak', add_help=False,
+                   help='soak clusters|stacks|allocations [-n N] [--nodes 3] [--parallel P] '
+                        '[--timeout S]: rounds that must all succeed (soak -h for more)')
     return top
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['soak']:           # its own options, parsed by lc.runtime.soak
+        try:
+            return soak.run(settings_from_env(), argv[1:], echo=_echo)
+        except (RuntimeError, ValueError, OSError) as exc:
+            _echo(f'ERROR: {exc}')
+            return 1
     args = parser().parse_args(argv)
     settings = settings_from_env()
     if getattr(args, 'db', None):

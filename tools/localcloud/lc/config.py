@@ -26,6 +26,19 @@ DEFAULT_PORTS = {
 
 DB_CHOICES = ('auto', 'sqlite', 'mariadb')
 
+# Keystone runs as uWSGI processes of one thread each, as devstack deploys it: with request
+# threads in one process, concurrent requests mix up their scope (Heat's create_trust got
+# 403 "request was made with domain scope" 1 time in 3).  LOCALCLOUD_KEYSTONE_THREADS > 1
+# reproduces that race.
+KEYSTONE_MAX_PROCESSES = 4
+
+
+def default_keystone_processes(cpus: int | None) -> int:
+    """One more process than cores (a request waiting on sqlite or bcrypt leaves a core
+    idle), at least 2 (one slow request must not stall the rest) and at most
+    KEYSTONE_MAX_PROCESSES (~130 MiB each): 3 on 2 cores."""
+    return max(2, min(KEYSTONE_MAX_PROCESSES, (cpus or 1) + 1))
+
 
 @dataclasses.dataclass(frozen=True)
 class Knob:
@@ -80,6 +93,8 @@ class Settings:
     knobs: dict = dataclasses.field(default_factory=dict)
     ready_timeout: float = 90.0
     ironic_deploy_delay: float = 0.0
+    keystone_processes: int = 3
+    keystone_threads: int = 1        # > 1 reproduces the scope race (see above)
     wheelhouse: Path = Path.home() / '.cache' / 'localcloud' / 'wheels'
 
     # -- paths ---------------------------------------------------------------
@@ -164,7 +179,24 @@ def settings_from_env(environ=None, repo_root: Path = REPO_ROOT) -> Settings:
         knobs=knob_values(environ),
         ready_timeout=float(environ.get('LOCALCLOUD_READY_TIMEOUT', '90')),
         ironic_deploy_delay=float(environ.get('LOCALCLOUD_IRONIC_DEPLOY_DELAY', '0')),
+        keystone_processes=_positive_int(
+            environ, 'LOCALCLOUD_KEYSTONE_PROCESSES',
+            default_keystone_processes(len(os.sched_getaffinity(0)))),
+        keystone_threads=_positive_int(environ, 'LOCALCLOUD_KEYSTONE_THREADS', 1),
     )
+
+
+def _positive_int(environ, name: str, default: int) -> int:
+    raw = (environ.get(name) or '').strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f'{name}={raw!r}: expected a whole number >= 1')
+    return value
 
 
 def mariadb_available() -> bool:

@@ -12,6 +12,17 @@ from .venvs import bin_of
 VENV = 'openstack'
 SQLITE_BUSY_MS = 30000
 
+THREADS_WARNING = (
+    'WARNING: Keystone runs {threads} request threads per uWSGI process '
+    '(LOCALCLOUD_KEYSTONE_THREADS={threads}): this reproduces the race in which concurrent '
+    'requests of one process mix up their scope (Heat create_trust 403 "request was made '
+    'with domain scope", Senlin nodes failing). Unset it for a reliable cloud.')
+
+
+def uwsgi_workers(processes: int, threads: int) -> list:
+    """uWSGI worker options: processes of one thread each, as devstack runs Keystone."""
+    return ['--processes', str(processes), '--threads', str(threads)]
+
 
 def keystone_conf(settings, db_path, log_path) -> dict:
     return {
@@ -47,6 +58,8 @@ class Keystone(Service):
         return self.settings.data / 'keystone.initialized'
 
     def prepare(self) -> None:
+        if self.settings.keystone_threads > 1:
+            self.ctx.echo(THREADS_WARNING.format(threads=self.settings.keystone_threads))
         conf = self.conf_dir / 'keystone.conf'
         write_if_changed(conf, render_ini(keystone_conf(self.settings, self.db_path,
                                                         self.log_path)))
@@ -85,7 +98,9 @@ class Keystone(Service):
                 '--http-socket', f'{HOST}:{self.port}',
                 '--module', 'lc.runtime.keystone_wsgi:application',
                 '--virtualenv', venv, '--pythonpath', self.ctx.child_env()['PYTHONPATH'],
-                '--master', '--processes', '1', '--threads', '4', '--enable-threads',
+                '--master',
+                *uwsgi_workers(self.settings.keystone_processes, self.settings.keystone_threads),
+                '--enable-threads',
                 '--lazy-apps', '--need-app', '--die-on-term', '--no-orphans',
                 '--disable-logging',
                 # uwsgi's --http-socket closes connections without saying so; clients
@@ -97,5 +112,7 @@ class Keystone(Service):
                                    'LC_SQLITE_BUSY_MS': str(SQLITE_BUSY_MS)})
 
     def facts(self) -> dict:
-        return dict(super().facts(), auth_url=self.settings.auth_url, db='sqlite')
+        return dict(super().facts(), auth_url=self.settings.auth_url, db='sqlite',
+                    processes=self.settings.keystone_processes,
+                    threads=self.settings.keystone_threads)
 
