@@ -62,10 +62,11 @@ units: venv link
 integration: venv link
 	$(PY) -m pytest tests/integration
 
-# Unit tests and the COMPAT_TARGETS integration targets on the oldest supported openstacksdk.
+# Unit tests and the COMPAT_TARGETS integration targets on the oldest supported openstacksdk (CLOUDRISE_COMPAT=1
+# leaves out the slow parts that repeat no SDK call: the cluster target's failing-template test).
 compat: $(VENV_OLDEST)/.installed link
 	$(VENV_OLDEST)/bin/python -m pytest tests/unit/plugins
-	$(VENV_OLDEST)/bin/python -m pytest $(foreach t,$(COMPAT_TARGETS),'tests/integration/test_targets.py::test_target[$(t)]')
+	CLOUDRISE_COMPAT=1 $(VENV_OLDEST)/bin/python -m pytest $(foreach t,$(COMPAT_TARGETS),'tests/integration/test_targets.py::test_target[$(t)]')
 
 # The role scenarios alone (they also run inside `make integration`).
 molecule: venv link localcloud

@@ -371,9 +371,11 @@ class ClusterModule(CloudModule):
             try:
                 target = _senlin.apply_cluster(client, current, plan, warn=self.warn)
             except ResourceFailed as exc:
-                # the action failed (for example a node stack failed): repair what it left, or fail with reasons
-                target = client.find('cluster', p['new_name'] or p['name']) if p['state'] == 'present' else None
-                if target is None or not p['wait']:
+                # a create or resize that failed on some nodes: recreate them below, or fail with the reasons
+                failed = client.actions[-1] if client.actions else {}
+                target = client.find('cluster', p['new_name'] or p['name']) \
+                    if failed.get('name') in ('CLUSTER_CREATE', 'CLUSTER_RESIZE') else None
+                if target is None:
                     raise
                 failure = exc
         elif plan.changed:
@@ -383,9 +385,11 @@ class ClusterModule(CloudModule):
                 wanted_profile or current_profile or client.get('profile', target.get('profile_id'))))
             plan.health = _senlin.converge_health(client, target, plan.diff, heat_nodes, check_mode=self.check_mode,
                                                   repair=p['repair'], keep_failed=p['keep_failed'], failure=failure)
+            if failure is not None and not plan.health.repaired:
+                raise failure   # no node to recreate: the action failed for another reason
             if failure is not None:
                 self.warn('%s The module recreated the failed nodes: %s.'
-                          % (failure.msg, ', '.join(n.name for n in plan.health.repaired) or 'none'))
+                          % (failure.msg, ', '.join(n.name for n in plan.health.repaired)))
             if plan.health.repaired and not self.check_mode:
                 target = client.get('cluster', target['id'])
         if p['state'] == 'present':
