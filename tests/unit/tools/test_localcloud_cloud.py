@@ -133,3 +133,26 @@ def test_keystone_warns_about_request_threads(settings, threads, warned):
     assert _option([str(a) for a in keystone.command()], '--threads') == str(threads)
     assert any('LOCALCLOUD_KEYSTONE_THREADS=4' in line for line in lines) == warned
     assert keystone.facts()['threads'] == threads and keystone.facts()['processes'] == 1
+
+
+class FakeKeystone(object):
+    name = 'keystone'
+
+    def __init__(self):
+        self.calls = []
+
+    def stop(self):
+        self.calls.append('stop')
+
+
+@pytest.mark.parametrize('processes, restarted', [(3, True), (1, False)])
+def test_keystone_restarted_after_identity_objects_were_made(settings, processes, restarted, monkeypatch):
+    """Its processes' caches (not shared) must not keep a catalog or roles from before they existed."""
+    settings.keystone_processes = processes
+    cloud = Cloud(settings, echo=lambda msg: None)
+    keystone = FakeKeystone()
+    started = [keystone]
+    monkeypatch.setattr(cloud, '_bring_up', lambda svc, started: (svc.calls.append('up'), started.append(svc)))
+    cloud._renew_caches(keystone, started)
+    assert keystone.calls == (['stop', 'up'] if restarted else [])
+    assert started == [keystone]

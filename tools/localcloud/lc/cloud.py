@@ -82,8 +82,10 @@ class Cloud:
             self._stage(first, started)
             catalog = [(name, type_, by_name[name].endpoint, user)
                        for name, type_, user in CATALOG]
-            identity.ensure(self.settings, ctx.child_env(),
-                            identity.spec(self.settings, ctx.secrets, catalog))
+            made = identity.ensure(self.settings, ctx.child_env(),
+                                   identity.spec(self.settings, ctx.secrets, catalog))
+            if made is not None:
+                self._renew_caches(by_name['keystone'], started)
             self._stage(second, started)
             nodes = self._nodes(ctx, fresh=bool(started))
         except proc.ServiceError as exc:
@@ -157,6 +159,21 @@ class Cloud:
         svc.after_start()
         setup = f' (+{prepared:.1f} s setup)' if prepared >= 0.5 else ''
         self._line(svc, f'started, ready in {ready:.1f} s{setup}')
+
+    def _renew_caches(self, keystone, started) -> None:
+        """Restart Keystone after its catalog, projects, users and roles were created.
+
+        Each of its uWSGI processes keeps its own cache (oslo_cache.dict; upstream shares one in
+        memcached): a process that cached the catalog or a role assignment before these objects
+        existed would go on serving it, e.g. a token whose catalog lacks the baremetal endpoint
+        (seen: node enrollment on a fresh cloud failed so).  With one process there is nothing to do."""
+        if self.settings.keystone_processes < 2:
+            return
+        keystone.stop()
+        with self._lock:
+            if keystone in started:
+                started.remove(keystone)
+        self._bring_up(keystone, started)
 
     def _line(self, svc, what: str) -> None:
         self.echo(f'  {svc.name:<9} {_where(svc):<30} {what}')
