@@ -443,16 +443,13 @@ class SenlinClient(object):
             return []
         cluster = self.get('cluster', target_id)
         if cluster is not None:
-            nodes = self.list('node', cluster_id=cluster['id'])
-            stacks = self.node_stacks(cluster_id=cluster['id'])
-            stacks += self.untagged_stacks(nodes, stacks) if stacks else []
+            problems, _orphans = self.cluster_health(cluster, heat_nodes=None)
         else:
             node = self.get('node', target_id)
             if node is None:
                 return []
-            nodes = [node]
             stacks = self.node_stacks(node_id=node['id'])
-        problems, _orphans = assess_nodes(nodes, stacks, heat_nodes=bool(stacks))
+            problems, _orphans = assess_nodes([node], stacks, heat_nodes=bool(stacks))
         for problem in problems[:10]:
             self.add_stack_failure(problem)
         return problems
@@ -484,9 +481,14 @@ class SenlinClient(object):
         problem.stack_failure = text
 
     def cluster_health(self, cluster, heat_nodes):
-        """``assess_nodes`` of a cluster: ([NodeProblem], [orphan stack])."""
+        """``assess_nodes`` of a cluster: ([NodeProblem], [orphan stack]).
+
+        ``heat_nodes`` None: not known (failure messages); taken as true when Heat has stacks tagged with the
+        cluster."""
         nodes = self.list('node', cluster_id=cluster['id'])
-        stacks = self.node_stacks(cluster_id=cluster['id']) if heat_nodes else []
+        stacks = self.node_stacks(cluster_id=cluster['id']) if heat_nodes is not False else []
+        if heat_nodes is None:
+            heat_nodes = bool(stacks)
         if heat_nodes:
             stacks += self.untagged_stacks(nodes, stacks)
         return assess_nodes(nodes, stacks, heat_nodes)
