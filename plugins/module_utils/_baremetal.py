@@ -35,7 +35,7 @@ import threading
 import time
 from concurrent import futures
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._base import translate_exception
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import translate_exception
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed, WaitTimeout
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import wait_for
 

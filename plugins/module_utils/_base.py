@@ -14,32 +14,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, SdkTooOld
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, to_dict  # noqa: F401 - for modules
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, translate_exception
 
 try:
     import openstack
-    from openstack import exceptions as sdk_exceptions
     HAS_SDK = True
     SDK_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised only without openstacksdk
     HAS_SDK = False
     SDK_IMPORT_ERROR = traceback.format_exc()
-
-try:
-    from keystoneauth1 import exceptions as ksa_exceptions
-except ImportError:  # pragma: no cover
-    ksa_exceptions = None
-
-try:
-    from importlib.metadata import PackageNotFoundError, version as _dist_version
-except ImportError:  # pragma: no cover - Python < 3.8
-    _dist_version = None
-    PackageNotFoundError = Exception
 
 APP_NAME = 'cloudrise.openstack'
 
@@ -68,49 +55,6 @@ CONNECT_KWARGS = dict(
 )
 
 
-def sdk_version():
-    """The installed openstacksdk version as a tuple of ints, or None when unknown."""
-    if _dist_version is None:
-        return None
-    try:
-        text = _dist_version('openstacksdk')
-    except PackageNotFoundError:
-        return None
-    return version_tuple(text)
-
-
-def version_tuple(text):
-    """'4.22.0' -> (4, 22, 0); pre-release and dev suffixes end the tuple ('1.2rc1' -> (1, 2))."""
-    parts = []
-    for piece in str(text).split('.'):
-        match = re.match(r'\d+', piece)
-        if not match:
-            break
-        parts.append(int(match.group(0)))
-        if match.end() != len(piece):
-            break
-    return tuple(parts)
-
-
-def require_sdk(minimum, feature):
-    """Fail with a clear message when the installed openstacksdk is older than ``minimum`` for ``feature``."""
-    have = sdk_version()
-    if have is not None and have < version_tuple(minimum):
-        raise SdkTooOld('%s needs openstacksdk >= %s; installed: %s' % (feature, minimum, '.'.join(map(str, have))))
-
-
-def to_dict(resource):
-    """A JSON-friendly dict of an SDK resource (``location`` dropped), a dict, or None."""
-    if resource is None:
-        return None
-    if hasattr(resource, 'to_dict'):
-        data = resource.to_dict(computed=False)
-    else:
-        data = dict(resource)
-    data.pop('location', None)
-    return data
-
-
 class CloudModule(object):
     """Base of every module: subclasses set ``argument_spec`` etc. and implement ``run()``.
 
@@ -118,13 +62,11 @@ class CloudModule(object):
       argument_spec   -- the module's own options, merged over SHARED_SPEC (may override wait/timeout)
       module_kwargs   -- extra AnsibleModule keywords (supports_check_mode, mutually_exclusive, ...)
       microversions   -- {service_type: microversion} the module requests (e.g. {'clustering': '1.12'})
-      min_sdk_version -- the oldest openstacksdk the module works with
     """
 
     argument_spec = {}
     module_kwargs = {}
     microversions = {}
-    min_sdk_version = None
 
     def __init__(self):
         spec = dict(SHARED_SPEC)
@@ -177,6 +119,12 @@ class CloudModule(object):
         result.update(values)
         return result
 
+    def info_result(self, **values):
+        """The result of an ``*_info`` module: never changed, no ``diff`` even with --diff."""
+        result = dict(changed=False)
+        result.update(values)
+        return result
+
     def warn(self, msg):
         self.module.warn(msg)
 
@@ -188,8 +136,6 @@ class CloudModule(object):
         if not HAS_SDK:
             self.module.fail_json(msg=missing_required_lib('openstacksdk'), exception=SDK_IMPORT_ERROR)
         try:
-            if self.min_sdk_version:
-                require_sdk(self.min_sdk_version, self.module._name)
             self._setup_logging()
             result = self.run()
         except Exception as exc:  # translated once, here
@@ -199,35 +145,3 @@ class CloudModule(object):
                 details.setdefault('exception', traceback.format_exc())
             self.module.fail_json(msg=msg, **details)
         self.module.exit_json(**result)
-
-
-def _http_details(exc):
-    details = dict(status_code=getattr(exc, 'status_code', None), request_id=getattr(exc, 'request_id', None),
-                   url=getattr(exc, 'url', None))
-    return dict((k, v) for k, v in details.items() if v is not None)
-
-
-def translate_exception(exc):
-    """Map an exception to (msg, extra result keys). Unknown exceptions keep their type name."""
-    if isinstance(exc, CloudModuleError):
-        return exc.msg, dict(exc.details)
-    if HAS_SDK and isinstance(exc, sdk_exceptions.HttpException):
-        details = _http_details(exc)
-        reason = getattr(exc, 'details', None) or getattr(exc, 'message', None) or str(exc)
-        return 'OpenStack API error %s: %s' % (details.get('status_code', '?'), reason), details
-    if ksa_exceptions is not None:
-        if isinstance(exc, ksa_exceptions.Unauthorized):
-            return 'Authentication failed (check the credentials of the cloud): %s' % exc, _http_details(exc)
-        if isinstance(exc, ksa_exceptions.ConnectFailure):
-            return 'Cannot connect to the OpenStack endpoint: %s' % exc, {}
-        if isinstance(exc, (ksa_exceptions.ConnectTimeout, ksa_exceptions.ConnectionError)):
-            return 'Connection to the OpenStack endpoint failed: %s' % exc, {}
-        if isinstance(exc, ksa_exceptions.EndpointNotFound):
-            return 'The service is not in the cloud catalog: %s' % exc, {}
-        if isinstance(exc, ksa_exceptions.ClientException):
-            return 'OpenStack client error: %s' % exc, {}
-    if HAS_SDK and isinstance(exc, sdk_exceptions.ConfigException):
-        return 'Cloud configuration error: %s' % exc, {}
-    if HAS_SDK and isinstance(exc, sdk_exceptions.SDKException):
-        return 'OpenStack error: %s' % exc, {}
-    return '%s: %s' % (type(exc).__name__, exc), {}

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Desired-versus-actual comparison and the difference tracker behind ``changed`` and ``diff``.
+"""Desired-versus-actual comparison, the difference tracker behind ``changed`` and ``diff``, and ``Plan``.
 
 Only what the user set is compared: a desired value of ``None`` means "not set" and is never a
 difference. ``changed`` is derived from the tracker, never set by hand, and the same tracker renders
@@ -66,6 +66,18 @@ def is_equal(desired, actual, method='value'):
     return _canonical(desired) == _canonical(actual)
 
 
+def to_dict(resource):
+    """A JSON-friendly dict of an SDK resource (``location`` dropped), a dict, or None: the actual state."""
+    if resource is None:
+        return None
+    if hasattr(resource, 'to_dict'):
+        data = resource.to_dict(computed=False)
+    else:
+        data = dict(resource)
+    data.pop('location', None)
+    return data
+
+
 def redact(value):
     """Replace a secret value, keeping its shape readable (None stays None)."""
     if value is None:
@@ -112,13 +124,6 @@ class Difference(object):
         self.add(key, actual, desired, secret)
         return True
 
-    def compare_all(self, desired, actual, methods=None, secrets=()):
-        """Compare every key the user set in ``desired`` with ``actual`` (a mapping)."""
-        methods = methods or {}
-        for key in sorted(desired):
-            self.compare(key, desired[key], actual.get(key), methods.get(key, 'value'), key in secrets)
-        return self
-
     def merge(self, other, prefix=None):
         for key, before, after, secret in other._items:
             self.add('%s.%s' % (prefix, key) if prefix else key, before, after, secret)
@@ -133,3 +138,41 @@ class Difference(object):
 
     def __repr__(self):
         return 'Difference(%r)' % (self.keys,)
+
+
+class Plan(object):
+    """What a module will do, decided before any write: a ``Difference`` plus the steps that carry it out.
+
+    Every module follows one shape::
+
+        desired = Desired.from_params(params)          # once, at the boundary
+        plan = plan_thing(current, desired)            # pure: no request
+        if plan.changed and not check_mode:
+            thing = apply_thing(api, current, plan)    # the writes (and waits), in order
+        elif plan.changed:
+            thing = plan.predicted                     # check mode: the predicted result
+
+    ``changed`` and ``diff`` come from ``diff`` only. ``steps`` lists the write steps in order as
+    ``(name, data)`` pairs; a service's plan subclass may keep named attributes instead, when a fixed
+    set of steps reads better. ``predicted`` is the resource as it will be after the apply.
+    """
+
+    def __init__(self, diff=None):
+        self.diff = diff if diff is not None else Difference()
+        self.steps = []
+        self.predicted = None
+
+    @property
+    def changed(self):
+        return self.diff.changed
+
+    def step(self, name, **data):
+        """Add a write step; returns the plan so steps chain."""
+        self.steps.append((name, data))
+        return self
+
+    def has(self, name):
+        return any(step == name for step, dummy in self.steps)
+
+    def __repr__(self):
+        return '%s(changed=%r, steps=%r)' % (type(self).__name__, self.changed, [s for s, d in self.steps])

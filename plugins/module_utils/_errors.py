@@ -10,6 +10,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+try:
+    from openstack import exceptions as sdk_exceptions
+except ImportError:  # pragma: no cover - the base reports the missing SDK
+    sdk_exceptions = None
+
+try:
+    from keystoneauth1 import exceptions as ksa_exceptions
+except ImportError:  # pragma: no cover
+    ksa_exceptions = None
+
 
 class CloudModuleError(Exception):
     """A failure the module reports with ``msg`` and extra result keys.
@@ -50,5 +60,33 @@ class WaitTimeout(CloudModuleError):
     """The deadline passed before the resource reached the wanted state."""
 
 
-class SdkTooOld(CloudModuleError):
-    """The installed openstacksdk lacks a feature the user asked for."""
+def _http_details(exc):
+    details = dict(status_code=getattr(exc, 'status_code', None), request_id=getattr(exc, 'request_id', None),
+                   url=getattr(exc, 'url', None))
+    return dict((k, v) for k, v in details.items() if v is not None)
+
+
+def translate_exception(exc):
+    """Map an exception to (msg, extra result keys). Unknown exceptions keep their type name."""
+    if isinstance(exc, CloudModuleError):
+        return exc.msg, dict(exc.details)
+    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.HttpException):
+        details = _http_details(exc)
+        reason = getattr(exc, 'details', None) or getattr(exc, 'message', None) or str(exc)
+        return 'OpenStack API error %s: %s' % (details.get('status_code', '?'), reason), details
+    if ksa_exceptions is not None:
+        if isinstance(exc, ksa_exceptions.Unauthorized):
+            return 'Authentication failed (check the credentials of the cloud): %s' % exc, _http_details(exc)
+        if isinstance(exc, ksa_exceptions.ConnectFailure):
+            return 'Cannot connect to the OpenStack endpoint: %s' % exc, {}
+        if isinstance(exc, (ksa_exceptions.ConnectTimeout, ksa_exceptions.ConnectionError)):
+            return 'Connection to the OpenStack endpoint failed: %s' % exc, {}
+        if isinstance(exc, ksa_exceptions.EndpointNotFound):
+            return 'The service is not in the cloud catalog: %s' % exc, {}
+        if isinstance(exc, ksa_exceptions.ClientException):
+            return 'OpenStack client error: %s' % exc, {}
+    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.ConfigException):
+        return 'Cloud configuration error: %s' % exc, {}
+    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.SDKException):
+        return 'OpenStack error: %s' % exc, {}
+    return '%s: %s' % (type(exc).__name__, exc), {}

@@ -5,11 +5,10 @@ from ansible.module_utils.testing import patch_module_args
 from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _base
-from ansible_collections.cloudrise.openstack.plugins.module_utils._base import (
-    CloudModule, translate_exception, version_tuple)
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, InvalidInput, ResourceFailed
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, to_dict
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
+    Ambiguous, InvalidInput, ResourceFailed, translate_exception)
 
 
 class Probe(CloudModule):
@@ -161,26 +160,11 @@ def test_translate_exception(exc, msg_start, details):
         assert extra[key] == value
 
 
-@pytest.mark.parametrize('text, expected', [
-    ('4.22.0', (4, 22, 0)), ('3.0.0.dev12', (3, 0, 0)), ('1.2rc1', (1, 2)), ('2', (2,)),
-])
-def test_version_tuple(text, expected):
-    assert version_tuple(text) == expected
-
-
-def test_require_sdk(monkeypatch):
-    monkeypatch.setattr(_base, 'sdk_version', lambda: (3, 1, 0))
-    _base.require_sdk('3.0.0', 'feature')
-    with pytest.raises(_base.SdkTooOld) as info:
-        _base.require_sdk('4.1', 'stack tags as list')
-    assert info.value.msg == 'stack tags as list needs openstacksdk >= 4.1; installed: 3.1.0'
-
-
 def test_to_dict_drops_location():
     class Res(object):
         def to_dict(self, computed=True):
             assert computed is False
             return {'id': '1', 'location': {'cloud': 'x'}}
-    assert _base.to_dict(Res()) == {'id': '1'}
-    assert _base.to_dict(None) is None
-    assert _base.to_dict({'a': 1, 'location': 2}) == {'a': 1}
+    assert to_dict(Res()) == {'id': '1'}
+    assert to_dict(None) is None
+    assert to_dict({'a': 1, 'location': 2}) == {'a': 1}

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import (
-    REDACTED, Difference, is_equal, redact)
+    REDACTED, Difference, Plan, is_equal, redact)
 
 
 @pytest.mark.parametrize('desired, actual, method, expected', [
@@ -67,13 +67,33 @@ def test_difference_redacts_secrets_in_both_sides():
     assert 'new' not in repr(rendered) and 'old' not in repr(rendered)
 
 
-def test_compare_all_uses_methods_and_secrets():
-    diff = Difference().compare_all(
-        dict(tags=['b', 'a'], metadata={'k': 'v'}, token='t2', name=None),
-        dict(tags=['a', 'b'], metadata={'k': 'v', 'extra': 1}, token='t1', name='x'),
-        methods=dict(tags='set', metadata='allow_more'), secrets=('token',))
-    assert diff.keys == ['token']
-    assert diff.diff()['after'] == {'token': REDACTED}
+@pytest.mark.parametrize('key, desired, actual, method, changed', [
+    ('tags', ['b', 'a'], ['a', 'b'], 'set', False),
+    ('metadata', {'k': 'v'}, {'k': 'v', 'extra': 1}, 'allow_more', False),
+    ('name', None, 'x', 'value', False),
+    ('token', 't2', 't1', 'value', True),
+])
+def test_compare_methods(key, desired, actual, method, changed):
+    diff = Difference()
+    assert diff.compare(key, desired, actual, method, secret=key == 'token') is changed
+    assert diff.changed is changed
+
+
+def test_compare_redacts_secrets():
+    diff = Difference()
+    diff.compare('token', 't2', 't1', secret=True)
+    assert diff.diff() == {'before': {'token': REDACTED}, 'after': {'token': REDACTED}}
+
+
+def test_plan_changed_comes_from_its_difference():
+    plan = Plan()
+    assert not plan.changed and plan.steps == []
+    plan.step('create', body={'name': 'a'}).step('wait')
+    assert not plan.changed, 'steps alone never make a change: the Difference does'
+    plan.diff.add('state', 'absent', 'present')
+    assert plan.changed and plan.has('wait') and not plan.has('delete')
+    assert plan.steps[0] == ('create', {'body': {'name': 'a'}})
+    assert repr(plan) == "Plan(changed=True, steps=['create', 'wait'])"
 
 
 def test_merge_prefixes_keys():
