@@ -27,3 +27,20 @@ def localcloud():
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(scope='session')
+def ansible_env(collections_path, localcloud):
+    """The environment every ansible command of the integration tests runs with: the local cloud's variables,
+    this checkout as the collection, plain output (no colour, the default callback), no localhost warnings."""
+    env = dict(os.environ, **localcloud)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=collections_path,
+        ANSIBLE_NOCOLOR='1',
+        ANSIBLE_FORCE_COLOR='0',
+        NO_COLOR='1',
+        ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default',
+        ANSIBLE_LOCALHOST_WARNING='false',
+        ANSIBLE_INVENTORY_UNPARSED_WARNING='false',
+    )
+    return env

@@ -15,21 +15,12 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCENARIO_ROOT = ROOT / 'extensions' / 'molecule'
-COLLECTIONS = ROOT / '.tmp' / 'collections'
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]|\x1b\]8;[^\x1b]*\x1b\\')
 STEPS = ('syntax', 'cleanup', 'converge', 'idempotence', 'verify')
 
 
 def _scenarios():
     return sorted(path.parent.name for path in SCENARIO_ROOT.glob('*/molecule.yml'))
-
-
-def _link_collection():
-    link = COLLECTIONS / 'ansible_collections' / 'cloudrise' / 'openstack'
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.exists():
-        link.symlink_to(ROOT, target_is_directory=True)
-    return COLLECTIONS
 
 
 def test_every_role_has_a_scenario():
@@ -39,20 +30,11 @@ def test_every_role_has_a_scenario():
 
 
 @pytest.mark.parametrize('scenario', _scenarios())
-def test_molecule(scenario, localcloud):
+def test_molecule(scenario, ansible_env):
     bindir = pathlib.Path(sys.executable).parent
     molecule = bindir / 'molecule'
     assert molecule.exists(), 'molecule is not installed in %s (pip install molecule)' % bindir
-    env = dict(os.environ, **localcloud)
-    env.update(
-        PATH='%s%s%s' % (bindir, os.pathsep, env.get('PATH', '')),
-        ANSIBLE_COLLECTIONS_PATH=str(_link_collection()),
-        ANSIBLE_NOCOLOR='1',
-        ANSIBLE_FORCE_COLOR='0',
-        NO_COLOR='1',
-        ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default',
-        ANSIBLE_LOCALHOST_WARNING='false',
-    )
+    env = dict(ansible_env, PATH='%s%s%s' % (bindir, os.pathsep, ansible_env.get('PATH', '')))
     proc = subprocess.run([str(molecule), 'test', '-s', scenario], cwd=str(ROOT), env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800, check=False)
     output = ANSI.sub('', proc.stdout)

@@ -7,7 +7,6 @@ stacks, bare-metal allocations) and its second run must report changed=0 too. Lo
 tests/output/integration/playbook-<step>.log.
 """
 
-import os
 import pathlib
 import re
 import subprocess
@@ -17,37 +16,19 @@ import openstack
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-COLLECTIONS = ROOT / '.tmp' / 'collections'
 OUTPUT = ROOT / 'tests' / 'output' / 'integration'
 PREFIX = 'cloudrise-demo'  # demo_prefix in playbooks/vars/demo.yml
 RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
-def _link_collection():
-    link = COLLECTIONS / 'ansible_collections' / 'cloudrise' / 'openstack'
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.exists():
-        link.symlink_to(ROOT, target_is_directory=True)
-    return COLLECTIONS
-
-
 def run_playbook(name, env, step):
     """`make demo` (provision.yml) or `make teardown` (teardown.yml); returns (returncode, output, {host: changed}, seconds)."""
-    run_env = dict(os.environ, **env)
-    run_env.update(
-        ANSIBLE_COLLECTIONS_PATH=str(_link_collection()),
-        ANSIBLE_NOCOLOR='1',
-        ANSIBLE_FORCE_COLOR='0',
-        ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default',
-        ANSIBLE_LOCALHOST_WARNING='false',
-        ANSIBLE_INVENTORY_UNPARSED_WARNING='false',
-    )
     # `make demo` / `make teardown` are the README's commands for provision.yml / teardown.yml (they also make
     # sure the venv, the collection link and the local cloud are there: all present here, so that is quick)
     target = {'provision.yml': 'demo', 'teardown.yml': 'teardown'}[name]
     started = time.monotonic()
     proc = subprocess.run(['make', '--no-print-directory', target],
-                          cwd=str(ROOT), env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=1800, check=False)
     seconds = time.monotonic() - started
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -84,10 +65,10 @@ def cloud(localcloud):
     conn.close()
 
 
-def test_provision_and_teardown(localcloud, cloud):
+def test_provision_and_teardown(ansible_env, cloud):
     node_stack_ids = []
     try:
-        rc, out, changed, dummy = run_playbook('provision.yml', localcloud, 'provision-1')
+        rc, out, changed, dummy = run_playbook('provision.yml', ansible_env, 'provision-1')
         assert rc == 0, 'provision.yml failed:\n' + out[-6000:]
         for host in ('%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX):
             assert host in changed, 'bare-metal host %s was not added to the inventory:\n%s' % (host, out[-3000:])
@@ -102,16 +83,16 @@ def test_provision_and_teardown(localcloud, cloud):
         assert sorted(a.name for a in allocations) == ['%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX]
         assert all(a.state == 'active' for a in allocations)
 
-        rc, out, changed, dummy = run_playbook('provision.yml', localcloud, 'provision-2')
+        rc, out, changed, dummy = run_playbook('provision.yml', ansible_env, 'provision-2')
         assert rc == 0, 'second provision.yml failed:\n' + out[-6000:]
         assert changed and all(count == 0 for count in changed.values()), (
             'second provision.yml run changed something: %s\n%s' % (changed, out[-6000:]))
     finally:
-        rc, out, changed, dummy = run_playbook('teardown.yml', localcloud, 'teardown-1')
+        rc, out, changed, dummy = run_playbook('teardown.yml', ansible_env, 'teardown-1')
     assert rc == 0, 'teardown.yml failed:\n' + out[-6000:]
     left = leftovers(cloud, node_stack_ids)
     assert not any(left.values()), 'teardown left resources behind: %s' % left
 
-    rc, out, changed, dummy = run_playbook('teardown.yml', localcloud, 'teardown-2')
+    rc, out, changed, dummy = run_playbook('teardown.yml', ansible_env, 'teardown-2')
     assert rc == 0, 'second teardown.yml failed:\n' + out[-6000:]
     assert changed == {'localhost': 0}, 'second teardown.yml run changed something: %s\n%s' % (changed, out[-6000:])

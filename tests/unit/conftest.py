@@ -1,28 +1,8 @@
-"""Unit-test fixtures: this checkout importable as ansible_collections.cloudrise.openstack, and a fake clock."""
+"""Unit-test fixtures: a fake clock (tests/conftest.py makes the collection importable)."""
 
-import pathlib
-import sys
+import threading
 
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-COLLECTIONS = ROOT / '.tmp' / 'collections'
-LINK = COLLECTIONS / 'ansible_collections' / 'cloudrise' / 'openstack'
-
-
-def _ensure_importable():
-    try:
-        import ansible_collections.cloudrise.openstack  # noqa: F401
-        return
-    except ImportError:
-        pass
-    LINK.parent.mkdir(parents=True, exist_ok=True)
-    if not LINK.exists():
-        LINK.symlink_to(ROOT, target_is_directory=True)
-    sys.path.insert(0, str(COLLECTIONS))
-
-
-_ensure_importable()
 
 
 class FakeClock(object):
@@ -33,7 +13,6 @@ class FakeClock(object):
     """
 
     def __init__(self, per_fetch=0.0):
-        import threading
         self.now = 0.0
         self.per_fetch = per_fetch
         self.sleeps = []

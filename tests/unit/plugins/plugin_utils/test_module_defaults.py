@@ -16,7 +16,6 @@ import pytest
 from ansible_collections.cloudrise.openstack.plugins.plugin_utils._module_defaults import raw_defaults, restore_omitted
 
 HERE = pathlib.Path(__file__).resolve().parent
-COLLECTIONS = HERE.parents[3] / '.tmp' / 'collections'
 GROUP = 'group/cloudrise.openstack.openstack'
 ACTION = 'cloudrise.openstack.stack_info'
 VARS = {'mycloud': 'fromvar', 'group_defaults': {'cloud': 'fromgroupvar', 'wait': False}}
@@ -47,10 +46,10 @@ PLAY_CASES = [
 
 
 @pytest.fixture(scope='module')
-def play_results():
+def play_results(collections_path):
     cases = [dict(action=ACTION, vars=VARS, play_defaults=play, block_defaults=block, task_defaults=task, args=args)
              for dummy, play, block, task, args, dummy in PLAY_CASES]
-    proc = subprocess.run([sys.executable, str(HERE / 'play_runner.py'), str(COLLECTIONS)], input=json.dumps(cases),
+    proc = subprocess.run([sys.executable, str(HERE / 'play_runner.py'), collections_path], input=json.dumps(cases),
                           capture_output=True, text=True, check=False, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return dict(zip([case[0] for case in PLAY_CASES], json.loads(proc.stdout)))
