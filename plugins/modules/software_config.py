@@ -103,7 +103,8 @@ software_config:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import HeatApi, ensure_config  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import ensure_config  # noqa: E402
 
 
 class SoftwareConfigModule(CloudModule):

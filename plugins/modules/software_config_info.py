@@ -49,7 +49,8 @@ software_configs:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import HeatApi, config_info  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.info import config_info  # noqa: E402
 
 
 class SoftwareConfigInfoModule(CloudModule):

@@ -96,7 +96,8 @@ software_deployment:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import HeatApi, ensure_deployment  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import ensure_deployment  # noqa: E402
 
 
 class SoftwareDeploymentModule(CloudModule):

@@ -213,8 +213,9 @@ resource_changes:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule, to_dict  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import (  # noqa: E402
-    DesiredStack, HeatApi, StackRunner, stack_outputs)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.runner import StackRunner  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import DesiredStack, stack_outputs  # noqa: E402
 
 try:
     from openstack.orchestration.v1.stack import Stack

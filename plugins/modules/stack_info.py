@@ -117,7 +117,8 @@ stacks:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import HeatApi, stack_info  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.info import stack_info  # noqa: E402
 
 
 class StackInfoModule(CloudModule):

@@ -1,4 +1,4 @@
-"""Table-driven tests of the Heat service logic (plugins/module_utils/_heat.py) with a fake Heat API."""
+"""Table-driven tests of the Heat service logic (plugins/module_utils/_heat/) with a fake Heat API."""
 
 import copy
 import itertools
@@ -7,7 +7,12 @@ import json
 import pytest
 from openstack import exceptions as sdk_exceptions
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _heat as heat
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import api as heat_api
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import info as heat_info
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import runner as heat_runner
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import software as heat_software
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import stack as heat_stack
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import template as heat_template
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     Ambiguous, CloudModuleError, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
@@ -31,12 +36,12 @@ HOT = {'heat_template_version': '2018-08-31',
     ([1, 'x'], ['1', 'x']),
 ])
 def test_normalize_tags(given, expected):
-    assert heat.normalize_tags(given) == expected
+    assert heat_template.normalize_tags(given) == expected
 
 
 def test_normalize_tags_rejects_comma_inside_a_list_item():
     with pytest.raises(InvalidInput, match='comma'):
-        heat.normalize_tags(['a,b'])
+        heat_template.normalize_tags(['a,b'])
 
 
 @pytest.mark.parametrize('stored, expected', [
@@ -44,20 +49,20 @@ def test_normalize_tags_rejects_comma_inside_a_list_item():
       'encrypted_param_names': []}, {}),
     ({'resource_registry': {'file:///n.yaml': 'file:///n.yaml', 'My::T': 'file:///t.yaml', 'resources': {}}},
      {'resource_registry': {'My::T': 'file:///t.yaml'}}),
-    ({'parameter_defaults': {heat.HIDDEN_DIGEST_KEY: 'x', 'a': 1}}, {'parameter_defaults': {'a': 1}}),
-    ({'parameter_defaults': {heat.HIDDEN_DIGEST_KEY: 'x'}}, {}),
+    ({'parameter_defaults': {heat_template.HIDDEN_DIGEST_KEY: 'x', 'a': 1}}, {'parameter_defaults': {'a': 1}}),
+    ({'parameter_defaults': {heat_template.HIDDEN_DIGEST_KEY: 'x'}}, {}),
     ({'parameters': {'a': 1}}, {'parameters': {'a': 1}}),
 ])
 def test_normalize_environment(stored, expected):
     original = copy.deepcopy(stored)
-    assert heat.normalize_environment(stored) == expected
+    assert heat_template.normalize_environment(stored) == expected
     assert stored == original  # not modified in place
 
 
 def test_stack_parameters_drops_pseudo_parameters():
     params = {'OS::stack_id': 'i', 'OS::stack_name': 'n', 'OS::project_id': 'p', 'a': '1'}
-    assert heat.stack_parameters(params) == {'a': '1'}
-    assert heat.stack_parameters(None) == {}
+    assert heat_template.stack_parameters(params) == {'a': '1'}
+    assert heat_template.stack_parameters(None) == {}
 
 
 @pytest.mark.parametrize('template, expected', [
@@ -69,29 +74,29 @@ def test_stack_parameters_drops_pseudo_parameters():
     (None, set()),
 ])
 def test_hidden_parameter_names(template, expected):
-    assert heat.hidden_parameter_names(template) == expected
+    assert heat_template.hidden_parameter_names(template) == expected
 
 
 def test_digest_round_trip_and_mismatch():
-    digest = heat.make_digest({'parameters.pw': 's1'}, iterations=1000)
+    digest = heat_template.make_digest({'parameters.pw': 's1'}, iterations=1000)
     assert digest.startswith('pbkdf2-sha256$1000$')
-    assert heat.digest_matches({'parameters.pw': 's1'}, digest)
-    assert not heat.digest_matches({'parameters.pw': 's2'}, digest)
-    assert not heat.digest_matches({'parameters.other': 's1'}, digest)
+    assert heat_template.digest_matches({'parameters.pw': 's1'}, digest)
+    assert not heat_template.digest_matches({'parameters.pw': 's2'}, digest)
+    assert not heat_template.digest_matches({'parameters.other': 's1'}, digest)
     assert 's1' not in digest
     # a fresh salt per digest: the same values give different digests that both verify
-    other = heat.make_digest({'parameters.pw': 's1'}, iterations=1000)
-    assert other != digest and heat.digest_matches({'parameters.pw': 's1'}, other)
+    other = heat_template.make_digest({'parameters.pw': 's1'}, iterations=1000)
+    assert other != digest and heat_template.digest_matches({'parameters.pw': 's1'}, other)
 
 
 @pytest.mark.parametrize('stored', [None, '', 'garbage', 'md5$1$a$b', 'pbkdf2-sha256$x$a$b', 'pbkdf2-sha256$1$a$b'])
 def test_digest_matches_rejects_malformed(stored):
-    assert not heat.digest_matches({'a': 1}, stored)
+    assert not heat_template.digest_matches({'a': 1}, stored)
 
 
 @pytest.mark.parametrize('timeout, minutes', [(1, 1), (59, 1), (60, 1), (61, 2), (3600, 60), (3601, 61)])
 def test_timeout_minutes(timeout, minutes):
-    assert heat.timeout_minutes(timeout) == minutes
+    assert heat_template.timeout_minutes(timeout) == minutes
 
 
 @pytest.mark.parametrize('body, expected', [
@@ -100,11 +105,11 @@ def test_timeout_minutes(timeout, minutes):
      {'added': ['a', 'b'], 'updated': [], 'replaced': [], 'deleted': [], 'unchanged': ['c']}),
     ({'added': [{'resource_name': 'x'}], 'deleted': ['y']},  # flat (the SDK's unit-test shape)
      {'added': ['x'], 'updated': [], 'replaced': [], 'deleted': ['y'], 'unchanged': []}),
-    ({}, dict((k, []) for k in heat.CHANGE_KINDS)),
-    (None, dict((k, []) for k in heat.CHANGE_KINDS)),
+    ({}, dict((k, []) for k in heat_stack.CHANGE_KINDS)),
+    (None, dict((k, []) for k in heat_stack.CHANGE_KINDS)),
 ])
 def test_parse_update_preview(body, expected):
-    assert heat.parse_update_preview(body) == expected
+    assert heat_stack.parse_update_preview(body) == expected
 
 
 def test_parse_create_preview_flattens_nested_stacks():
@@ -112,10 +117,10 @@ def test_parse_create_preview_flattens_nested_stacks():
         {'resource_name': 'a', 'resource_type': 'OS::Heat::None'},
         [{'resource_name': 'inner', 'resource_type': 'OS::Heat::Value'}, [{'resource_name': 'deep',
                                                                            'resource_type': 'T'}]]]}}
-    assert heat.parse_create_preview(body) == [
+    assert heat_stack.parse_create_preview(body) == [
         {'name': 'a', 'type': 'OS::Heat::None'}, {'name': 'inner', 'type': 'OS::Heat::Value'},
         {'name': 'deep', 'type': 'T'}]
-    assert heat.parse_create_preview({}) == []
+    assert heat_stack.parse_create_preview({}) == []
 
 
 @pytest.mark.parametrize('failed, expected', [
@@ -126,7 +131,7 @@ def test_parse_create_preview_flattens_nested_stacks():
      "Stack 's' is CREATE_FAILED: boom. Failed resources: r: no reason given; q (T): x"),
 ])
 def test_failure_message(failed, expected):
-    assert heat.failure_message('s', 'CREATE_FAILED', 'boom', failed) == expected
+    assert heat_stack.failure_message('s', 'CREATE_FAILED', 'boom', failed) == expected
 
 
 @pytest.mark.parametrize('status, failed, in_progress', [
@@ -135,8 +140,8 @@ def test_failure_message(failed, expected):
     ('UPDATE_IN_PROGRESS', False, True), (None, False, False),
 ])
 def test_status_classes(status, failed, in_progress):
-    assert heat.is_failed_status(status) is failed
-    assert heat.is_in_progress(status) is in_progress
+    assert heat_stack.is_failed_status(status) is failed
+    assert heat_stack.is_in_progress(status) is in_progress
 
 
 # -- reading templates and environments (openstacksdk template_utils) ---------------------------------------
@@ -159,7 +164,7 @@ def tree(tmp_path):
 
 
 def test_load_template_file_resolves_get_file_and_nested(tree):
-    template, files = heat.load_template(template=str(tree / 'main.yaml'))
+    template, files = heat_template.load_template(template=str(tree / 'main.yaml'))
     data_url = 'file://%s/data.txt' % tree
     nested_url = 'file://%s/nested.yaml' % tree
     assert template['resources']['d']['properties']['value'] == {'get_file': data_url}
@@ -169,7 +174,7 @@ def test_load_template_file_resolves_get_file_and_nested(tree):
 
 
 def test_load_template_files_option_overrides_reads(tree):
-    template, files = heat.load_template(template=str(tree / 'noref.yaml'), files={'missing.txt': 'given'})
+    template, files = heat_template.load_template(template=str(tree / 'noref.yaml'), files={'missing.txt': 'given'})
     assert files == {'file://%s/missing.txt' % tree: 'given'}
 
 
@@ -192,7 +197,7 @@ def test_load_template_errors(tree, kwargs, match):
     if kwargs.get('template') == 'NOREF':
         kwargs['template'] = str(tree / 'noref.yaml')
     with pytest.raises(InvalidInput, match=match):
-        heat.load_template(cwd=str(tree), **kwargs)
+        heat_template.load_template(cwd=str(tree), **kwargs)
 
 
 @pytest.mark.parametrize('content', [
@@ -201,7 +206,7 @@ def test_load_template_errors(tree, kwargs, match):
     'heat_template_version: 2018-08-31\nresources:\n  a: {type: OS::Heat::Value, properties: {value: {get_file: n.txt}}}\n',
 ])
 def test_load_template_inline_dict_and_string_are_equal(tmp_path, content):
-    template, files = heat.load_template(template_content=content, files={'n.txt': 'note'}, cwd=str(tmp_path))
+    template, files = heat_template.load_template(template_content=content, files={'n.txt': 'note'}, cwd=str(tmp_path))
     url = 'file://%s/n.txt' % tmp_path
     assert template['heat_template_version'] == '2018-08-31'
     assert template['resources']['a']['properties']['value'] == {'get_file': url}
@@ -209,11 +214,11 @@ def test_load_template_inline_dict_and_string_are_equal(tmp_path, content):
 
 
 def test_load_environment_merges_files_then_inline(tree):
-    env, files = heat.load_environment([str(tree / 'env.yaml')], {'parameters': {'q': 1}}, cwd=str(tree))
+    env, files = heat_template.load_environment([str(tree / 'env.yaml')], {'parameters': {'q': 1}}, cwd=str(tree))
     assert env['parameters'] == {'p': 'from-file', 'q': 1}
     assert env['resource_registry'] == {'My::T': 'file://%s/nested.yaml' % tree}
     assert 'file://%s/nested.yaml' % tree in files
-    env2, dummy = heat.load_environment(None, 'parameters:\n  p: inline\n')
+    env2, dummy = heat_template.load_environment(None, 'parameters:\n  p: inline\n')
     assert env2 == {'parameters': {'p': 'inline'}}
 
 
@@ -226,7 +231,7 @@ def test_load_environment_merges_files_then_inline(tree):
 ])
 def test_load_environment_errors(paths, content, match):
     with pytest.raises(InvalidInput, match=match):
-        heat.load_environment(paths, content)
+        heat_template.load_environment(paths, content)
 
 
 # -- DesiredStack and the plan ----------------------------------------------------------------------------
@@ -234,7 +239,7 @@ def test_load_environment_errors(paths, content, match):
 def desired(**kwargs):
     values = dict(name='s', template=copy.deepcopy(HOT), parameters={'p': 'b'}, tags=['t1'])
     values.update(kwargs)
-    return heat.DesiredStack(**values)
+    return heat_stack.DesiredStack(**values)
 
 
 def test_desired_body_sends_everything_and_a_digest_of_hidden_values():
@@ -244,8 +249,8 @@ def test_desired_body_sends_everything_and_a_digest_of_hidden_values():
     assert body['parameters'] == {'p': 'b', 'pw': 'secret'}
     assert body['timeout_mins'] == 2 and body['disable_rollback'] is False
     assert body['tags'] == 't1'
-    digest = body['environment']['parameter_defaults'][heat.HIDDEN_DIGEST_KEY]
-    assert heat.digest_matches({'parameters.pw': 'secret'}, digest)
+    digest = body['environment']['parameter_defaults'][heat_template.HIDDEN_DIGEST_KEY]
+    assert heat_template.digest_matches({'parameters.pw': 'secret'}, digest)
     assert want.secret_values() == ['secret']
 
 
@@ -265,7 +270,7 @@ def stored_env(params, digest_values=None, defaults=None):
     env = {'resource_registry': {'resources': {}}, 'parameters': params, 'parameter_defaults': dict(defaults or {}),
            'event_sinks': [], 'encrypted_param_names': []}
     if digest_values is not None:
-        env['parameter_defaults'][heat.HIDDEN_DIGEST_KEY] = heat.make_digest(digest_values, iterations=1000)
+        env['parameter_defaults'][heat_template.HIDDEN_DIGEST_KEY] = heat_template.make_digest(digest_values, iterations=1000)
     return env
 
 
@@ -301,14 +306,14 @@ PLAN_CASES = [
 
 @pytest.mark.parametrize('name, kwargs, template, env, stack, expected', PLAN_CASES, ids=[c[0] for c in PLAN_CASES])
 def test_plan_stack_update(name, kwargs, template, env, stack, expected):
-    diff = heat.plan_stack_update(desired(**kwargs), stack, template, env)
+    diff = heat_stack.plan_stack_update(desired(**kwargs), stack, template, env)
     assert sorted(diff.keys) == sorted(expected)
     rendered = json.dumps(diff.diff())
     assert 's1' not in rendered and 's2' not in rendered
 
 
 def test_plan_redacts_hidden_values_and_marks_hidden_changes():
-    diff = heat.plan_stack_update(desired(parameters={'p': 'c', 'pw': 's2'}), STACK, HOT,
+    diff = heat_stack.plan_stack_update(desired(parameters={'p': 'c', 'pw': 's2'}), STACK, HOT,
                                   stored_env({'p': 'b', 'pw': '******'}, {'parameters.pw': 's1'}))
     assert diff.diff() == {'before': {'parameters': {'p': 'b', 'pw': REDACTED}},
                            'after': {'parameters': {'p': 'c', 'pw': REDACTED + ' (changed)'}}}
@@ -316,9 +321,9 @@ def test_plan_redacts_hidden_values_and_marks_hidden_changes():
 
 def test_plan_compares_files_when_fetched():
     want = desired(files={'file:///a.txt': 'new'})
-    diff = heat.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}), files={'file:///a.txt': 'old'})
+    diff = heat_stack.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}), files={'file:///a.txt': 'old'})
     assert diff.diff() == {'before': {'files': {'file:///a.txt': 'old'}}, 'after': {'files': {'file:///a.txt': 'new'}}}
-    same = heat.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}), files={'file:///a.txt': 'new'})
+    same = heat_stack.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}), files={'file:///a.txt': 'new'})
     assert not same.changed
 
 
@@ -396,7 +401,7 @@ class FakeHeat(object):
         stored = self.stacks[stack['stack_name']]
         env = copy.deepcopy(stored['_environment'])
         env.setdefault('parameters', {}).update(stored['_parameters'])
-        hidden = heat.hidden_parameter_names(stored['_template'])
+        hidden = heat_template.hidden_parameter_names(stored['_template'])
         for section in ('parameters', 'parameter_defaults'):
             for key in env.get(section, {}):
                 if key in hidden:
@@ -473,7 +478,7 @@ class FakeClock(object):
 def runner(api, **kwargs):
     clock = FakeClock()
     kwargs.setdefault('timeout', 60)
-    return heat.StackRunner(api, sleep=clock.sleep, clock=clock, **kwargs)
+    return heat_runner.StackRunner(api, sleep=clock.sleep, clock=clock, **kwargs)
 
 
 def test_create_then_idempotent_run_sends_no_write():
@@ -485,7 +490,7 @@ def test_create_then_idempotent_run_sends_no_write():
     diff, stack, extra = runner(api).ensure_present(desired())
     assert not diff.changed and api.writes == []
     assert [c[0] for c in api.calls] == ['find', 'template', 'environment']
-    assert heat.stack_outputs(stack) == ({'o': 'b'}, [{'output_key': 'o', 'output_value': 'b'}])
+    assert heat_stack.stack_outputs(stack) == ({'o': 'b'}, [{'output_key': 'o', 'output_value': 'b'}])
 
 
 def test_check_mode_create_previews_and_writes_nothing():
@@ -570,9 +575,9 @@ def test_bad_request_is_reported_clearly():
 def test_suspend_resume_and_delete():
     api = FakeHeat()
     runner(api).ensure_present(desired())
-    diff, stack, extra = runner(api).ensure_present(heat.DesiredStack('s'), state='suspended')
+    diff, stack, extra = runner(api).ensure_present(heat_stack.DesiredStack('s'), state='suspended')
     assert diff.changed and stack['stack_status'] == 'SUSPEND_COMPLETE'
-    diff, stack, extra = runner(api).ensure_present(heat.DesiredStack('s'), state='suspended')
+    diff, stack, extra = runner(api).ensure_present(heat_stack.DesiredStack('s'), state='suspended')
     assert not diff.changed
     diff, stack, extra = runner(api, check_mode=True).ensure_present(desired())
     assert diff.diff()['after']['status'] == 'RESUME_COMPLETE' and stack['stack_status'] == 'SUSPEND_COMPLETE'
@@ -588,7 +593,7 @@ def test_suspend_resume_and_delete():
 
 def test_missing_stack_without_template_is_not_found():
     with pytest.raises(NotFound):
-        runner(FakeHeat()).ensure_present(heat.DesiredStack('s'), state='suspended')
+        runner(FakeHeat()).ensure_present(heat_stack.DesiredStack('s'), state='suspended')
 
 
 def test_stack_found_in_progress_is_waited_for():
@@ -649,7 +654,7 @@ class ListingHeat(object):
 def test_stack_info_filters(kwargs, names, query):
     api = ListingHeat([{'stack_name': 'a', 'id': 'id-a', 'stack_status': 'CREATE_COMPLETE', 'tags': ['x', 'y']},
                        {'stack_name': 'b', 'id': 'id-b', 'stack_status': 'CREATE_COMPLETE', 'tags': []}])
-    result = heat.stack_info(api, **kwargs)
+    result = heat_info.stack_info(api, **kwargs)
     assert [s['stack_name'] for s in result] == names
     if query is not None:
         assert api.queries == [query]
@@ -657,7 +662,7 @@ def test_stack_info_filters(kwargs, names, query):
 
 def test_stack_info_details():
     api = ListingHeat([{'stack_name': 'a', 'id': 'id-a', 'stack_status': 'CREATE_COMPLETE'}])
-    [item] = heat.stack_info(api, outputs=True, resources=True, events=True)
+    [item] = heat_info.stack_info(api, outputs=True, resources=True, events=True)
     assert item['outputs_dict'] == {'k': 1} and item['resources'] == [{'resource_name': 'r'}]
     assert item['events'] == [{'id': 'e'}]
 
@@ -688,7 +693,7 @@ class FakeConfigs(object):
     def create_config(self, body):
         self.calls.append(('create_config', body['name']))
         stored = dict(body, id=self._id())
-        stored['inputs'] = heat.normalize_io(body.get('inputs'))
+        stored['inputs'] = heat_software.normalize_io(body.get('inputs'))
         self.configs[stored['id']] = stored
         return copy.deepcopy(stored)
 
@@ -736,53 +741,53 @@ def config_params(**kwargs):
     ([], None, True),
 ])
 def test_normalize_io(desired_io, stored_io, equal):
-    assert (heat.normalize_io(desired_io) == heat.normalize_io(stored_io)) is equal
+    assert (heat_software.normalize_io(desired_io) == heat_software.normalize_io(stored_io)) is equal
 
 
 def test_outputs_compare_with_heats_error_output_default():
     desired = dict(group='script', config='echo', inputs=None, outputs=[{'name': 'b'}], options=None)
     stored = dict(group='script', config='echo', inputs=[], outputs=[{'name': 'b', 'type': 'String', 'error_output': False}])
-    assert not heat.config_differences(desired, stored).changed
+    assert not heat_software.config_differences(desired, stored).changed
     stored['outputs'][0]['error_output'] = True
-    assert heat.config_differences(desired, stored).keys == ['outputs']
+    assert heat_software.config_differences(desired, stored).keys == ['outputs']
 
 
 def test_config_lifecycle():
     api = FakeConfigs()
-    diff, created, kept = heat.ensure_config(api, config_params(), check_mode=True)
+    diff, created, kept = heat_software.ensure_config(api, config_params(), check_mode=True)
     assert diff.changed and created['id'] is None and api.writes == []
-    diff, created, kept = heat.ensure_config(api, config_params())
+    diff, created, kept = heat_software.ensure_config(api, config_params())
     assert diff.changed and created['name'] == 'c' and kept == []
     api.calls = []
-    diff, same, kept = heat.ensure_config(api, config_params())
+    diff, same, kept = heat_software.ensure_config(api, config_params())
     assert not diff.changed and same['id'] == created['id'] and api.writes == []
-    diff, replaced, kept = heat.ensure_config(api, config_params(config='echo bye'))
+    diff, replaced, kept = heat_software.ensure_config(api, config_params(config='echo bye'))
     assert diff.changed and replaced['id'] != created['id']
     assert diff.diff() == {'before': {'config': 'echo hi', 'replaced_id': None, 'deleted_ids': None},
                            'after': {'config': 'echo bye', 'replaced_id': created['id'],
                                      'deleted_ids': [created['id']]}}
     assert list(api.configs) == [replaced['id']]  # the old one is deleted after the new one exists
-    diff, gone, kept = heat.ensure_config(api, config_params(state='absent'))
+    diff, gone, kept = heat_software.ensure_config(api, config_params(state='absent'))
     assert diff.changed and gone is None and api.configs == {}
-    diff, gone, kept = heat.ensure_config(api, config_params(state='absent'))
+    diff, gone, kept = heat_software.ensure_config(api, config_params(state='absent'))
     assert not diff.changed
 
 
 def test_config_in_use_is_kept_until_its_deployment_moves():
     api = FakeConfigs()
-    dummy, v1, kept = heat.ensure_config(api, config_params())
-    heat.ensure_deployment(api, deployment_params())
-    diff, v2, kept = heat.ensure_config(api, config_params(config='v2'))
+    dummy, v1, kept = heat_software.ensure_config(api, config_params())
+    heat_software.ensure_deployment(api, deployment_params())
+    diff, v2, kept = heat_software.ensure_config(api, config_params(config='v2'))
     assert diff.changed and kept == [v1['id']] and set(api.configs) == {v1['id'], v2['id']}
     api.calls = []
-    diff, current, kept = heat.ensure_config(api, config_params(config='v2'))  # newest wins, no write
+    diff, current, kept = heat_software.ensure_config(api, config_params(config='v2'))  # newest wins, no write
     assert not diff.changed and current['id'] == v2['id'] and kept == [v1['id']] and api.writes == []
-    diff, dep = heat.ensure_deployment(api, deployment_params())
+    diff, dep = heat_software.ensure_deployment(api, deployment_params())
     assert diff.diff()['after'] == {'config_id': v2['id']}
-    diff, current, kept = heat.ensure_config(api, config_params(config='v2'))  # now the old one can go
+    diff, current, kept = heat_software.ensure_config(api, config_params(config='v2'))  # now the old one can go
     assert diff.diff()['after'] == {'deleted_ids': [v1['id']]} and kept == [] and list(api.configs) == [v2['id']]
     with pytest.raises(CloudModuleError, match='used by deployments'):
-        heat.ensure_config(api, config_params(state='absent'))
+        heat_software.ensure_config(api, config_params(state='absent'))
 
 
 def deployment_params(**kwargs):
@@ -795,46 +800,46 @@ def deployment_params(**kwargs):
 def test_deployment_lifecycle_and_config_replacement():
     api = FakeConfigs()
     with pytest.raises(NotFound):
-        heat.ensure_deployment(api, deployment_params())
-    dummy, config, kept = heat.ensure_config(api, config_params())
-    diff, dep = heat.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
+        heat_software.ensure_deployment(api, deployment_params())
+    dummy, config, kept = heat_software.ensure_config(api, config_params())
+    diff, dep = heat_software.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
     assert diff.changed and dep['action'] == 'CREATE' and dep['status'] == 'IN_PROGRESS'
     assert dep['input_values'] == {'a': 1, 'deploy_signal_transport': 'NO_SIGNAL'}
     api.calls = []
-    diff, same = heat.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
+    diff, same = heat_software.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
     assert not diff.changed and api.writes == []
-    diff, same = heat.ensure_deployment(api, deployment_params(config=config['id']))
+    diff, same = heat_software.ensure_deployment(api, deployment_params(config=config['id']))
     assert not diff.changed and same['id'] == dep['id']
-    diff, pred = heat.ensure_deployment(api, deployment_params(status='COMPLETE'), check_mode=True)
+    diff, pred = heat_software.ensure_deployment(api, deployment_params(status='COMPLETE'), check_mode=True)
     assert diff.changed and pred['status'] == 'COMPLETE' and api.writes == []
-    diff, upd = heat.ensure_deployment(api, deployment_params(status='COMPLETE', status_reason='done'))
+    diff, upd = heat_software.ensure_deployment(api, deployment_params(status='COMPLETE', status_reason='done'))
     assert diff.diff()['after'] == {'status': 'COMPLETE', 'status_reason': 'done'}
     assert upd['id'] == dep['id']
-    diff, gone = heat.ensure_deployment(api, deployment_params(state='absent'))
+    diff, gone = heat_software.ensure_deployment(api, deployment_params(state='absent'))
     assert diff.changed and api.deployments == {}
-    diff, gone = heat.ensure_deployment(api, deployment_params(state='absent'))
+    diff, gone = heat_software.ensure_deployment(api, deployment_params(state='absent'))
     assert not diff.changed
 
 
 def test_two_deployments_of_one_config_on_one_server_are_ambiguous():
     api = FakeConfigs()
-    dummy, config, kept = heat.ensure_config(api, config_params())
+    dummy, config, kept = heat_software.ensure_config(api, config_params())
     api.create_deployment(dict(config_id=config['id'], server_id='srv'))
     api.create_deployment(dict(config_id=config['id'], server_id='srv'))
     with pytest.raises(Ambiguous):
-        heat.ensure_deployment(api, deployment_params())
+        heat_software.ensure_deployment(api, deployment_params())
 
 
 def test_resolve_config_and_info():
     api = FakeConfigs()
-    dummy, config, kept = heat.ensure_config(api, config_params())
-    assert heat.resolve_config(api, 'c')['id'] == config['id']
-    assert heat.resolve_config(api, config['id'])['id'] == config['id']
+    dummy, config, kept = heat_software.ensure_config(api, config_params())
+    assert heat_software.resolve_config(api, 'c')['id'] == config['id']
+    assert heat_software.resolve_config(api, config['id'])['id'] == config['id']
     with pytest.raises(NotFound):
-        heat.resolve_config(api, 'nope')
-    assert [c['id'] for c in heat.config_info(api, 'c', details=True)] == [config['id']]
-    assert heat.config_info(api, config['id'])[0]['config'] == 'echo hi'
-    assert heat.config_info(api, 'nope') == []
+        heat_software.resolve_config(api, 'nope')
+    assert [c['id'] for c in heat_info.config_info(api, 'c', details=True)] == [config['id']]
+    assert heat_info.config_info(api, config['id'])[0]['config'] == 'echo hi'
+    assert heat_info.config_info(api, 'nope') == []
 
 
 @pytest.mark.parametrize('rollback, action, prior, seen, status, expected', [
@@ -849,7 +854,7 @@ def test_resolve_config_and_info():
     (False, 'CREATE', None, True, None, 'gone'),
 ])
 def test_final_failure(rollback, action, prior, seen, status, expected):
-    run = heat.StackRunner(None, rollback=rollback)
+    run = heat_runner.StackRunner(None, rollback=rollback)
     obj = None if status is None else {'stack_status': status}
     assert run._final_failure(obj, action, prior, seen) == expected
 
@@ -900,7 +905,7 @@ class FakeConn(object):
 @pytest.mark.parametrize('count, page, requests', [(0, 3, 1), (2, 3, 1), (3, 3, 2), (7, 3, 3), (9, 3, 4)])
 def test_list_stacks_follows_pagination(count, page, requests):
     proxy = FakeProxy([{'id': 's%d' % i} for i in range(count)], 'stacks')
-    stacks = heat.HeatApi(FakeConn(proxy)).list_stacks({'tags': 'x'}, page_size=page)
+    stacks = heat_api.HeatApi(FakeConn(proxy)).list_stacks({'tags': 'x'}, page_size=page)
     assert [s['id'] for s in stacks] == ['s%d' % i for i in range(count)]
     assert len(proxy.requests) == requests
     assert all(r[1]['tags'] == 'x' and r[1]['limit'] == page for r in proxy.requests)
@@ -908,7 +913,7 @@ def test_list_stacks_follows_pagination(count, page, requests):
 
 def test_list_configs_follows_pagination():
     proxy = FakeProxy([{'id': 'c%d' % i, 'name': 'n'} for i in range(250)], 'software_configs')
-    assert len(heat.HeatApi(FakeConn(proxy)).list_configs()) == 250
+    assert len(heat_api.HeatApi(FakeConn(proxy)).list_configs()) == 250
     assert len(proxy.requests) == 3
 
 
@@ -921,7 +926,7 @@ def test_api_errors_raise_sdk_exceptions():
             return FakeResponse(400, {'code': 400, 'title': 'Bad Request',
                                       'error': {'message': 'The Parameter (x) was not provided.'}})
 
-    api = heat.HeatApi(FakeConn(Failing()))
+    api = heat_api.HeatApi(FakeConn(Failing()))
     assert api.find_stack('s') is None
     assert api.get_config('c') is None
     with pytest.raises(sdk_exceptions.BadRequestException):

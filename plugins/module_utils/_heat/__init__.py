@@ -1,0 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Heat (orchestration) service logic behind the stack, stack_info, software_config and software_deployment modules.
+
+Private to this collection. Each file owns one concern and is testable with a fake of the layer below:
+
+* ``api.py`` -- ``HeatApi``: the REST calls, made through the openstacksdk orchestration proxy (a keystoneauth
+  adapter) so that every request and its status are explicit (the SDK's ``Stack`` resource drops the update
+  preview's ``resource_changes`` and sends no template when it thinks the template is unchanged);
+* ``template.py`` -- reading the template, environment and files (openstacksdk's ``template_utils``), tags,
+  environment normalisation, hidden-parameter digests;
+* ``stack.py`` -- ``DesiredStack``, the comparison with the stored stack, previews, status helpers and
+  failure details;
+* ``runner.py`` -- ``StackRunner``: applies the writes to a stack and waits for them;
+* ``software.py`` -- software configs and deployments;
+* ``info.py`` -- the queries of stack_info and software_config_info.
+"""

@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One stack: ``DesiredStack`` (what the user asked for), its comparison with the stored stack, previews,
+the status helpers and the failure details and message of a failed stack."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+import re
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, is_equal
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.template import (
+    HIDDEN_DIGEST_KEY, digest_matches, hidden_parameter_names, hidden_values, load_environment, load_template,
+    make_digest, normalize_environment, normalize_tags, timeout_minutes)
+
+try:
+    from openstack import exceptions as sdk_exceptions
+except ImportError:  # pragma: no cover - the base reports the missing SDK
+    sdk_exceptions = None
+
+STACK_NAME_RE = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$')
+ENV_SECTIONS_COMPARED = ('resource_registry', 'event_sinks', 'parameter_merge_strategies')
+CHANGE_KINDS = ('added', 'updated', 'replaced', 'deleted', 'unchanged')
+
+
+def _flatten_preview_resources(items):
+    for item in items or []:
+        if isinstance(item, list):
+            yield from _flatten_preview_resources(item)
+        elif isinstance(item, dict):
+            yield item
+
+
+def parse_create_preview(body):
+    """The resources of a create preview as [{name, type}] (nested stacks flattened)."""
+    stack = (body or {}).get('stack', body) or {}
+    return [dict(name=r.get('resource_name'), type=r.get('resource_type'))
+            for r in _flatten_preview_resources(stack.get('resources'))]
+
+
+def parse_update_preview(body):
+    """{added|updated|replaced|deleted|unchanged: [names]} from an update preview answer.
+
+    Real Heat wraps the lists in ``{"resource_changes": {...}}``; a flat answer is accepted too.
+    """
+    body = body or {}
+    changes = body.get('resource_changes', body)
+    if 'stack' in changes and isinstance(changes['stack'], dict):
+        changes = changes['stack']
+    result = {}
+    for kind in CHANGE_KINDS:
+        result[kind] = sorted(r.get('resource_name') if isinstance(r, dict) else str(r)
+                              for r in (changes.get(kind) or []))
+    return result
+
+
+def failure_message(name, status, reason, failed_resources):
+    """One line a human can act on: the stack status and reason, then each failed resource."""
+    msg = "Stack '%s' is %s: %s" % (name, status, reason or 'no reason given')
+    if failed_resources:
+        msg += '. Failed resources: ' + '; '.join(
+            '%s%s: %s' % (r.get('name'), ' (%s)' % r['type'] if r.get('type') else '', r.get('reason') or 'no reason given')
+            for r in failed_resources)
+    return msg
+
+
+def is_failed_status(status):
+    return bool(status) and (status.endswith('_FAILED') or status == 'ROLLBACK_COMPLETE')
+
+
+def is_in_progress(status):
+    return bool(status) and status.endswith('_IN_PROGRESS')
+
+
+def failure_details(api, stack):
+    """(failed resources [{name, type, reason}], the stack's own failure reason from its events or None).
+
+    Resources first (still there without rollback), else the events (a rollback deletes the resources).
+    Events are filtered here: Heat ignores the status filter when nested_depth is set.
+    """
+    found, stack_reason = [], None
+    try:
+        for res in api.resources(stack, nested_depth=5):
+            if str(res.get('resource_status', '')).endswith('FAILED'):
+                found.append(dict(name=res.get('resource_name'), type=res.get('resource_type'),
+                                  reason=res.get('resource_status_reason')))
+    except sdk_exceptions.HttpException:
+        pass  # the events below, then the stack's own reason, are still reported
+    try:
+        events = api.events(stack, '?sort_dir=desc&limit=200')
+    except sdk_exceptions.HttpException:
+        events = []
+    seen = set(r['name'] for r in found)
+    for event in events:  # newest first, back to the start of the stack's last action
+        status, name = str(event.get('resource_status', '')), event.get('resource_name')
+        own = event.get('physical_resource_id') == stack['id'] or name == stack['stack_name']
+        if own and status.endswith('_IN_PROGRESS') and not status.startswith('ROLLBACK'):
+            break
+        if not status.endswith('FAILED'):
+            continue
+        if own:
+            stack_reason = stack_reason or event.get('resource_status_reason')
+        elif name not in seen:
+            seen.add(name)
+            found.append(dict(name=name, type=event.get('resource_type'),
+                              reason=event.get('resource_status_reason')))
+    return sorted(found, key=lambda r: str(r['name'])), stack_reason
+
+
+class DesiredStack(object):
+    """What the user asked for, read and resolved on the controller before any request."""
+
+    def __init__(self, name, template=None, files=None, environment=None, parameters=None, tags=None,
+                 timeout=3600, rollback=False):
+        self.name = name
+        self.template = template
+        self.files = files or {}
+        self.environment = environment or {}
+        self.parameters = parameters or {}
+        self.tags = tags
+        self.timeout = timeout
+        self.rollback = rollback
+        self.hidden = hidden_parameter_names(template)
+
+    @classmethod
+    def from_params(cls, params, cwd=None):
+        name = params['name']
+        if not STACK_NAME_RE.match(name or ''):
+            raise InvalidInput("Invalid stack name '%s': it must start with a letter and contain only letters, "
+                               "digits, '_', '-' and '.' (at most 255 characters)" % name)
+        template, tpl_files = load_template(params.get('template'), params.get('template_content'),
+                                            params.get('template_url'), params.get('files'), cwd=cwd)
+        environment, env_files = load_environment(params.get('environment'), params.get('environment_content'),
+                                                  cwd=cwd)
+        files = dict(tpl_files)
+        files.update(env_files)
+        return cls(name, template, files, environment, params.get('parameters'),
+                   normalize_tags(params.get('tags')), params.get('timeout') or 3600, params.get('rollback'))
+
+    @property
+    def effective_environment(self):
+        """The environment Heat stores: the merged environment with ``parameters`` folded in."""
+        env = copy.deepcopy(self.environment)
+        if self.parameters:
+            env.setdefault('parameters', {}).update(copy.deepcopy(self.parameters))
+        return env
+
+    def hidden_values(self):
+        return hidden_values(self.effective_environment, self.hidden)
+
+    def secret_values(self):
+        """Hidden values as strings, for the module's no_log list."""
+        out = []
+        for value in self.hidden_values().values():
+            if value not in (None, '') and not isinstance(value, bool):
+                out.append(value if isinstance(value, str) else json.dumps(value))
+        return out
+
+    def body(self, existing_tags=None, with_name=True):
+        env = copy.deepcopy(self.environment)
+        hidden = self.hidden_values()
+        if hidden:
+            env.setdefault('parameter_defaults', {})[HIDDEN_DIGEST_KEY] = make_digest(hidden)
+        tags = self.tags if self.tags is not None else existing_tags
+        body = dict(template=self.template, files=self.files, environment=env,
+                    parameters=copy.deepcopy(self.parameters), timeout_mins=timeout_minutes(self.timeout),
+                    disable_rollback=not self.rollback)
+        if tags:  # Heat clears the tags of a PUT without them; an empty string would make an empty tag
+            body['tags'] = ','.join(tags)
+        if with_name:
+            body['stack_name'] = self.name
+        return body
+
+
+def _redacted_section(values, hidden):
+    return dict((k, REDACTED if k in hidden else v) for k, v in (values or {}).items())
+
+
+def compare_parameter_section(diff, key, desired, actual, hidden, stored_digest, desired_hidden):
+    """Compare one parameter section (``parameters`` or ``parameter_defaults``) of the environment.
+
+    Non-hidden values compare as values; hidden ones (masked by Heat) through the stored digest.
+    Returns True when it differs.
+    """
+    desired, actual = desired or {}, actual or {}
+    plain_desired = dict((k, v) for k, v in desired.items() if k not in hidden)
+    plain_actual = dict((k, v) for k, v in actual.items() if k not in hidden)
+    differs = not is_equal(plain_desired, plain_actual, 'dict')
+    hidden_names_desired = set(k for k in desired if k in hidden)
+    hidden_names_actual = set(k for k in actual if k in hidden)
+    hidden_differs = False
+    if hidden_names_desired != hidden_names_actual:
+        hidden_differs = True
+    elif hidden_names_desired:
+        hidden_differs = not (stored_digest and digest_matches(desired_hidden, stored_digest))
+    if differs or hidden_differs:
+        before = _redacted_section(actual, hidden)
+        after = _redacted_section(desired, hidden)
+        if hidden_differs:
+            for name in hidden_names_desired:
+                after[name] = REDACTED + ' (changed)' if name in hidden_names_actual else REDACTED
+        diff.add(key, before, after)
+        return True
+    return False
+
+
+def plan_stack_update(desired, stack, template, environment, files=None):
+    """The Difference between the desired stack and the stored one (template, environment, params, files, tags).
+
+    ``files`` is the stored files map, or None when not fetched (no desired files).
+    """
+    diff = Difference()
+    hidden = desired.hidden | set(k for k, v in (environment.get('parameters') or {}).items() if v == '******')
+    diff.compare('template', desired.template, template, 'dict')
+    want_env = normalize_environment(desired.effective_environment)
+    have_env = normalize_environment(environment)
+    want_rest = dict((k, v) for k, v in want_env.items() if k in ENV_SECTIONS_COMPARED)
+    have_rest = dict((k, v) for k, v in have_env.items() if k in ENV_SECTIONS_COMPARED)
+    if not is_equal(want_rest, have_rest, 'dict'):
+        diff.add('environment', have_rest, want_rest)
+    stored_digest = (environment.get('parameter_defaults') or {}).get(HIDDEN_DIGEST_KEY)
+    desired_hidden = desired.hidden_values()
+    for section in ('parameters', 'parameter_defaults'):
+        compare_parameter_section(diff, section, want_env.get(section), have_env.get(section), hidden,
+                                  stored_digest, desired_hidden)
+    if files is not None:
+        changed_files = sorted(k for k in set(desired.files) | set(files) if desired.files.get(k) != files.get(k))
+        if changed_files:
+            diff.add('files', dict((k, files.get(k)) for k in changed_files),
+                     dict((k, desired.files.get(k)) for k in changed_files))
+    if desired.tags is not None:
+        diff.compare('tags', desired.tags, sorted(stack.get('tags') or []), 'set')
+    return diff
+
+
+def stack_outputs(stack):
+    outputs = (stack or {}).get('outputs') or []
+    return dict((o.get('output_key'), o.get('output_value')) for o in outputs), outputs
