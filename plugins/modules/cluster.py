@@ -326,7 +326,10 @@ actions:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (  # noqa: E402
+    apply_cluster, cluster_action, effective_sizes, plan_cluster, predicted_cluster)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import converge_health, is_heat_profile  # noqa: E402
 
 
 class ClusterModule(CloudModule):
@@ -353,23 +356,23 @@ class ClusterModule(CloudModule):
         timeout=dict(type='int', default=600),
     )
     module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('profile', 'profile_spec')])
-    microversions = {'clustering': _senlin.MICROVERSION}
+    microversions = {'clustering': MICROVERSION}
 
     def run(self):
         p = self.params
-        client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
         current = client.find('cluster', p['name'])
         if current is None and p['new_name']:
             current = client.find('cluster', p['new_name'])
         current_profile, wanted_profile = self.profiles(client, current)
-        plan = _senlin.plan_cluster(current, p, current_profile, wanted_profile, warn=self.warn)
+        plan = plan_cluster(current, p, current_profile, wanted_profile, warn=self.warn)
         plan.keep_failed = p['keep_failed']
         if plan.new_profile:
             client.validate_spec('profile', plan.new_profile[1])
         target, failure = current, None
         if plan.changed and not self.check_mode:
             try:
-                target = _senlin.apply_cluster(client, current, plan, warn=self.warn)
+                target = apply_cluster(client, current, plan, warn=self.warn)
             except ResourceFailed as exc:
                 # a create or resize that failed on some nodes: recreate them below, or fail with the reasons
                 failed = client.actions[-1] if client.actions else {}
@@ -379,11 +382,11 @@ class ClusterModule(CloudModule):
                     raise
                 failure = exc
         elif plan.changed:
-            target = _senlin.predicted_cluster(current, plan)
+            target = predicted_cluster(current, plan)
         if p['state'] == 'present' and target and target.get('id') and (p['wait'] or self.check_mode):
-            heat_nodes = _senlin.is_heat_profile(plan.new_profile[1] if plan.new_profile else (
+            heat_nodes = is_heat_profile(plan.new_profile[1] if plan.new_profile else (
                 wanted_profile or current_profile or client.get('profile', target.get('profile_id'))))
-            plan.health = _senlin.converge_health(client, target, plan.diff, heat_nodes, check_mode=self.check_mode,
+            plan.health = converge_health(client, target, plan.diff, heat_nodes, check_mode=self.check_mode,
                                                   repair=p['repair'], keep_failed=p['keep_failed'], failure=failure)
             if failure is not None and not plan.health.repaired:
                 raise failure   # no node to recreate: the action failed for another reason
@@ -402,7 +405,7 @@ class ClusterModule(CloudModule):
         p = self.params
         if p['state'] != 'present':
             return None, None
-        _senlin.effective_sizes(dict((k, p[k]) for k in ('min_size', 'max_size', 'desired_capacity')), current)
+        effective_sizes(dict((k, p[k]) for k in ('min_size', 'max_size', 'desired_capacity')), current)
         if current is None and not (p['profile'] or p['profile_spec']):
             raise InvalidInput("Cluster '%s' does not exist; profile or profile_spec is needed to create it."
                                % p['name'])
@@ -420,7 +423,7 @@ class ClusterModule(CloudModule):
             if p[flag]:
                 diff.add(flag, None, True)
                 if not self.check_mode:
-                    _senlin.cluster_action(client, target['id'], flag, p['recover_params'] if flag == 'recover' else {})
+                    cluster_action(client, target['id'], flag, p['recover_params'] if flag == 'recover' else {})
                     target = client.get('cluster', target['id'])
         return target
 

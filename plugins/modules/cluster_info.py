@@ -102,7 +102,9 @@ clusters:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.info import list_clusters  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import redact_receiver  # noqa: E402
 
 
 class ClusterInfoModule(CloudModule):
@@ -115,12 +117,12 @@ class ClusterInfoModule(CloudModule):
         hide_urls=dict(type='bool', default=False),
     )
     module_kwargs = dict(supports_check_mode=True)
-    microversions = {'clustering': _senlin.MICROVERSION}
+    microversions = {'clustering': MICROVERSION}
 
     def run(self):
         p = self.params
-        client = _senlin.SenlinClient(self.conn, wait=False, timeout=p['timeout'])
-        clusters = _senlin.list_clusters(client, p['name'], p['status'])
+        client = SenlinClient(self.conn, wait=False, timeout=p['timeout'])
+        clusters = list_clusters(client, p['name'], p['status'])
         receivers = client.list('receiver') if p['with_receivers'] and clusters else []
         for cluster in clusters:
             if p['with_nodes']:
@@ -130,7 +132,7 @@ class ClusterInfoModule(CloudModule):
                 cluster['policies'] = client.get_json('/clusters/%s/policies' % cluster['id']).get(
                     'cluster_policies') or []
             if p['with_receivers']:
-                cluster['receivers'] = [_senlin.redact_receiver(r, p['hide_urls']) for r in receivers
+                cluster['receivers'] = [redact_receiver(r, p['hide_urls']) for r in receivers
                                         if r.get('cluster_id') == cluster['id']]
         return self.result(clusters=clusters)
 

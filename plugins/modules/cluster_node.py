@@ -181,7 +181,10 @@ actions:
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.node import (  # noqa: E402
+    change_membership, check_can_join, check_can_leave, check_operation)
 
 
 class ClusterNodeModule(CloudModule):
@@ -200,18 +203,18 @@ class ClusterNodeModule(CloudModule):
         timeout=dict(type='int', default=600),
     )
     module_kwargs = dict(supports_check_mode=True)
-    microversions = {'clustering': _senlin.MICROVERSION}
+    microversions = {'clustering': MICROVERSION}
 
     def run(self):
         p = self.params
-        self.client = client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        self.client = client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
         node = client.find('node', p['name'])
         diff = Difference()
         if p['state'] == 'absent':
             if node:
                 if node.get('cluster_id'):
-                    _senlin.check_can_leave(client.get('cluster', node['cluster_id']), node, 'deleted')
-                diff.merge(_senlin.diff_for_delete(node))
+                    check_can_leave(client.get('cluster', node['cluster_id']), node, 'deleted')
+                diff.merge(diff_for_delete(node))
                 if not self.check_mode:
                     client.write('DELETE', '/nodes/%s' % node['id'], None, 'NODE_DELETE', node['id'])
             return self.result(diff, node=None, actions=client.actions)
@@ -232,14 +235,14 @@ class ClusterNodeModule(CloudModule):
         if profile is None:
             raise InvalidInput("Node '%s' does not exist; profile is needed to create it." % p['name'])
         if cluster is not None:
-            _senlin.check_can_join(cluster, p['name'])
+            check_can_join(cluster, p['name'])
         body = dict(name=p['name'], profile_id=profile['id'])
         for key in ('role', 'metadata'):
             if p[key] is not None:
                 body[key] = p[key]
         if cluster is not None:
             body['cluster_id'] = cluster['id']
-        diff.merge(_senlin.diff_for_create(dict(body, profile=profile['name'],
+        diff.merge(diff_for_create(dict(body, profile=profile['name'],
                                                 cluster=cluster['name'] if cluster else None)))
         if self.check_mode:
             return dict(body, status='ACTIVE')
@@ -269,9 +272,9 @@ class ClusterNodeModule(CloudModule):
         if move:
             if old_cluster_id:
                 old_cluster = client.get('cluster', old_cluster_id)
-                _senlin.check_can_leave(old_cluster, node, 'moved out')
+                check_can_leave(old_cluster, node, 'moved out')
             if cluster is not None:
-                _senlin.check_can_join(cluster, node['name'])
+                check_can_join(cluster, node['name'])
             diff.add('cluster', (old_cluster or {}).get('name') or old_cluster_id or None,
                      cluster['name'] if cluster else None)
         if self.check_mode:
@@ -283,17 +286,17 @@ class ClusterNodeModule(CloudModule):
             client.write('PATCH', '/nodes/%s' % node['id'], {'node': update}, 'NODE_UPDATE', node['id'])
         heat = move and str((profile or {}).get('type') or node_profile_type(client, node)).startswith('os.heat.stack')
         if move and old_cluster_id:
-            _senlin.change_membership(client, node, old_cluster_id, {'del_nodes': {'nodes': [node['id']]}},
+            change_membership(client, node, old_cluster_id, {'del_nodes': {'nodes': [node['id']]}},
                                       'CLUSTER_DEL_NODES', heat)
         if move and cluster is not None:
-            _senlin.change_membership(client, node, cluster['id'], {'add_nodes': {'nodes': [node['id']]}},
+            change_membership(client, node, cluster['id'], {'add_nodes': {'nodes': [node['id']]}},
                                       'CLUSTER_ADD_NODES', heat)
         return client.get('node', node['id']) if (update or move) else node
 
     def run_actions(self, node, diff):
         p, client = self.params, self.client
         if p['operation']:
-            _senlin.check_operation(client, node, p['operation'])
+            check_operation(client, node, p['operation'])
         for flag, path, body, name in (
                 ('check', 'actions', {'check': {}}, 'NODE_CHECK'),
                 ('recover', 'actions', {'recover': p['recover_params'] or {}}, 'NODE_RECOVER'),

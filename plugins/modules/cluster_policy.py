@@ -158,7 +158,10 @@ actions:
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete, spec_equal  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.policy import (  # noqa: E402
+    apply_bindings, binding_list, named_bindings, normalize_bindings, plan_bindings, policy_bindings)
 
 
 class ClusterPolicyModule(CloudModule):
@@ -172,24 +175,24 @@ class ClusterPolicyModule(CloudModule):
         timeout=dict(type='int', default=600),
     )
     module_kwargs = dict(supports_check_mode=True)
-    microversions = {'clustering': _senlin.MICROVERSION}
+    microversions = {'clustering': MICROVERSION}
 
     def absent(self, client, policy, diff):
         """Detach the policy from every cluster, then delete it."""
         if policy:
             names = {}
-            actual = _senlin.policy_bindings(client, policy['id'], names=names)
-            diff.merge(_senlin.diff_for_delete(policy))
+            actual = policy_bindings(client, policy['id'], names=names)
+            diff.merge(diff_for_delete(policy))
             if actual:
-                diff.add('bindings', _senlin.named_bindings(actual, names), {})
+                diff.add('bindings', named_bindings(actual, names), {})
             if not self.check_mode:
-                _senlin.apply_bindings(client, policy['id'], {}, {}, sorted(actual))
+                apply_bindings(client, policy['id'], {}, {}, sorted(actual))
                 client.request('DELETE', '/policies/%s' % policy['id'], retry_locked=False)
         return self.result(diff, policy=None, bindings=[], actions=client.actions)
 
     def run(self):
         p = self.params
-        client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
         policy = client.find('policy', p['name'])
         diff = Difference()
         if p['state'] == 'absent':
@@ -197,12 +200,12 @@ class ClusterPolicyModule(CloudModule):
 
         names = {}
         desired = {}
-        for item in _senlin.normalize_bindings(p['clusters'], p['enabled']):
+        for item in normalize_bindings(p['clusters'], p['enabled']):
             cluster = client.find('cluster', item['cluster'], required=True)
             names[cluster['id']] = cluster['name']
             desired[cluster['id']] = item['enabled']
 
-        replace = policy is not None and p['spec'] is not None and not _senlin.spec_equal(
+        replace = policy is not None and p['spec'] is not None and not spec_equal(
             p['spec'], policy.get('spec'))
         if policy is None or replace:
             if p['spec'] is None:
@@ -210,26 +213,26 @@ class ClusterPolicyModule(CloudModule):
             client.validate_spec('policy', p['spec'])
         if policy is None:
             actual = {}
-            diff.merge(_senlin.diff_for_create(dict(name=p['name'], spec=p['spec'])))
+            diff.merge(diff_for_create(dict(name=p['name'], spec=p['spec'])))
         elif replace or p['purge_clusters']:
-            actual = _senlin.policy_bindings(client, policy['id'], names=names)
+            actual = policy_bindings(client, policy['id'], names=names)
         else:
-            actual = _senlin.policy_bindings(client, policy['id'], clusters=list(desired))
+            actual = policy_bindings(client, policy['id'], clusters=list(desired))
         if replace:
             diff.add('spec', policy.get('spec'), p['spec'])
         after = dict(actual) if not p['purge_clusters'] else {}
         after.update(desired)
-        attach, update, detach = _senlin.plan_bindings(desired, actual, p['purge_clusters'])
+        attach, update, detach = plan_bindings(desired, actual, p['purge_clusters'])
         if attach or update or detach:
-            diff.add('bindings', _senlin.named_bindings(actual, names), _senlin.named_bindings(after, names))
+            diff.add('bindings', named_bindings(actual, names), named_bindings(after, names))
 
         if self.check_mode:
             predicted = policy if not replace and policy else dict(
                 name=p['name'], spec=p['spec'], type='%s-%s' % (p['spec'].get('type'), p['spec'].get('version')))
-            return self.result(diff, policy=predicted, bindings=_senlin.binding_list(after, names),
+            return self.result(diff, policy=predicted, bindings=binding_list(after, names),
                                actions=client.actions)
         if replace:
-            _senlin.apply_bindings(client, policy['id'], {}, {}, sorted(actual))
+            apply_bindings(client, policy['id'], {}, {}, sorted(actual))
             client.request('DELETE', '/policies/%s' % policy['id'], retry_locked=False)
             policy = None
             attach, update = after, {}
@@ -237,8 +240,8 @@ class ClusterPolicyModule(CloudModule):
             policy = client.request('POST', '/policies', {'policy': dict(name=p['name'], spec=p['spec'])}
                                     ).json()['policy']
             attach = after
-        _senlin.apply_bindings(client, policy['id'], attach, update, detach)
-        return self.result(diff, policy=policy, bindings=_senlin.binding_list(after, names), actions=client.actions)
+        apply_bindings(client, policy['id'], attach, update, detach)
+        return self.result(diff, policy=policy, bindings=binding_list(after, names), actions=client.actions)
 
 
 def main():

@@ -97,7 +97,9 @@ profile:
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete, spec_equal  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import create_profile, profile_users  # noqa: E402
 
 
 class ClusterProfileModule(CloudModule):
@@ -108,7 +110,7 @@ class ClusterProfileModule(CloudModule):
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
     module_kwargs = dict(supports_check_mode=True)
-    microversions = {'clustering': _senlin.MICROVERSION}
+    microversions = {'clustering': MICROVERSION}
 
     def create_or_replace(self, client, current, diff):
         """Create the profile, or replace it (Senlin cannot change a spec) when nothing uses it."""
@@ -117,34 +119,34 @@ class ClusterProfileModule(CloudModule):
             raise InvalidInput("Profile '%s' does not exist; spec is needed to create it." % p['name'])
         client.validate_spec('profile', p['spec'])
         if current is not None:
-            users = _senlin.profile_users(client, current['id'])
+            users = profile_users(client, current['id'])
             if users:
                 raise InvalidInput("Profile '%s' has a different spec, and Senlin cannot change a spec; it "
                                    "cannot be replaced while in use by: %s." % (current['name'], ', '.join(users)),
                                    users=users)
             diff.add('spec', current.get('spec'), p['spec'])
         else:
-            diff.merge(_senlin.diff_for_create(dict(name=p['name'], spec=p['spec'], metadata=p['metadata'])))
+            diff.merge(diff_for_create(dict(name=p['name'], spec=p['spec'], metadata=p['metadata'])))
         if self.check_mode:
             return self.result(diff, profile=dict(name=p['name'], spec=p['spec'], metadata=p['metadata'] or {},
                                                   type='%s-%s' % (p['spec'].get('type'), p['spec'].get('version'))))
         if current is not None:
             client.request('DELETE', '/profiles/%s' % current['id'], retry_locked=False)
-        return self.result(diff, profile=_senlin.create_profile(client, p['name'], p['spec'], p['metadata']))
+        return self.result(diff, profile=create_profile(client, p['name'], p['spec'], p['metadata']))
 
     def run(self):
         p = self.params
-        client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
         current = client.find('profile', p['name'])
         diff = Difference()
         if p['state'] == 'absent':
             if current:
-                diff.merge(_senlin.diff_for_delete(current))
+                diff.merge(diff_for_delete(current))
                 if not self.check_mode:
                     client.request('DELETE', '/profiles/%s' % current['id'], retry_locked=False)
             return self.result(diff, profile=None)
 
-        if current is None or not _senlin.spec_equal(p['spec'], current.get('spec')):
+        if current is None or not spec_equal(p['spec'], current.get('spec')):
             return self.create_or_replace(client, current, diff)
 
         update = {}

@@ -139,7 +139,9 @@ alarm_url:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import (  # noqa: E402
+    apply_receiver, plan_receiver, receiver_url, redact_receiver)
 
 ACTIONS = ['CLUSTER_DELETE', 'CLUSTER_UPDATE', 'CLUSTER_ADD_NODES', 'CLUSTER_DEL_NODES', 'CLUSTER_RESIZE',
            'CLUSTER_CHECK', 'CLUSTER_RECOVER', 'CLUSTER_REPLACE_NODES', 'CLUSTER_SCALE_OUT', 'CLUSTER_SCALE_IN',
@@ -157,21 +159,21 @@ class ReceiverModule(CloudModule):
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
     module_kwargs = dict(supports_check_mode=True)
-    microversions = {'clustering': _senlin.MICROVERSION}
+    microversions = {'clustering': MICROVERSION}
 
     def run(self):
         p = self.params
-        client = _senlin.SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
+        client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
         receiver = client.find('receiver', p['name'])
-        plan = _senlin.plan_receiver(receiver, p, client.find('cluster', p['cluster'], required=True)
+        plan = plan_receiver(receiver, p, client.find('cluster', p['cluster'], required=True)
                                      if p['cluster'] and p['state'] == 'present' else None)
         if plan.changed and not self.check_mode:
-            receiver = _senlin.apply_receiver(client, receiver, plan)
+            receiver = apply_receiver(client, receiver, plan)
         elif plan.changed:
             receiver = plan.predicted
         hide = p['hide_url']
-        url = _senlin.receiver_url(receiver)
-        return self.result(plan.diff, receiver=_senlin.redact_receiver(receiver, hide),
+        url = receiver_url(receiver)
+        return self.result(plan.diff, receiver=redact_receiver(receiver, hide),
                            alarm_url=REDACTED if (hide and url) else url)
 
 

@@ -11,10 +11,21 @@ import json
 
 import pytest
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     Ambiguous, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import SenlinClient, action_id_of
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (
+    apply_cluster, effective_sizes, plan_cluster, predicted_cluster, resize_body)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import spec_equal
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.node import (
+    change_membership, check_can_join, check_can_leave)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.policy import (
+    apply_bindings, normalize_bindings, plan_bindings)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (
+    MANAGED_KEY, delete_profile_if_unused, heat_parameter_only_change)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import (
+    apply_receiver, plan_receiver, receiver_url, redact_receiver)
 
 CID = '11111111-2222-3333-4444-555555555555'
 PID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
@@ -80,20 +91,9 @@ class FakeConn(object):
         self.clustering = proxy
 
 
-class Clock(object):
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-def client_for(proxy, wait=True, timeout=60):
-    clock = Clock()
-    return _senlin.SenlinClient(FakeConn(proxy), wait=wait, timeout=timeout, sleep=clock.sleep, clock=clock)
+def client_for(clock, proxy, wait=True, timeout=60):
+    """A SenlinClient on the fake proxy whose task deadline runs on the test's fake ``clock``."""
+    return SenlinClient(FakeConn(proxy), wait=wait, deadline=clock.deadline(timeout))
 
 
 def writes(proxy):
@@ -114,7 +114,7 @@ def writes(proxy):
      dict(min_size=0, max_size=3, desired_capacity=0)),
 ])
 def test_effective_sizes(desired, current, expected):
-    assert _senlin.effective_sizes(desired, current) == expected
+    assert effective_sizes(desired, current) == expected
 
 
 @pytest.mark.parametrize('desired, current, message', [
@@ -129,7 +129,7 @@ def test_effective_sizes(desired, current, expected):
 ])
 def test_effective_sizes_errors(desired, current, message):
     with pytest.raises(InvalidInput) as err:
-        _senlin.effective_sizes(desired, current)
+        effective_sizes(desired, current)
     assert message in err.value.msg
 
 
@@ -143,7 +143,7 @@ def test_effective_sizes_errors(desired, current, message):
      dict(adjustment_type='EXACT_CAPACITY', number=1, max_size=5, strict=False)),
 ])
 def test_resize_body(eff, current, strict, expected):
-    assert _senlin.resize_body(eff, current, strict) == expected
+    assert resize_body(eff, current, strict) == expected
 
 
 # -- action ids -------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_resize_body(eff, current, strict, expected):
     (None, None, None),
 ])
 def test_action_id_of(headers, body, expected):
-    assert _senlin.action_id_of(headers, body) == expected
+    assert action_id_of(headers, body) == expected
 
 
 # -- specs ------------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_action_id_of(headers, body, expected):
     (heat_spec(), None, False),
 ])
 def test_spec_equal(desired, actual, equal):
-    assert _senlin.spec_equal(desired, actual) is equal
+    assert spec_equal(desired, actual) is equal
 
 
 @pytest.mark.parametrize('old, new, expected', [
@@ -184,7 +184,7 @@ def test_spec_equal(desired, actual, equal):
     (None, heat_spec(), False),
 ])
 def test_heat_parameter_only_change(old, new, expected):
-    assert _senlin.heat_parameter_only_change(old, new) is expected
+    assert heat_parameter_only_change(old, new) is expected
 
 
 # -- cluster planning -------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def params(**kw):
 
 CURRENT = dict(id=CID, name='web', profile_id=PID, profile_name='web', min_size=1, max_size=3, desired_capacity=2,
                metadata={'a': '1'}, config={}, timeout=300, nodes=['n1', 'n2'], status='ACTIVE')
-MANAGED = dict(id=PID, name='web', spec=heat_spec(), metadata={_senlin.MANAGED_KEY: 'cloudrise.openstack.cluster'})
+MANAGED = dict(id=PID, name='web', spec=heat_spec(), metadata={MANAGED_KEY: 'cloudrise.openstack.cluster'})
 
 
 @pytest.mark.parametrize('kw, expect', [
@@ -218,7 +218,7 @@ MANAGED = dict(id=PID, name='web', spec=heat_spec(), metadata={_senlin.MANAGED_K
     (dict(state='absent'), dict(delete=True)),
 ])
 def test_plan_cluster_update(kw, expect):
-    plan = _senlin.plan_cluster(CURRENT, params(**kw), current_profile=MANAGED)
+    plan = plan_cluster(CURRENT, params(**kw), current_profile=MANAGED)
     assert plan.changed is expect.get('changed', True)
     for key in ('resize', 'update', 'old_profile_id', 'delete'):
         if key in expect:
@@ -227,19 +227,19 @@ def test_plan_cluster_update(kw, expect):
 
 def test_plan_cluster_refuses_heat_parameter_only_change():
     with pytest.raises(InvalidInput) as err:
-        _senlin.plan_cluster(CURRENT, params(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
+        plan_cluster(CURRENT, params(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
     assert 'No template specified' in err.value.msg and 'profile_only=true' in err.value.msg
 
 
 def test_plan_cluster_parameter_only_change_allowed_without_nodes():
-    plan = _senlin.plan_cluster(dict(CURRENT, nodes=[], desired_capacity=0, min_size=0),
+    plan = plan_cluster(dict(CURRENT, nodes=[], desired_capacity=0, min_size=0),
                                 params(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
     assert plan.update == {'profile_id': None}
 
 
 def test_plan_cluster_existing_profile_switch():
     other = dict(id='p2', name='other', spec=heat_spec(HEAT_T2))
-    plan = _senlin.plan_cluster(CURRENT, params(profile='other'), wanted_profile=other)
+    plan = plan_cluster(CURRENT, params(profile='other'), wanted_profile=other)
     assert plan.update == {'profile_id': 'p2'} and plan.old_profile_id is None
     assert plan.diff.diff() == {'before': {'profile': 'web'}, 'after': {'profile': 'other'}}
 
@@ -251,7 +251,7 @@ def test_plan_cluster_existing_profile_switch():
     (dict(MANAGED, spec=heat_spec(HEAT_T2), metadata={}), True, None, None),
 ])
 def test_plan_cluster_create_with_spec(wanted, new_profile, profile_id, old):
-    plan = _senlin.plan_cluster(None, params(profile_spec=heat_spec(), desired_capacity=2, max_size=3),
+    plan = plan_cluster(None, params(profile_spec=heat_spec(), desired_capacity=2, max_size=3),
                                 wanted_profile=wanted)
     assert plan.create['desired_capacity'] == 2 and plan.create['min_size'] == 0 and plan.create['max_size'] == 3
     assert bool(plan.new_profile) is new_profile
@@ -261,8 +261,8 @@ def test_plan_cluster_create_with_spec(wanted, new_profile, profile_id, old):
 
 
 def test_predicted_cluster():
-    plan = _senlin.plan_cluster(CURRENT, params(desired_capacity=3, metadata={'b': 1}))
-    predicted = _senlin.predicted_cluster(CURRENT, plan)
+    plan = plan_cluster(CURRENT, params(desired_capacity=3, metadata={'b': 1}))
+    predicted = predicted_cluster(CURRENT, plan)
     assert predicted['desired_capacity'] == 3 and predicted['metadata'] == {'b': 1}
     assert CURRENT['desired_capacity'] == 2
 
@@ -276,13 +276,13 @@ def test_predicted_cluster():
     (None, []),
 ])
 def test_normalize_bindings(items, expected):
-    assert _senlin.normalize_bindings(items) == expected
+    assert normalize_bindings(items) == expected
 
 
 @pytest.mark.parametrize('items', [[{'enabled': True}], [{'cluster': 'a', 'enable': True}], [{'cluster': 'a', 'enabled': 'maybe'}]])
 def test_normalize_bindings_errors(items):
     with pytest.raises(InvalidInput):
-        _senlin.normalize_bindings(items)
+        normalize_bindings(items)
 
 
 @pytest.mark.parametrize('desired, actual, purge, expected', [
@@ -294,7 +294,7 @@ def test_normalize_bindings_errors(items):
     ({}, {'b': True, 'a': True}, True, ({}, {}, ['a', 'b'])),
 ])
 def test_plan_bindings(desired, actual, purge, expected):
-    assert _senlin.plan_bindings(desired, actual, purge) == expected
+    assert plan_bindings(desired, actual, purge) == expected
 
 
 # -- receivers --------------------------------------------------------------------------------------
@@ -310,11 +310,11 @@ def rparams(**kw):
 
 
 def test_redact_receiver():
-    redacted = _senlin.redact_receiver(RECEIVER, True)
+    redacted = redact_receiver(RECEIVER, True)
     assert redacted['channel']['alarm_url'] == REDACTED
     assert RECEIVER['channel']['alarm_url'].startswith('http')
-    assert _senlin.redact_receiver(RECEIVER, False) is RECEIVER
-    assert _senlin.redact_receiver(dict(RECEIVER, channel={'queue_name': 'q'}), True)['channel'] == {'queue_name': 'q'}
+    assert redact_receiver(RECEIVER, False) is RECEIVER
+    assert redact_receiver(dict(RECEIVER, channel={'queue_name': 'q'}), True)['channel'] == {'queue_name': 'q'}
 
 
 @pytest.mark.parametrize('kw, cluster, expect', [
@@ -326,7 +326,7 @@ def test_redact_receiver():
     (dict(state='absent'), None, dict(delete=True, create=False)),
 ])
 def test_plan_receiver(kw, cluster, expect):
-    plan = _senlin.plan_receiver(RECEIVER, rparams(**kw), cluster)
+    plan = plan_receiver(RECEIVER, rparams(**kw), cluster)
     assert plan.changed is expect.get('changed', True)
     if 'update' in expect:
         assert plan.update == expect['update'] and plan.create is None and not plan.delete
@@ -335,7 +335,7 @@ def test_plan_receiver(kw, cluster, expect):
 
 
 def test_plan_receiver_replace_redacts_url_in_diff():
-    plan = _senlin.plan_receiver(RECEIVER, rparams(action='CLUSTER_SCALE_OUT', hide_url=True), {'id': 'other'})
+    plan = plan_receiver(RECEIVER, rparams(action='CLUSTER_SCALE_OUT', hide_url=True), {'id': 'other'})
     diff = plan.diff.diff()
     assert diff['before']['alarm_url'] == REDACTED and diff['after']['alarm_url'] == REDACTED
     assert 'webhooks' not in json.dumps(diff)
@@ -344,52 +344,52 @@ def test_plan_receiver_replace_redacts_url_in_diff():
 @pytest.mark.parametrize('kw, cluster', [(dict(action='CLUSTER_SCALE_OUT'), None), (dict(), {'id': CID})])
 def test_plan_receiver_webhook_needs_cluster_and_action(kw, cluster):
     with pytest.raises(InvalidInput):
-        _senlin.plan_receiver(None, rparams(**kw), cluster)
+        plan_receiver(None, rparams(**kw), cluster)
 
 
 def test_plan_receiver_message_needs_no_cluster():
-    plan = _senlin.plan_receiver(None, rparams(type='message', params={'a': 1}), None)
+    plan = plan_receiver(None, rparams(type='message', params={'a': 1}), None)
     assert plan.create == {'name': 'hook', 'type': 'message', 'params': {'a': 1}}
 
 
-def test_apply_receiver_message_with_fake_zaqar():
+def test_apply_receiver_message_with_fake_zaqar(clock):
     created = dict(id='m1', name='hook', type='message', params={},
                    channel={'queue_name': 'senlin-receiver-m1', 'subscription': 'sub'})
     proxy = FakeProxy({('POST', '/receivers'): FakeResponse(201, {'receiver': created})})
-    client = client_for(proxy)
-    plan = _senlin.plan_receiver(None, rparams(type='message'), None)
-    result = _senlin.apply_receiver(client, None, plan)
+    client = client_for(clock, proxy)
+    plan = plan_receiver(None, rparams(type='message'), None)
+    result = apply_receiver(client, None, plan)
     assert result['channel']['queue_name'] == 'senlin-receiver-m1'
-    assert _senlin.receiver_url(result) is None
+    assert receiver_url(result) is None
     assert proxy.calls == [('POST', '/receivers', {'receiver': {'name': 'hook', 'type': 'message', 'params': {}}})]
 
 
 # -- client: writes and action waiting --------------------------------------------------------------
 
-def test_write_waits_on_action_from_location_header():
+def test_write_waits_on_action_from_location_header(clock):
     proxy = FakeProxy(
         {('POST', '/clusters/%s/actions' % CID): FakeResponse(
             202, {'action': 'a1'}, {'Location': 'http://x/v1/actions/a1'})},
         {'a1': [FakeAction('READY'), FakeAction('RUNNING'), FakeAction('SUCCEEDED')]})
-    client = client_for(proxy)
+    client = client_for(clock, proxy)
     client.write('POST', '/clusters/%s/actions' % CID, {'resize': {}}, 'CLUSTER_RESIZE', CID)
     assert client.actions == [dict(id='a1', name='CLUSTER_RESIZE', target=CID, status='SUCCEEDED')]
 
 
-def test_write_without_wait_records_action_only():
+def test_write_without_wait_records_action_only(clock):
     proxy = FakeProxy({('DELETE', '/clusters/%s' % CID): FakeResponse(202, None, {'Location': '/v1/actions/a9'})})
-    client = client_for(proxy, wait=False)
+    client = client_for(clock, proxy, wait=False)
     client.write('DELETE', '/clusters/%s' % CID, None, 'CLUSTER_DELETE', CID)
     assert client.actions == [dict(id='a9', name='CLUSTER_DELETE', target=CID, status=None)]
 
 
-def test_failed_action_reports_reason_and_failed_children():
+def test_failed_action_reports_reason_and_failed_children(clock):
     proxy = FakeProxy(
         {('POST', '/clusters/%s/actions' % CID): FakeResponse(202, {'action': 'a1'})},
         {'a1': [FakeAction('FAILED', 'Failed in creating nodes.', depends_on=['c1', 'c2'])],
          'c1': [FakeAction('SUCCEEDED', name='NODE_CREATE', target_id='n1')],
          'c2': [FakeAction('FAILED', 'Failed in creating stack: timeout', name='NODE_CREATE', target_id='n2')]})
-    client = client_for(proxy)
+    client = client_for(clock, proxy)
     with pytest.raises(ResourceFailed) as err:
         client.write('POST', '/clusters/%s/actions' % CID, {'resize': {}}, 'CLUSTER_RESIZE', CID)
     assert 'FAILED: Failed in creating nodes.' in err.value.msg
@@ -397,31 +397,31 @@ def test_failed_action_reports_reason_and_failed_children():
     assert 'n1' not in err.value.msg
 
 
-def test_action_wait_times_out():
+def test_action_wait_times_out(clock):
     proxy = FakeProxy({('POST', '/nodes/n1/actions'): FakeResponse(202, {'action': 'a1'})},
                       {'a1': [FakeAction('RUNNING', 'still going')]})
-    client = client_for(proxy, timeout=5)
+    client = client_for(clock, proxy, timeout=5)
     with pytest.raises(WaitTimeout) as err:
         client.write('POST', '/nodes/n1/actions', {'check': {}}, 'NODE_CHECK', 'n1')
     assert 'action a1' in err.value.msg and 'RUNNING' in err.value.msg
 
 
-def test_error_body_raises_instead_of_being_returned():
+def test_error_body_raises_instead_of_being_returned(clock):
     from openstack import exceptions
     proxy = FakeProxy({('POST', '/nodes/n1/ops'): FakeResponse(
         400, {'code': 400, 'error': {'code': 400, 'message': "The requested operation 'reboot' is not supported"}})})
-    client = client_for(proxy)
+    client = client_for(clock, proxy)
     with pytest.raises(exceptions.BadRequestException) as err:
         client.write('POST', '/nodes/n1/ops', {'reboot': {}}, 'NODE_OPERATION', 'n1')
     assert 'not supported' in err.value.details
     assert client.actions == []
 
 
-def test_locked_409_is_retried_then_succeeds():
+def test_locked_409_is_retried_then_succeeds(clock):
     locked = FakeResponse(409, {'error': {'message': 'The cluster (c) is locked by action x'}})
     proxy = FakeProxy({('POST', '/clusters/c/actions'): [locked, locked, FakeResponse(202, {'action': 'a1'})]},
                       {'a1': [FakeAction('SUCCEEDED')]})
-    client = client_for(proxy)
+    client = client_for(clock, proxy)
     client.write('POST', '/clusters/c/actions', {'check': {}}, 'CLUSTER_CHECK', 'c')
     assert len(proxy.calls) == 3 and client.actions[0]['status'] == 'SUCCEEDED'
 
@@ -434,22 +434,22 @@ def test_locked_409_is_retried_then_succeeds():
     ({('GET', '/clusters/%s' % CID): FakeResponse(200, {'cluster': {'id': CID, 'name': 'x'}})}, CID, CID),
     ({('GET', '/clusters?name=' + CID): FakeResponse(200, {'clusters': []})}, CID, None),
 ])
-def test_find(routes, ident, expected):
-    client = client_for(FakeProxy(routes))
+def test_find(routes, ident, expected, clock):
+    client = client_for(clock, FakeProxy(routes))
     found = client.find('cluster', ident)
     assert (found or {}).get('id') == expected
 
 
-def test_find_ambiguous_lists_ids():
-    client = client_for(FakeProxy({('GET', '/policies?name=p'): FakeResponse(
+def test_find_ambiguous_lists_ids(clock):
+    client = client_for(clock, FakeProxy({('GET', '/policies?name=p'): FakeResponse(
         200, {'policies': [{'id': 'b', 'name': 'p'}, {'id': 'a', 'name': 'p'}]})}))
     with pytest.raises(Ambiguous) as err:
         client.find('policy', 'p')
     assert "More than one policy is named 'p': a, b" in err.value.msg
 
 
-def test_find_required():
-    client = client_for(FakeProxy({('GET', '/profiles?name=p'): FakeResponse(200, {'profiles': []})}))
+def test_find_required(clock):
+    client = client_for(clock, FakeProxy({('GET', '/profiles?name=p'): FakeResponse(200, {'profiles': []})}))
     with pytest.raises(NotFound) as err:
         client.find('profile', 'p', required=True)
     assert err.value.msg == "Profile 'p' does not exist."
@@ -459,15 +459,15 @@ def test_find_required():
     (404, {'error': {'message': "The profile_type 'os.nope-1.0' could not be found."}}, 'could not be found'),
     (400, {'error': {'message': "'x' is not a Map"}}, "'x' is not a Map"),
 ])
-def test_validate_spec_errors(status, body, message):
-    client = client_for(FakeProxy({('POST', '/profiles/validate'): FakeResponse(status, body)}))
+def test_validate_spec_errors(status, body, message, clock):
+    client = client_for(clock, FakeProxy({('POST', '/profiles/validate'): FakeResponse(status, body)}))
     with pytest.raises(InvalidInput) as err:
         client.validate_spec('profile', {'type': 'os.nope', 'version': '1.0', 'properties': {}})
     assert message in err.value.msg and "fails Senlin's validation" in err.value.msg
 
 
-def test_validate_spec_shape():
-    client = client_for(FakeProxy())
+def test_validate_spec_shape(clock):
+    client = client_for(clock, FakeProxy())
     with pytest.raises(InvalidInput):
         client.validate_spec('policy', {'properties': {}})
 
@@ -482,10 +482,10 @@ def test_validate_spec_shape():
 ])
 def test_check_can_leave(cluster, ok):
     if ok:
-        _senlin.check_can_leave(cluster, {'name': 'n'}, 'deleted')
+        check_can_leave(cluster, {'name': 'n'}, 'deleted')
     else:
         with pytest.raises(InvalidInput) as err:
-            _senlin.check_can_leave(cluster, {'name': 'n'}, 'deleted')
+            check_can_leave(cluster, {'name': 'n'}, 'deleted')
         assert 'below its min_size 1' in err.value.msg
 
 
@@ -496,54 +496,54 @@ def test_check_can_leave(cluster, ok):
 ])
 def test_check_can_join(cluster, ok):
     if ok:
-        _senlin.check_can_join(cluster, 'n')
+        check_can_join(cluster, 'n')
     else:
         with pytest.raises(InvalidInput) as err:
-            _senlin.check_can_join(cluster, 'n')
+            check_can_join(cluster, 'n')
         assert 'above its max_size 1' in err.value.msg
 
 
 # -- apply: profile replacement order and cleanup ---------------------------------------------------
 
-def test_apply_cluster_profile_switch_creates_updates_then_deletes_old():
+def test_apply_cluster_profile_switch_creates_updates_then_deletes_old(clock):
     proxy = FakeProxy({
         ('POST', '/profiles'): FakeResponse(201, {'profile': {'id': 'p-new', 'name': 'web'}}),
         ('PATCH', '/clusters/%s' % CID): FakeResponse(202, {'cluster': {}}, {'Location': '/v1/actions/a1'}),
         ('DELETE', '/profiles/%s' % PID): FakeResponse(204, None),
         ('GET', '/clusters/%s' % CID): FakeResponse(200, {'cluster': dict(CURRENT, profile_id='p-new')}),
     }, {'a1': [FakeAction('SUCCEEDED')]})
-    plan = _senlin.plan_cluster(CURRENT, params(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
-    result = _senlin.apply_cluster(client_for(proxy), CURRENT, plan)
+    plan = plan_cluster(CURRENT, params(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
+    result = apply_cluster(client_for(clock, proxy), CURRENT, plan)
     assert writes(proxy) == [('POST', '/profiles'), ('PATCH', '/clusters/%s' % CID), ('DELETE', '/profiles/%s' % PID)]
     assert proxy.calls[1][2] == {'cluster': {'profile_id': 'p-new'}}
     assert result['profile_id'] == 'p-new'
 
 
-def test_apply_cluster_failed_update_removes_the_new_profile():
+def test_apply_cluster_failed_update_removes_the_new_profile(clock):
     proxy = FakeProxy({
         ('POST', '/profiles'): FakeResponse(201, {'profile': {'id': 'p-new', 'name': 'web'}}),
         ('PATCH', '/clusters/%s' % CID): FakeResponse(202, {'cluster': {}}, {'Location': '/v1/actions/a1'}),
         ('DELETE', '/profiles/p-new'): FakeResponse(204, None),
     }, {'a1': [FakeAction('FAILED', 'boom')]})
-    plan = _senlin.plan_cluster(CURRENT, params(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
+    plan = plan_cluster(CURRENT, params(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
     with pytest.raises(ResourceFailed):
-        _senlin.apply_cluster(client_for(proxy), CURRENT, plan)
+        apply_cluster(client_for(clock, proxy), CURRENT, plan)
     assert writes(proxy)[-1] == ('DELETE', '/profiles/p-new')
 
 
-def test_delete_profile_in_use_is_kept_with_warning():
+def test_delete_profile_in_use_is_kept_with_warning(clock):
     proxy = FakeProxy({('DELETE', '/profiles/p1'): FakeResponse(
         409, {'error': {'message': 'The profile (p1) is still in use.'}})})
     warnings = []
-    assert _senlin.delete_profile_if_unused(client_for(proxy), 'p1', warnings.append) is False
+    assert delete_profile_if_unused(client_for(clock, proxy), 'p1', warnings.append) is False
     assert 'still in use' in warnings[0]
 
 
-def test_apply_bindings_order():
+def test_apply_bindings_order(clock):
     proxy = FakeProxy(dict((('POST', '/clusters/%s/actions' % c), FakeResponse(202, {'action': 'a'}))
                            for c in ('c1', 'c2', 'c3')), {'a': [FakeAction('SUCCEEDED')]})
-    client = client_for(proxy)
-    _senlin.apply_bindings(client, 'pol', {'c3': True}, {'c2': False}, ['c1'])
+    client = client_for(clock, proxy)
+    apply_bindings(client, 'pol', {'c3': True}, {'c2': False}, ['c1'])
     assert [b for _m, _p, b in proxy.calls] == [
         {'policy_detach': {'policy_id': 'pol'}},
         {'policy_update': {'policy_id': 'pol', 'enabled': False}},
@@ -552,28 +552,28 @@ def test_apply_bindings_order():
                                                    'CLUSTER_ATTACH_POLICY']
 
 
-def test_failed_join_restores_desired_capacity():
+def test_failed_join_restores_desired_capacity(clock):
     cluster = dict(id='c', name='a', nodes=[], desired_capacity=1, min_size=0, max_size=3)
     proxy = FakeProxy({
         ('POST', '/clusters/c/actions'): [FakeResponse(202, {'action': 'add'}), FakeResponse(202, {'action': 'fix'})],
         ('GET', '/clusters/c'): FakeResponse(200, {'cluster': cluster}),
     }, {'add': [FakeAction('FAILED', 'Action execution failed')], 'fix': [FakeAction('SUCCEEDED')]})
-    client = client_for(proxy)
+    client = client_for(clock, proxy)
     with pytest.raises(ResourceFailed) as err:
-        _senlin.change_membership(client, {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
+        change_membership(client, {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
                                   'CLUSTER_ADD_NODES', True)
     assert 'No template specified' in err.value.msg
     assert 'desired_capacity 1 for 0 node(s); the module set it back to 0.' in err.value.msg
     assert proxy.calls[-1][2] == {'resize': {'adjustment_type': 'EXACT_CAPACITY', 'number': 0}}
 
 
-def test_join_reported_succeeded_but_node_not_member():
+def test_join_reported_succeeded_but_node_not_member(clock):
     proxy = FakeProxy({
         ('POST', '/clusters/c/actions'): FakeResponse(202, {'action': 'add'}),
         ('GET', '/nodes/n'): FakeResponse(200, {'node': {'id': 'n', 'cluster_id': ''}}),
         ('GET', '/clusters/c'): FakeResponse(200, {'cluster': dict(id='c', name='a', nodes=[], desired_capacity=0)}),
     }, {'add': [FakeAction('SUCCEEDED')]})
     with pytest.raises(ResourceFailed) as err:
-        _senlin.change_membership(client_for(proxy), {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
+        change_membership(client_for(clock, proxy), {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
                                   'CLUSTER_ADD_NODES', False)
     assert err.value.msg == 'CLUSTER_ADD_NODES reported success but node n is in no cluster.'

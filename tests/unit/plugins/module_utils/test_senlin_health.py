@@ -9,9 +9,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import ResourceFailed
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import (
+    NodeProblem, assess_nodes, converge_health, describe_problem)
 
 from ansible_collections.cloudrise.openstack.tests.unit.plugins.module_utils.test_senlin import CID, FakeAction, FakeProxy, FakeResponse, client_for
 
@@ -50,19 +51,19 @@ def stack(sid, node_id, status='CREATE_COMPLETE', created='2026-01-01T00:00:00Z'
      [stack('s1', 'a'), stack('s7', 'x', 'DELETE_IN_PROGRESS'), stack('s8', 'x', 'CREATE_FAILED')], True, {}, ['s8']),
 ])
 def test_assess_nodes(nodes, stacks, heat, broken, orphans):
-    problems, orphan_stacks = _senlin.assess_nodes(nodes, stacks, heat)
+    problems, orphan_stacks = assess_nodes(nodes, stacks, heat)
     assert dict((p.name, (p.why, (p.stack or {}).get('id'))) for p in problems) == broken
     assert [s['id'] for s in orphan_stacks] == orphans
 
 
 def test_describe_problem_with_heat_reason():
-    problem = _senlin.NodeProblem(node('a', 'ERROR', reason='Failed in creating stack: Timeout'), 'ERROR: x',
+    problem = NodeProblem(node('a', 'ERROR', reason='Failed in creating stack: Timeout'), 'ERROR: x',
                                   stack('s1', 'a', 'CREATE_FAILED'))
     problem.stack_failure = 'CREATE_FAILED: Resource CREATE failed: ValueError: Test Resource failed'
-    assert _senlin.describe_problem(problem) == (
+    assert describe_problem(problem) == (
         'node node-a (stack s1): CREATE_FAILED: Resource CREATE failed: ValueError: Test Resource failed; '
         'Senlin: ERROR: x')
-    assert _senlin.describe_problem(_senlin.NodeProblem(node('b'), 'it has no Heat stack')) == \
+    assert describe_problem(NodeProblem(node('b'), 'it has no Heat stack')) == \
         'node node-b: it has no Heat stack'
 
 
@@ -100,12 +101,12 @@ class FakeHeat(object):
         return None if stack['id'] in self.deleted else stack
 
 
-def health_client(nodes_pages, heat, actions=None, wait=True, extra_routes=None):
+def health_client(clock, nodes_pages, heat, actions=None, wait=True, extra_routes=None):
     routes = {('GET', '/nodes?cluster_id=%s' % CID): [FakeResponse(200, {'nodes': page}) for page in nodes_pages],
               ('POST', '/nodes/a/actions'): FakeResponse(202, {'action': 'ra'})}
     routes.update(extra_routes or {})
     proxy = FakeProxy(routes, actions or {'ra': [FakeAction('RUNNING'), FakeAction('SUCCEEDED')]})
-    client = client_for(proxy, wait=wait)
+    client = client_for(clock, proxy, wait=wait)
     client._heat = heat
     return client, proxy
 
@@ -113,12 +114,12 @@ def health_client(nodes_pages, heat, actions=None, wait=True, extra_routes=None)
 CLUSTER = dict(id=CID, name='web')
 
 
-def test_converge_health_check_mode_predicts_without_writes():
+def test_converge_health_check_mode_predicts_without_writes(clock):
     heat = FakeHeat([stack('s1', 'a', 'CREATE_FAILED', reason='Resource CREATE failed: boom'), stack('s2', 'b')])
-    client, proxy = health_client([[node('a', 'ERROR', reason='Timeout'), node('b', physical_id='s2', index=2)]],
+    client, proxy = health_client(clock, [[node('a', 'ERROR', reason='Timeout'), node('b', physical_id='s2', index=2)]],
                                   heat)
     diff = Difference()
-    report = _senlin.converge_health(client, CLUSTER, diff, True, check_mode=True)
+    report = converge_health(client, CLUSTER, diff, True, check_mode=True)
     assert [m for m, _p, _b in proxy.calls if m != 'GET'] == [] and heat.deleted == []
     assert diff.diff() == {'before': {'nodes': {'node-a': 'ERROR: Timeout'}, 'failed_stacks': ['st-s1']},
                            'after': {'nodes': {'node-a': 'ACTIVE (recreated)'}, 'failed_stacks': []}}
@@ -127,14 +128,14 @@ def test_converge_health_check_mode_predicts_without_writes():
     assert [s['id'] for s in result['removed_stacks']] == ['s1']
 
 
-def test_converge_health_recreates_and_removes_the_failed_stack():
+def test_converge_health_recreates_and_removes_the_failed_stack(clock):
     before = [node('a', 'ERROR', reason='Timeout'), node('b', physical_id='s2', index=2)]
     after = [node('a', physical_id='s3'), node('b', physical_id='s2', index=2)]
     heat = FakeHeat([[stack('s1', 'a', 'CREATE_FAILED', reason='Resource CREATE failed: boom'), stack('s2', 'b')],
                      [stack('s1', 'a', 'CREATE_FAILED'), stack('s2', 'b'), stack('s3', 'a', created='2026-02')]])
-    client, proxy = health_client([before, after], heat)
+    client, proxy = health_client(clock, [before, after], heat)
     diff = Difference()
-    report = _senlin.converge_health(client, CLUSTER, diff, True)
+    report = converge_health(client, CLUSTER, diff, True)
     assert ('POST', '/nodes/a/actions', {'recover': {'operation': 'RECREATE'}}) in proxy.calls
     assert client.actions == [dict(id='ra', name='NODE_RECOVER', target='a', status='SUCCEEDED')]
     assert heat.deleted == ['s1']
@@ -142,14 +143,14 @@ def test_converge_health_recreates_and_removes_the_failed_stack():
     assert diff.changed
 
 
-def test_converge_health_fails_with_every_reason_when_the_recreated_node_fails_again():
+def test_converge_health_fails_with_every_reason_when_the_recreated_node_fails_again(clock):
     broken = [node('a', 'ERROR', reason='Failed in creating stack: Timeout waiting for Stack')]
     heat = FakeHeat([stack('s1', 'a', 'CREATE_FAILED', reason='Resource CREATE failed: ValueError: Test Resource')])
-    client, proxy = health_client([broken, broken], heat,
+    client, proxy = health_client(clock, [broken, broken], heat,
                                   actions={'ra': [FakeAction('FAILED', 'Node recover failed.', name='NODE_RECOVER',
                                                              target_id='a')]})
     with pytest.raises(ResourceFailed) as err:
-        _senlin.converge_health(client, CLUSTER, Difference(), True)
+        converge_health(client, CLUSTER, Difference(), True)
     msg = err.value.msg
     assert msg.startswith("Cluster 'web' could not be made healthy")
     assert 'node node-a (stack s1): CREATE_FAILED: Resource CREATE failed: ValueError: Test Resource' in msg
@@ -158,30 +159,30 @@ def test_converge_health_fails_with_every_reason_when_the_recreated_node_fails_a
     assert heat.deleted == ['s1']   # the failed stack is not left behind
 
 
-def test_converge_health_keep_failed_lists_instead_of_deleting():
+def test_converge_health_keep_failed_lists_instead_of_deleting(clock):
     heat = FakeHeat([stack('s1', 'x', 'CREATE_FAILED'), stack('s2', 'b')])
-    client, _proxy = health_client([[node('b', physical_id='s2')]], heat)
+    client, _proxy = health_client(clock, [[node('b', physical_id='s2')]], heat)
     diff = Difference()
-    report = _senlin.converge_health(client, CLUSTER, diff, True, keep_failed=True)
+    report = converge_health(client, CLUSTER, diff, True, keep_failed=True)
     assert heat.deleted == [] and not diff.changed
     assert [s['id'] for s in report.result()['failed_stacks']] == ['s1']
 
 
-def test_converge_health_repair_false_fails_without_writes():
+def test_converge_health_repair_false_fails_without_writes(clock):
     heat = FakeHeat([stack('s2', 'b')])
-    client, proxy = health_client([[node('a', physical_id='gone'), node('b', physical_id='s2', index=2)]], heat)
+    client, proxy = health_client(clock, [[node('a', physical_id='gone'), node('b', physical_id='s2', index=2)]], heat)
     with pytest.raises(ResourceFailed) as err:
-        _senlin.converge_health(client, CLUSTER, Difference(), True, repair=False)
+        converge_health(client, CLUSTER, Difference(), True, repair=False)
     assert err.value.msg == "Cluster 'web' has broken nodes (repair=false): node node-a: its Heat stack gone is gone"
     assert [m for m, _p, _b in proxy.calls if m != 'GET'] == []
 
 
-def test_failed_cluster_action_names_nodes_with_heat_reasons():
+def test_failed_cluster_action_names_nodes_with_heat_reasons(clock):
     """Senlin 16 leaves depends_on empty: the failed nodes come from the cluster's node list and Heat."""
     heat = FakeHeat([stack('s1', 'a', 'CREATE_FAILED', reason='Resource CREATE failed: ValueError: Test Resource'),
                      stack('s2', 'b')])
     client, _proxy = health_client(
-        [[node('a', 'ERROR', reason='Failed in creating stack: Timeout'), node('b', physical_id='s2', index=2)]],
+        clock, [[node('a', 'ERROR', reason='Failed in creating stack: Timeout'), node('b', physical_id='s2', index=2)]],
         heat, actions={'c1': [FakeAction('FAILED', 'Failed in creating nodes.', name='CLUSTER_CREATE')]},
         extra_routes={('POST', '/clusters'): FakeResponse(202, {'cluster': {'id': CID}, 'action': 'c1'}),
                       ('GET', '/clusters/%s' % CID): FakeResponse(200, {'cluster': dict(CLUSTER)})})
@@ -194,11 +195,11 @@ def test_failed_cluster_action_names_nodes_with_heat_reasons():
     assert heat.queries == [{'tags': 'cluster_id=%s' % CID}]
 
 
-def test_stacks_whose_tags_senlin_dropped_are_found_by_id():
+def test_stacks_whose_tags_senlin_dropped_are_found_by_id(clock):
     """After a profile update Senlin 16 updates the stacks without their tags: not a reason to recreate."""
     untagged = dict(stack('s1', 'a', 'UPDATE_COMPLETE'), tags=[])
     heat = FakeHeat([stack('s2', 'b')], by_id={'s1': untagged})
-    client, proxy = health_client([[node('a', physical_id='s1'), node('b', physical_id='s2', index=2),
+    client, proxy = health_client(clock, [[node('a', physical_id='s1'), node('b', physical_id='s2', index=2),
                                     node('c', physical_id='gone', index=3)]], heat)
     problems, orphans = client.cluster_health(CLUSTER, True)
     assert [p.name for p in problems] == ['node-c'] and orphans == []

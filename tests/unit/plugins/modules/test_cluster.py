@@ -13,7 +13,6 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _senlin
 from ansible_collections.cloudrise.openstack.plugins.modules import cluster
 from ansible_collections.cloudrise.openstack.tests.unit.plugins.module_utils.test_senlin import (
     CID, FakeAction, FakeProxy, FakeResponse, client_for, heat_spec)
@@ -25,12 +24,12 @@ CLUSTER = dict(id=CID, name='web', status='WARNING', profile_id='p1', nodes=['a'
                min_size=0, max_size=-1, metadata={})
 
 
-def run_cluster(monkeypatch, capsys, proxy, heat, **args):
+def run_cluster(clock, monkeypatch, capsys, proxy, heat, **args):
     """The module's JSON result, with the warnings it gave under ``_warned``."""
-    client = client_for(proxy)
+    client = client_for(clock, proxy)
     client._heat = heat
     warned = []
-    monkeypatch.setattr(_senlin, 'SenlinClient', lambda *a, **kw: client)
+    monkeypatch.setattr(cluster, 'SenlinClient', lambda *a, **kw: client)
     monkeypatch.setattr(cluster.ClusterModule, 'conn', object())
     monkeypatch.setattr(cluster.ClusterModule, 'warn', lambda self, msg: warned.append(msg))
     params = dict(name='web', profile_spec=heat_spec(), desired_capacity=2, _ansible_diff=True)
@@ -62,12 +61,12 @@ BROKEN = [node('a', 'ERROR', reason='Failed in creating stack: ForbiddenExceptio
 HEALED = [node('a', physical_id='s3'), node('b', physical_id='s2', index=2)]
 
 
-def test_create_that_failed_on_a_node_is_healed_in_the_same_run(monkeypatch, capsys):
+def test_create_that_failed_on_a_node_is_healed_in_the_same_run(monkeypatch, capsys, clock):
     proxy = FakeProxy(create_routes([BROKEN, BROKEN, HEALED], 'r1'),
                       {'c1': [FakeAction('FAILED', 'Failed in creating nodes.', name='CLUSTER_CREATE')],
                        'r1': [FakeAction('SUCCEEDED', name='NODE_RECOVER', target_id='a')]})
     heat = FakeHeat([[stack('s2', 'b')], [stack('s2', 'b')], [stack('s2', 'b'), stack('s3', 'a')]])
-    result = run_cluster(monkeypatch, capsys, proxy, heat)
+    result = run_cluster(clock, monkeypatch, capsys, proxy, heat)
     assert result.get('failed') is not True, result
     assert result['changed'] is True
     assert [a['name'] for a in result['actions']] == ['CLUSTER_CREATE', 'NODE_RECOVER']
@@ -80,12 +79,12 @@ def test_create_that_failed_on_a_node_is_healed_in_the_same_run(monkeypatch, cap
     assert result['diff']['after']['nodes'] == {'node-a': 'ACTIVE (recreated)'}
 
 
-def test_create_that_failed_with_every_node_fine_still_fails(monkeypatch, capsys):
+def test_create_that_failed_with_every_node_fine_still_fails(monkeypatch, capsys, clock):
     fine = [node('a', physical_id='s1'), node('b', physical_id='s2', index=2)]
     proxy = FakeProxy(create_routes([fine, fine], 'r1'),
                       {'c1': [FakeAction('FAILED', 'Cluster timeout.', name='CLUSTER_CREATE')]})
     heat = FakeHeat([stack('s1', 'a'), stack('s2', 'b')])
-    result = run_cluster(monkeypatch, capsys, proxy, heat)
+    result = run_cluster(clock, monkeypatch, capsys, proxy, heat)
     assert result['failed'] is True
     assert result['msg'].startswith('CLUSTER_CREATE (action c1) failed: FAILED: Cluster timeout.')
     assert not [c for c in proxy.calls if c[1] == '/nodes/a/actions']

@@ -1,0 +1,264 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Senlin clusters: sizes, the cluster plan (``plan_cluster``), its apply (``apply_cluster``) and cluster actions."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete, spec_equal
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import HealthReport
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (
+    create_profile, delete_managed_profiles, delete_profile_if_unused, heat_parameter_only_change, is_managed,
+    managed_profile)
+
+try:
+    from openstack import exceptions as sdk_exceptions
+except ImportError:  # pragma: no cover - the base reports the missing SDK
+    sdk_exceptions = None
+
+
+def effective_sizes(desired, current=None):
+    """Merge the user's sizes over the current ones and check min <= desired <= max (max -1 = no limit).
+
+    ``desired``/``current``: dicts with min_size, max_size, desired_capacity (None = not set).
+    Returns the effective dict; raises InvalidInput before any write.
+    """
+    current = current or {}
+    defaults = dict(min_size=0, max_size=-1, desired_capacity=None)
+    eff = {}
+    for key in ('min_size', 'max_size', 'desired_capacity'):
+        value = desired.get(key)
+        if value is None:
+            value = current.get(key)
+        if value is None:
+            value = defaults[key]
+        eff[key] = value
+    if eff['desired_capacity'] is None:
+        eff['desired_capacity'] = eff['min_size']
+    lo, hi, want = eff['min_size'], eff['max_size'], eff['desired_capacity']
+    if lo < 0:
+        raise InvalidInput('min_size must be >= 0 (got %s).' % lo)
+    if hi < -1:
+        raise InvalidInput('max_size must be >= 0, or -1 for no upper limit (got %s).' % hi)
+    if hi != -1 and lo > hi:
+        raise InvalidInput('min_size (%s) is greater than max_size (%s).' % (lo, hi))
+    if want < lo or (hi != -1 and want > hi):
+        given = ', '.join('%s=%s' % (k, desired[k]) for k in ('min_size', 'max_size', 'desired_capacity')
+                          if desired.get(k) is not None)
+        raise InvalidInput('desired_capacity (%s) is outside [min_size %s, max_size %s]%s.'
+                           % (want, lo, 'unlimited' if hi == -1 else hi,
+                              ' (given: %s; the others are the cluster\'s current values)' % given
+                              if current else ''))
+    return eff
+
+
+def resize_body(desired, current, strict=None):
+    """The ``resize`` action body for the sizes that differ, or None when nothing differs."""
+    body = {}
+    if desired.get('desired_capacity') is not None and desired['desired_capacity'] != current.get('desired_capacity'):
+        body['adjustment_type'] = 'EXACT_CAPACITY'
+        body['number'] = desired['desired_capacity']
+    for key in ('min_size', 'max_size'):
+        if desired.get(key) is not None and desired[key] != current.get(key):
+            body[key] = desired[key]
+    if not body:
+        return None
+    if strict is not None:
+        body['strict'] = strict
+    return body
+
+
+class ClusterPlan(object):
+    """What the cluster module will do: a Difference plus ordered steps."""
+
+    def __init__(self):
+        self.diff = Difference()
+        self.create = None          # create body
+        self.new_profile = None     # (name, spec, metadata) to create before create/update
+        self.update = {}            # PATCH body (name, metadata, timeout, config, profile_id, profile_only)
+        self.resize = None          # resize body
+        self.old_profile_id = None  # managed profile to delete after the switch
+        self.delete = False
+        self.profile_name = None    # name of the module-made profiles
+        self.keep_failed = False    # keep stacks of failed node creates (listed) instead of deleting them
+        self.health = HealthReport()
+
+    @property
+    def changed(self):
+        return self.diff.changed
+
+
+def plan_cluster(current, params, current_profile=None, wanted_profile=None, warn=None):
+    """Plan a cluster change. ``current``: the cluster dict or None; ``params``: the module params.
+
+    ``current_profile``: the cluster's profile dict (when ``profile_spec`` is used and the cluster exists);
+    ``wanted_profile``: the profile dict named by ``profile`` (or the reusable one for ``profile_spec``).
+    """
+    plan = ClusterPlan()
+    plan.profile_name = params.get('profile_name') or params.get('new_name') or params['name']
+    if params.get('state') == 'absent':
+        if current:
+            plan.delete = True
+            plan.diff.merge(diff_for_delete(current))
+    elif current is None:
+        _plan_create(plan, params, wanted_profile)
+    else:
+        _plan_update(plan, current, params, current_profile, wanted_profile)
+    return plan
+
+def _plan_create(plan, params, wanted_profile):
+    sizes = dict((k, params.get(k)) for k in ('min_size', 'max_size', 'desired_capacity'))
+    eff = effective_sizes(sizes)
+    body = dict(name=params.get('new_name') or params['name'], desired_capacity=eff['desired_capacity'],
+                min_size=eff['min_size'], max_size=eff['max_size'])
+    for opt, key in (('metadata', 'metadata'), ('cluster_timeout', 'timeout'), ('config', 'config')):
+        if params.get(opt) is not None:
+            body[key] = params[opt]
+    spec = params.get('profile_spec')
+    if spec is None:
+        body['profile_id'] = wanted_profile['id']
+    elif wanted_profile and spec_equal(spec, wanted_profile.get('spec')):
+        body['profile_id'] = wanted_profile['id']
+    else:
+        plan.new_profile = managed_profile(plan.profile_name, spec)
+        if is_managed(wanted_profile):
+            plan.old_profile_id = wanted_profile['id']
+    plan.create = body
+    shown = dict(body)
+    shown['profile'] = plan.profile_name if plan.new_profile else wanted_profile.get('name')
+    shown.pop('profile_id', None)
+    plan.diff.merge(diff_for_create(shown))
+
+
+def _plan_update(plan, current, params, current_profile, wanted_profile):
+    sizes = dict((k, params.get(k)) for k in ('min_size', 'max_size', 'desired_capacity'))
+    eff = effective_sizes(sizes, current)
+    new_name = params.get('new_name')
+    if new_name and new_name != current.get('name'):
+        plan.update['name'] = new_name
+        plan.diff.add('name', current.get('name'), new_name)
+    for opt, key, method in (('metadata', 'metadata', 'dict'), ('cluster_timeout', 'timeout', 'value'),
+                             ('config', 'config', 'dict')):
+        if params.get(opt) is not None and plan.diff.compare(opt, params[opt], current.get(key), method):
+            plan.update[key] = params[opt]
+    _plan_profile_change(plan, current, params, current_profile, wanted_profile)
+    if any(sizes[k] is not None for k in sizes):
+        plan.resize = resize_body(eff, current, params.get('strict'))
+    if plan.resize:
+        for key in ('min_size', 'max_size', 'desired_capacity'):
+            if eff[key] != current.get(key):
+                plan.diff.add(key, current.get(key), eff[key])
+
+
+def _plan_profile_change(plan, current, params, current_profile, wanted_profile):
+    spec = params.get('profile_spec')
+    if spec is not None:
+        old_spec = (current_profile or {}).get('spec')
+        if spec_equal(spec, old_spec):
+            return
+        if heat_parameter_only_change(old_spec, spec) and not params.get('profile_only') and current.get('nodes'):
+            raise InvalidInput(
+                'The new os.heat.stack profile spec changes only properties other than the template '
+                '(parameters, timeout, environment, files, disable_rollback). Senlin 16 applies that to the '
+                'existing nodes with a stack update that has no template and Heat rejects it '
+                '(400 "No template specified"; the nodes would go ERROR). Change the template as well, '
+                'or set profile_only=true to use the new profile for new nodes only.')
+        plan.new_profile = managed_profile(plan.profile_name, spec)
+        if is_managed(current_profile):
+            plan.old_profile_id = current_profile['id']
+        plan.diff.add('profile_spec', old_spec, spec)
+        plan.update['profile_id'] = None  # filled with the new profile's id at apply time
+    elif wanted_profile is not None and wanted_profile['id'] != current.get('profile_id'):
+        plan.update['profile_id'] = wanted_profile['id']
+        plan.diff.add('profile', current.get('profile_name') or current.get('profile_id'), wanted_profile.get('name'))
+    else:
+        return
+    if params.get('profile_only'):
+        plan.update['profile_only'] = True
+
+
+def predicted_cluster(current, plan):
+    """The cluster as it will be after ``plan`` (check mode's answer)."""
+    if plan.delete:
+        return None
+    data = dict(current or {})
+    if plan.create:
+        data.update(plan.create)
+        data.setdefault('nodes', [])
+        data['status'] = 'ACTIVE'
+    for key, value in plan.update.items():
+        if key != 'profile_only' and value is not None:
+            data[key] = value
+    if plan.resize:
+        if 'number' in plan.resize:
+            data['desired_capacity'] = plan.resize['number']
+        for key in ('min_size', 'max_size'):
+            if key in plan.resize:
+                data[key] = plan.resize[key]
+    return data
+
+
+def _delete_cluster(client, cluster, plan, warn=None):
+    client.write('DELETE', '/clusters/%s' % cluster['id'], None, 'CLUSTER_DELETE', cluster['id'])
+    if not client.wait:
+        return
+    delete_managed_profiles(client, [cluster.get('profile_id')], plan.profile_name, warn)
+    # Senlin deletes its nodes' stacks, not those that failed node creates left behind
+    left = [s for s in client.node_stacks(cluster_id=cluster['id'])
+            if not str(s.get('stack_status') or '').startswith('DELETE')]
+    if left and plan.keep_failed:
+        plan.health.kept = left
+    elif left:
+        plan.health.removed = left
+        client.delete_stacks(left)
+
+
+def apply_cluster(client, current, plan, warn=None):
+    """Carry out ``plan`` (never called in check mode). Returns the cluster dict afterwards (None when deleted)."""
+    if plan.delete:
+        _delete_cluster(client, current, plan, warn)
+        return None
+
+    new_profile_id = None
+    if plan.new_profile:
+        name, spec, metadata = plan.new_profile
+        new_profile_id = create_profile(client, name, spec, metadata)['id']
+        if plan.create is not None:
+            plan.create['profile_id'] = new_profile_id
+        else:
+            plan.update['profile_id'] = new_profile_id
+    try:
+        if plan.create is not None:
+            data, record = client.start('POST', '/clusters', {'cluster': plan.create}, 'CLUSTER_CREATE')
+            cluster_id = data['cluster']['id']
+            new_profile_id = None  # in use by the cluster from now on
+            if record:
+                record['target'] = cluster_id
+                if client.wait:
+                    client.wait_record(record)
+        else:
+            cluster_id = current['id']
+        if plan.update:
+            client.write('PATCH', '/clusters/%s' % cluster_id, {'cluster': plan.update}, 'CLUSTER_UPDATE',
+                         cluster_id)
+            new_profile_id = None
+    except (CloudModuleError, sdk_exceptions.HttpException):
+        if new_profile_id:
+            delete_profile_if_unused(client, new_profile_id)
+        raise
+    if plan.old_profile_id and client.wait:
+        delete_profile_if_unused(client, plan.old_profile_id, warn if plan.create is None else None)
+    if plan.resize:
+        client.write('POST', '/clusters/%s/actions' % cluster_id, {'resize': plan.resize}, 'CLUSTER_RESIZE',
+                     cluster_id)
+    return client.get('cluster', cluster_id)
+
+
+def cluster_action(client, cluster_id, name, params=None):
+    """Start (and wait on) a cluster action such as check or recover."""
+    client.write('POST', '/clusters/%s/actions' % cluster_id, {name: params or {}}, 'CLUSTER_%s' % name.upper(),
+                 cluster_id)

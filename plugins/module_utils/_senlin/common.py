@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Small pure helpers the Senlin files share: ids, field access, spec comparison, create/delete diffs."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from urllib.parse import quote
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, is_equal
+
+UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
+
+
+def looks_like_id(value):
+    return bool(value) and bool(UUID_RE.match(str(value)))
+
+
+def quote_value(value):
+    """``value`` quoted for a URL path or query (nothing kept unquoted)."""
+    return quote(str(value), safe='')
+
+
+def get_value(obj, key, default=None):
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def spec_equal(desired, actual):
+    """Compare a profile/policy spec as Senlin stores it (version '1.0' == 1.0, key order ignored)."""
+    return is_equal(desired, actual or {}, 'dict')
+
+
+def diff_for_create(desired):
+    """The diff of a creation: before {state: absent}, after {state: present, <the options set>}."""
+    diff = Difference()
+    diff.add('state', 'absent', 'present')
+    diff.add('attributes', None, dict((k, v) for k, v in desired.items() if v is not None))
+    return diff
+
+
+def diff_for_delete(before):
+    diff = Difference()
+    diff.add('state', 'present', 'absent')
+    return diff
