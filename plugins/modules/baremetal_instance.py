@@ -343,11 +343,12 @@ problems:
 from ansible.module_utils.common.text.converters import to_text  # noqa: E402
 from ansible.module_utils.urls import open_url  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal import (  # noqa: E402
-    Baremetal, action_of, diff_views, has_writes, instance_status, instance_view, job_view, link_type,
-    normalize_instances,
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.api import BaremetalApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.executor import apply_instances  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.plan import (  # noqa: E402
+    fresh_view, instance_views, plan_instances, summary,
 )
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.spec import DesiredInstances  # noqa: E402
 
 NIC_SPEC = dict(network=dict(type='str'), subnet=dict(type='str'), port=dict(type='str'), fixed_ip=dict(type='str'))
 INSTANCE_SPEC = dict(
@@ -388,80 +389,34 @@ class BaremetalInstanceModule(CloudModule):
         return to_text(response.read(), errors='surrogate_or_strict')
 
     def run(self):
-        state, wait = self.params['state'], self.params['wait']
-        specs = normalize_instances(self.params['instances'], state)
-        baremetal = Baremetal(self.conn, fetch_url=self.fetch_url, warn=self.warn)
-        jobs = baremetal.prepare(specs, state)
-        difference = Difference()
-        for job in jobs:
-            if state == 'present' and job.status_before == 'active':
-                self._warn_drift(job)
-            if has_writes(job.steps):
-                before, after = diff_views(job, state, wait)
-                difference.add(job.hostname, before, after)
+        desired = DesiredInstances.from_params(self.params)
+        api = BaremetalApi(self.conn, fetch_url=self.fetch_url)
+        plan = plan_instances(api, desired)
+        for warning in plan.warnings:
+            self.warn(warning)
         fresh = False
-        if not self.check_mode and any(job.steps for job in jobs):
+        if plan.has_work and not self.check_mode:
             try:
-                baremetal.apply(jobs, state, wait, self.params['timeout'], self.params['concurrency'],
-                                self.params['clean_up'])
+                apply_instances(api, plan)
             except Exception as exc:
-                self._attach_views(exc, baremetal, jobs)
+                self._attach_views(exc, api, plan.jobs)
                 raise
-            if not wait:
+            if not desired.wait:
                 # the instances are still changing: read them again; after a wait each job holds its last poll
-                baremetal.snapshot()
+                api.snapshot()
                 fresh = True
-        views = self._views(baremetal, jobs, state, wait, fresh)
-        return self.result(difference, instances=views, ids=[v['id'] for v in views if v['id'] and v['state'] != 'absent'],
-                           msg=self._summary(views))
-
-    def _views(self, baremetal, jobs, state, wait, fresh):
-        views = []
-        for job in jobs:
-            if fresh and job.steps:
-                view = self._fresh_view(baremetal, job, action_of(job.steps))
-            else:
-                view = job_view(job, state, wait)
-                if self.check_mode and state == 'present' and has_writes(job.steps):
-                    view['image'] = job.spec['image']['href']
-            if view['uuid'] and view['state'] == 'active':
-                view['ip_addresses'] = baremetal.ip_addresses(job.current['node'])
-            views.append(view)
-        return views
+        views = instance_views(api, plan, self.check_mode, fresh)
+        return self.result(plan.diff, instances=views, ids=[v['id'] for v in views if v['id'] and v['state'] != 'absent'],
+                           msg=summary(views))
 
     @staticmethod
-    def _fresh_view(baremetal, job, action):
-        current = baremetal.find(job.hostname)
-        if instance_status(current) == 'absent' and job.current.get('node') is not None:
-            node = [n for n in baremetal.nodes if n.id == job.current['node'].id]
-            return instance_view(job.hostname, {'node': node[0] if node else None, 'allocation': None}, action,
-                                 'absent')
-        return instance_view(job.hostname, current, action)
-
-    def _attach_views(self, exc, baremetal, jobs):
+    def _attach_views(exc, api, jobs):
+        """A failure returns the instances as they are now (after the clean-up)."""
         details = getattr(exc, 'details', None)
         if details is None:
             return
-        baremetal.snapshot()
-        details['instances'] = [self._fresh_view(baremetal, job, 'none') for job in jobs]
-
-    def _warn_drift(self, job):
-        node = job.current['node']
-        wanted = job.spec['image']['href'] if job.spec['image'] else None
-        deployed = (node.instance_info or {}).get('image_source')
-        if wanted and deployed and wanted != deployed and link_type(wanted) != 'glance':
-            self.warn("Instance '%s' is active with image %s, not %s; it is not redeployed (set state=absent, then "
-                      "present, to change it)." % (job.hostname, deployed, wanted))
-
-    @staticmethod
-    def _summary(views):
-        counts = {}
-        for view in views:
-            counts[view['action']] = counts.get(view['action'], 0) + 1
-        parts = ['%d %s' % (n, a) for a, n in sorted(counts.items()) if a != 'none']
-        if counts.get('none'):
-            parts.append('%d unchanged' % counts['none'])
-        return ', '.join(parts) or 'no instances'
+        api.snapshot()
+        details['instances'] = [fresh_view(api, job, 'none') for job in jobs]
 
 
 def main():

@@ -106,7 +106,8 @@ missing:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal import Baremetal, instance_view  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.api import BaremetalApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.plan import instance_view  # noqa: E402
 
 
 class BaremetalInstanceInfoModule(CloudModule):
@@ -117,17 +118,17 @@ class BaremetalInstanceInfoModule(CloudModule):
 
     def run(self):
         hostnames = self.params['hostnames']
-        baremetal = Baremetal(self.conn).snapshot()
-        found = baremetal.instances(hostnames)
+        api = BaremetalApi(self.conn).snapshot()
+        found = api.instances(hostnames)
         views = []
         for hostname, current in found:
             view = instance_view(hostname, current)
             if view['state'] == 'active':
-                view['ip_addresses'] = baremetal.ip_addresses(current['node'])
+                view['ip_addresses'] = api.ip_addresses(current['node'])
             views.append(view)
         names = set(h for h, dummy in found)
         missing = [h for h in (hostnames or []) if h not in names]
-        return self.result(instances=views, missing=missing)
+        return self.info_result(instances=views, missing=missing)
 
 
 def main():

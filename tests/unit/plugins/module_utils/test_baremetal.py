@@ -1,17 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Table-driven tests of _baremetal.py: normalisation, matching, rendering, planning, apply/clean-up with a fake proxy."""
+"""Table-driven tests of the _baremetal package: normalisation, matching, rendering, planning, apply/clean-up with a fake proxy."""
 
 import itertools
 import json
 from json import dumps as json_dumps
+import sys
 import threading
 
 import pytest
 from openstack import exceptions as sdk_exceptions
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _baremetal as bm
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal import api as bm_api
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal import configdrive, image, matching, plan
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal import spec as bm_spec
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.executor import Executor, apply_instances
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed, WaitTimeout
 
 SHA = 'a' * 64
@@ -207,32 +211,18 @@ class FakeConn(object):
         return name in self.services
 
 
-class FakeClock(object):
-    def __init__(self):
-        self.now = 0.0
-        self.lock = threading.Lock()
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        with self.lock:
-            self.now += seconds
-
-
 def make_cloud(nodes=None, services=('baremetal',), checksums=None):
     if nodes is None:
         nodes = [FakeNode('n%d' % i, traits=['CUSTOM_GOLD'] if i % 2 == 0 else ['CUSTOM_SILVER'],
                           caps='boot_mode:uefi' if i % 2 == 0 else 'boot_mode:bios') for i in range(4)]
     conn = FakeConn(nodes, services)
-    clock = FakeClock()
 
     def fetch(url):
         if url not in (checksums or {}):
             raise OSError('HTTP Error 404: File not found')
         return checksums[url]
 
-    helper = bm.Baremetal(conn, fetch_url=fetch, clock=clock, sleep=clock.sleep)
+    helper = bm_api.BaremetalApi(conn, fetch_url=fetch)
     return conn, helper
 
 
@@ -242,12 +232,21 @@ def spec(hostname, **kwargs):
     return raw
 
 
+CLOCK = None   # the test's fake clock (the ``clock`` fixture), set for every test below
+
+
+@pytest.fixture(autouse=True)
+def _fake_clock(clock, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], 'CLOCK', clock)
+
+
 def run(helper, instances, state='present', wait=True, timeout=60, clean_up=True, concurrency=0):
-    specs = bm.normalize_instances(instances, state)
+    specs = bm_spec.normalize_instances(instances, state)
     helper.snapshot()
-    jobs = helper.prepare(specs, state)
-    helper.apply(jobs, state, wait, timeout, concurrency, clean_up)
-    return jobs
+    desired = bm_spec.DesiredInstances(specs, state, wait, timeout, concurrency, clean_up)
+    the_plan = plan.plan_instances(helper, desired)
+    apply_instances(helper, the_plan, new_deadline=CLOCK.deadline)   # each instance's deadline on the fake clock
+    return the_plan.jobs
 
 
 # ------------------------------------------------------------------------------------------------
@@ -268,7 +267,7 @@ def run(helper, instances, state='present', wait=True, timeout=60, clean_up=True
      dict(passwordless_sudo=False, resource_class='gpu')),
 ])
 def test_normalize_instance(raw, state, expected):
-    result = bm.normalize_instance(raw, 0, state)
+    result = bm_spec.normalize_instance(raw, 0, state)
     for key, value in expected.items():
         assert result[key] == value, key
 
@@ -287,7 +286,7 @@ def test_normalize_instance(raw, state, expected):
 ])
 def test_normalize_instances_errors(instances, state, message):
     with pytest.raises(InvalidInput) as err:
-        bm.normalize_instances(instances, state)
+        bm_spec.normalize_instances(instances, state)
     assert message in err.value.msg
 
 
@@ -301,11 +300,11 @@ def test_normalize_instances_errors(instances, state, message):
     ('a:b:c', {'a': 'b:c'}), ({'x': 1}, {'x': '1'}), ('junk', {}),
 ])
 def test_parse_capabilities(value, expected):
-    assert bm.parse_capabilities(value) == expected
+    assert matching.parse_capabilities(value) == expected
 
 
 def _spec(**kwargs):
-    return bm.normalize_instance(dict(dict(hostname='h'), **kwargs), 0, 'reserved')
+    return bm_spec.normalize_instance(dict(dict(hostname='h'), **kwargs), 0, 'reserved')
 
 
 @pytest.mark.parametrize('node, asked, reason', [
@@ -319,7 +318,7 @@ def _spec(**kwargs):
     (FakeNode('n', caps='boot_mode:uefi,profile:db'), {'capabilities': {'profile': 'db'}}, None),
 ])
 def test_mismatch_reason(node, asked, reason):
-    assert bm.mismatch_reason(node, _spec(**asked)) == reason
+    assert matching.mismatch_reason(node, _spec(**asked)) == reason
 
 
 @pytest.mark.parametrize('node, reason', [
@@ -328,7 +327,7 @@ def test_mismatch_reason(node, asked, reason):
     (FakeNode('n', state='active'), "is in provision state 'active', not 'available'"),
 ])
 def test_unusable_reason(node, reason):
-    assert bm.unusable_reason(node) == reason
+    assert matching.unusable_reason(node) == reason
 
 
 NODES = [FakeNode('n0', traits=['CUSTOM_GOLD'], caps='boot_mode:uefi'),
@@ -354,7 +353,7 @@ NODES = [FakeNode('n0', traits=['CUSTOM_GOLD'], caps='boot_mode:uefi'),
     ({'candidates': ['n1'], 'traits': ['CUSTOM_GOLD']}, [], 'candidate node n1 (uuid-n1) lacks traits CUSTOM_GOLD'),
 ])
 def test_candidate_nodes(asked, names, problem):
-    usable, message = bm.candidate_nodes(_spec(**asked), NODES)
+    usable, message = matching.candidate_nodes(_spec(**asked), NODES)
     assert [n.name for n in usable] == names
     if problem is None:
         assert message is None
@@ -371,7 +370,7 @@ def test_candidate_nodes(asked, names, problem):
     ([('a', ['n1', 'n2', 'n3']), ('b', ['n1']), ('c', ['n2'])], []),
 ])
 def test_assign_nodes(demands, short):
-    placed = bm.assign_nodes(demands)
+    placed = matching.assign_nodes(demands)
     assert [hostname for hostname, dummy in demands if hostname not in placed] == short
     assert all(placed[hostname] in options for hostname, options in demands if hostname in placed)
     assert len(set(placed.values())) == len(placed)
@@ -391,7 +390,7 @@ def test_assign_nodes(demands, short):
     ('<html>not found</html>', 'disk.img', None),
 ])
 def test_parse_checksum_file(text, filename, expected):
-    assert bm.parse_checksum_file(text, filename) == expected
+    assert image.parse_checksum_file(text, filename) == expected
 
 
 @pytest.mark.parametrize('checksum, expected', [
@@ -402,13 +401,13 @@ def test_parse_checksum_file(text, filename, expected):
     ('md5:' + 'e' * 32, {'image_checksum': 'e' * 32}),
 ])
 def test_checksum_fields(checksum, expected):
-    assert bm.checksum_fields(checksum) == expected
+    assert image.checksum_fields(checksum) == expected
 
 
 @pytest.mark.parametrize('checksum', ['xyz', 'f' * 33])
 def test_checksum_fields_errors(checksum):
     with pytest.raises(ValueError):
-        bm.checksum_fields(checksum)
+        image.checksum_fields(checksum)
 
 
 @pytest.mark.parametrize('raw, expected', [
@@ -420,10 +419,10 @@ def test_checksum_fields_errors(checksum):
      {'image_type': 'partition', 'kernel': 'http://x/k', 'ramdisk': 'http://x/r', 'image_source': 'http://x/root.img'}),
 ])
 def test_build_instance_info(raw, expected):
-    s = bm.normalize_instance(dict(dict(hostname='h', image=IMAGE), **raw), 0, 'present')
+    s = bm_spec.normalize_instance(dict(dict(hostname='h', image=IMAGE), **raw), 0, 'present')
     node = FakeNode('n')
     node.instance_info = {'traits': ['CUSTOM_GOLD'], 'stale': 'dropped'}
-    info = bm.build_instance_info(s, node, bm.image_instance_info(s['image']))
+    info = image.build_instance_info(s, node, image.image_instance_info(s['image']))
     assert info['traits'] == ['CUSTOM_GOLD'] and 'stale' not in info
     assert info['image_os_hash_value'] == SHA
     for key, value in expected.items():
@@ -431,10 +430,10 @@ def test_build_instance_info(raw, expected):
 
 
 def test_build_instance_info_partition_needs_root_size():
-    s = bm.normalize_instance(dict(hostname='h', image=dict(IMAGE, kernel='http://k', ramdisk='http://r')), 0, 'present')
+    s = bm_spec.normalize_instance(dict(hostname='h', image=dict(IMAGE, kernel='http://k', ramdisk='http://r')), 0, 'present')
     node = FakeNode('n', local_gb=None)
     with pytest.raises(InvalidInput, match='partition images need root_size_gb'):
-        bm.build_instance_info(s, node, bm.image_instance_info(s['image']))
+        image.build_instance_info(s, node, image.image_instance_info(s['image']))
 
 
 @pytest.mark.parametrize('raw, expected', [
@@ -449,8 +448,8 @@ def test_build_instance_info_partition_needs_root_size():
       'packages': ['vim']}),
 ])
 def test_render_user_data(raw, expected):
-    s = bm.normalize_instance(dict(dict(hostname='h'), **raw), 0, 'absent')
-    text = bm.render_user_data(s)
+    s = bm_spec.normalize_instance(dict(dict(hostname='h'), **raw), 0, 'absent')
+    text = configdrive.render_user_data(s)
     if expected is None:
         assert text is None
     else:
@@ -459,9 +458,9 @@ def test_render_user_data(raw, expected):
 
 
 def test_render_meta_data_and_config_drive():
-    s = bm.normalize_instance(dict(hostname='web-1', ssh_public_keys=['k1', 'k2'],
+    s = bm_spec.normalize_instance(dict(hostname='web-1', ssh_public_keys=['k1', 'k2'],
                                    config_drive={'meta_data': {'role': 'web', 'hostname': 'overridden'}}), 0, 'absent')
-    drive = bm.render_config_drive(s, FakeNode('n7'))
+    drive = configdrive.render_config_drive(s, FakeNode('n7'))
     assert drive == {'meta_data': {'role': 'web', 'hostname': 'web-1', 'public_keys': {'0': 'k1', '1': 'k2'},
                                    'uuid': 'uuid-n7', 'name': 'n7', 'launch_index': 0, 'availability_zone': '',
                                    'files': [], 'meta': {}}}
@@ -489,7 +488,7 @@ def _alloc(state='active', node_id='uuid-n'):
     ({'node': FakeNode('n', state='error')}, 'error'),
 ])
 def test_instance_status(current, status):
-    assert bm.instance_status(current) == status
+    assert plan.instance_status(current) == status
 
 
 @pytest.mark.parametrize('state, status, steps, action, after_wait, after_nowait', [
@@ -513,16 +512,16 @@ def test_instance_status(current, status):
     ('absent', 'undeploying', ['wait_available'], 'none', 'absent', 'undeploying'),
 ])
 def test_plan(state, status, steps, action, after_wait, after_nowait):
-    assert bm.plan_steps(state, status) == steps
+    assert plan.plan_steps(state, status) == steps
     if steps is None:
         return
-    assert bm.action_of(steps) == action
-    assert bm.predicted_status(state, steps, status, True) == after_wait
-    assert bm.predicted_status(state, steps, status, False) == after_nowait
+    assert plan.action_of(steps) == action
+    assert plan.predicted_status(state, steps, status, True) == after_wait
+    assert plan.predicted_status(state, steps, status, False) == after_nowait
 
 
 # ------------------------------------------------------------------------------------------------
-# prepare: validation before any write
+# plan_instances: validation before any write
 # ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('instances, services, message', [
@@ -661,19 +660,19 @@ def test_wait_false_returns_while_deploying():
     assert conn.baremetal._node(jobs[0].current['node'].id).provision_state == 'deploying'
 
 
-def test_concurrency_bound():
+def test_concurrency_bound(monkeypatch):
     conn, helper = make_cloud()
     active, peak = [0], [0]
-    original = helper._step_provision
+    original = Executor._step_provision
 
-    def counting(job, deadline):
+    def counting(self, job, deadline):
         active[0] += 1
         peak[0] = max(peak[0], active[0])
         try:
-            original(job, deadline)
+            original(self, job, deadline)
         finally:
             active[0] -= 1
-    helper._step_provision = counting
+    monkeypatch.setattr(Executor, '_step_provision', counting)
     run(helper, [spec('c%d' % i) for i in range(4)], concurrency=1)
     assert peak[0] == 1
 
@@ -840,7 +839,7 @@ def test_instances_listing_for_info():
     listed = helper.instances()
     assert [h for h, dummy in listed] == ['a-host', 'b-host']
     assert [h for h, dummy in helper.instances(['b-host', 'nope'])] == ['b-host']
-    view = bm.instance_view('a-host', dict(listed[0][1]))
+    view = plan.instance_view('a-host', dict(listed[0][1]))
     assert view['name'] == 'n0' and view['state'] == 'active' and view['allocation']['name'] == 'a-host'
     assert view['image'] == IMAGE['href'] and view['id'] == view['uuid'] == 'uuid-n0'
 
@@ -853,7 +852,7 @@ def test_instances_listing_for_info():
 def test_job_view_after_apply(state, wait, instances, expected):
     conn, helper = make_cloud()
     jobs = run(helper, instances, state=state, wait=wait)
-    view = bm.job_view(jobs[0], state, wait)
+    view = plan.job_view(jobs[0], state, wait)
     for key, value in expected.items():
         assert view[key] == value, key
     assert view['allocation']['name'] == 'v' and view['id'] == view['uuid'] and view['name'].startswith('n')
@@ -863,7 +862,7 @@ def test_job_view_absent_keeps_the_node():
     conn, helper = make_cloud()
     run(helper, [spec('v', name='n2')])
     jobs = run(helper, [spec('v')], state='absent')
-    view = bm.job_view(jobs[0], 'absent', True)
+    view = plan.job_view(jobs[0], 'absent', True)
     assert view['state'] == 'absent' and view['action'] == 'unprovisioned'
     assert view['name'] == 'n2' and view['provision_state'] == 'available'
     assert view['allocation'] is None and view['image'] is None
@@ -951,8 +950,8 @@ def test_nics_created_attached_recorded_and_removed():
     jobs = run(helper, [spec('nic-1', name='n0', nics=nics)])
     node = proxy._node('n0')
     assert node.provision_state == 'active'
-    assert node.extra[bm.CREATED_PORTS] == ['port-2', 'port-3']
-    assert node.extra[bm.ATTACHED_PORTS] == ['port-2', 'port-3', 'port-pre']
+    assert node.extra[bm_api.CREATED_PORTS] == ['port-2', 'port-3']
+    assert node.extra[bm_api.ATTACHED_PORTS] == ['port-2', 'port-3', 'port-pre']
     assert net.ports['port-2'].fixed_ips == [{'ip_address': '10.0.0.5'}]
     assert net.ports['port-3'].fixed_ips == [{'subnet_id': 'sub-1', 'ip_address': '10.0.0.12'}]
     assert helper.ip_addresses(jobs[0].current['node']) == {'ctlplane': ['10.0.0.5', '10.0.0.12', '10.0.0.9']}
@@ -960,7 +959,7 @@ def test_nics_created_attached_recorded_and_removed():
     assert proxy.vifs[node.id] == []
     assert sorted(w for w in net.writes if w[0] == 'delete_port') == [('delete_port', 'port-2'), ('delete_port', 'port-3')]
     assert 'pre-port' in net.ports          # attached, not created: detached only
-    assert bm.CREATED_PORTS not in node.extra
+    assert bm_api.CREATED_PORTS not in node.extra
 
 
 def test_nics_undone_when_the_deploy_fails():
@@ -998,7 +997,7 @@ class FakeImageProxy(object):
 def test_glance_images(href, images, expected, error):
     conn, helper = make_cloud(services=('baremetal', 'image'))
     conn.image = FakeImageProxy(images)
-    s = bm.normalize_instance(dict(hostname='g', image=href), 0, 'present')
+    s = bm_spec.normalize_instance(dict(hostname='g', image=href), 0, 'present')
     if error:
         with pytest.raises(ValueError, match=error):
             helper.image_info(s)

@@ -1,0 +1,285 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Running a plan: the instances' steps in threads, each instance with its own deadline, and the clean-up.
+
+``apply_instances`` runs the jobs of an ``InstancesPlan`` (``concurrency`` at a time). Each instance gets one
+``_wait.Deadline`` of ``timeout`` seconds when its thread starts; every wait of that instance uses it.
+With ``clean_up``, the first failure stops the other instances' waits and what this run did is undone, in
+reverse order per instance, with a deadline of its own (at least ``CLEANUP_MIN_TIMEOUT``); then one error
+names every failed instance and what the clean-up did.
+
+Private to this collection: not a public API.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+from concurrent import futures
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.configdrive import render_config_drive
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.image import build_instance_info
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.matching import node_label, reserve_candidates
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.plan import OPTIONAL_WAITS, has_writes
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.spec import HOSTNAME_FIELD
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import ResourceFailed, WaitTimeout, translate_exception
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline, retry, wait_for
+
+# Clean-up (undeploy, release) must be able to finish even when the task's timeout was tiny.
+CLEANUP_MIN_TIMEOUT = 300
+RESERVE_ATTEMPTS = 3
+# Ironic's reasons for an allocation that found no node: worth another try with other candidates
+RETRY_RESERVE_ON = ('available', 'filtered out')
+STABLE_AFTER_DEPLOY = ('active', 'deploy failed', 'error')
+UNDEPLOYABLE_STATES = ('active', 'deploy failed', 'error', 'wait call-back')
+
+
+class Aborted(Exception):
+    """Another instance failed and clean_up is on: stop waiting."""
+
+
+def apply_instances(api, plan, new_deadline=Deadline):
+    """Run the plan's jobs; on failure undo (``clean_up``) and raise one error. ``new_deadline(seconds)``
+    makes each instance's ``Deadline`` (tests give one on a fake clock)."""
+    desired = plan.desired
+    return Executor(api, new_deadline).apply(plan.jobs, desired.state, desired.wait, desired.timeout,
+                                             desired.concurrency, desired.clean_up)
+
+
+class Executor(object):
+    """The threads of one apply: they share the abort flag that a failure sets when ``clean_up`` is on."""
+
+    def __init__(self, api, new_deadline=Deadline):
+        self.api = api
+        self.bm = api.bm
+        self.new_deadline = new_deadline
+        self._abort = threading.Event()
+
+    def apply(self, jobs, state, wait, timeout, concurrency=0, clean_up=True):
+        """Run the jobs with writes in threads; on failure undo (clean_up) and raise one error."""
+        todo = [j for j in jobs if j.steps]
+        if not todo:
+            return jobs
+        workers = min(len(todo), concurrency if concurrency and concurrency > 0 else len(todo))
+        with futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            running = [pool.submit(self._run_job, job, state, wait, timeout, clean_up) for job in todo]
+            futures.wait(running)
+        failed = [j for j in todo if j.error is not None]
+        if not failed:
+            return jobs
+        if clean_up:
+            self._clean_up([j for j in todo if j.undo], timeout)
+        raise self._failure(jobs, failed, clean_up)
+
+    def _run_job(self, job, state, wait, timeout, clean_up):
+        if self._abort.is_set():
+            return
+        job.started = True
+        deadline = self.new_deadline(timeout)
+        try:
+            for step in job.steps:
+                if step in OPTIONAL_WAITS and not wait:
+                    continue
+                getattr(self, '_step_' + step)(job, deadline)
+            job.finished = True
+        except Aborted:
+            job.aborted = True
+        except Exception as exc:  # recorded per instance, reported together with the others
+            job.error = exc
+            if clean_up:
+                self._abort.set()
+
+    def _fetcher(self, getter):
+        def fetch():
+            if self._abort.is_set():
+                raise Aborted()
+            return getter()
+        return fetch
+
+    def _wait_allocation(self, allocation, hostname, deadline, abortable=True):
+        def getter():
+            return self.bm.get_allocation(allocation.id)
+        return wait_for(self._fetcher(getter) if abortable else getter, lambda a: a.state == 'active',
+                        lambda a: (a.last_error or 'no reason given') if a.state == 'error' else None,
+                        deadline=deadline, what="the reservation of '%s'" % hostname, describe=lambda a: a.state)
+
+    def _wait_node(self, node_id, wanted, failures, deadline, what, abortable=True):
+        def failed(node):
+            if node.provision_state in failures:
+                return '%s: %s' % (node.provision_state, node.last_error or 'no reason given')
+            return None
+
+        def getter():
+            return self.api.get_node(node_id)
+        return wait_for(self._fetcher(getter) if abortable else getter, lambda n: n.provision_state in wanted,
+                        failed, deadline=deadline, what=what, describe=lambda n: n.provision_state)
+
+    # steps: each one a small piece of the plan
+    def _step_drop_allocation(self, job, deadline):
+        self.bm.delete_allocation(job.current['allocation'].id, ignore_missing=True)
+        job.current = {'allocation': None, 'node': None}
+
+    def _step_reserve(self, job, deadline):
+        spec = job.spec
+        kwargs = dict(name=spec['hostname'], resource_class=spec['resource_class'])
+        if spec['traits']:
+            kwargs['traits'] = spec['traits']
+        narrowed = spec['candidates'] or spec['capabilities'] or spec['conductor_group'] is not None
+        attempts = []
+
+        def attempt():
+            """One reservation: the active allocation, or the ResourceFailed of one that found no node."""
+            attempts.append(attempt)
+            kwargs.pop('candidate_nodes', None)
+            candidates = reserve_candidates(job, len(attempts))
+            if candidates or narrowed:
+                kwargs['candidate_nodes'] = candidates or [n.id for n in job.candidates]
+            allocation = self.bm.create_allocation(**kwargs)
+            job.undo.append(('allocation', allocation.id))
+            try:
+                return self._wait_allocation(allocation, job.hostname, deadline)
+            except ResourceFailed as exc:
+                self.bm.delete_allocation(allocation.id, ignore_missing=True)
+                job.undo.remove(('allocation', allocation.id))
+                return exc
+
+        def taken(outcome):
+            # another client took the node between our read and the allocation: try again (bounded)
+            return isinstance(outcome, ResourceFailed) and any(m in outcome.msg for m in RETRY_RESERVE_ON)
+
+        allocation = retry(attempt, taken, deadline, attempts=RESERVE_ATTEMPTS)
+        if isinstance(allocation, ResourceFailed):
+            raise ResourceFailed("Reserving a node for '%s' failed: %s" % (job.hostname, allocation.msg))
+        job.current = {'allocation': allocation, 'node': self.api.get_node(allocation.node_id)}
+
+    def _step_wait_allocation(self, job, deadline):
+        allocation = self._wait_allocation(job.current['allocation'], job.hostname, deadline)
+        job.current = {'allocation': allocation, 'node': self.api.get_node(allocation.node_id)}
+
+    def _step_provision(self, job, deadline):
+        node = job.current['node']
+        if node.is_maintenance:
+            raise ResourceFailed("node %s is in maintenance (%s)" % (node_label(node), node.maintenance_reason))
+        network_data = None
+        if job.spec['nics']:
+            network_data = self.api.attach_nics(job.hostname, node, job.spec['nics'],
+                                                lambda kind, data: job.undo.append((kind, data)))
+        info = build_instance_info(job.spec, node, job.image_info)
+        job.undo.append(('instance_info', node.id))
+        node = self.bm.patch_node(node, [{'op': 'add', 'path': '/instance_info', 'value': info}])
+        drive = render_config_drive(job.spec, node, network_data)
+        job.undo.append(('deploy', node.id))
+        self.api.set_provision_state(node.id, 'active', config_drive=drive)
+
+    def _step_wait_active(self, job, deadline):
+        node = job.current['node']
+        job.current['node'] = self._wait_node(node.id, ('active',), ('deploy failed', 'error'), deadline,
+                                              "the deployment of '%s' on node %s" % (job.hostname, node_label(node)))
+
+    def _step_wait_deployed(self, job, deadline):
+        node = job.current['node']
+        job.current['node'] = self._wait_node(node.id, STABLE_AFTER_DEPLOY, (), deadline,
+                                              "node %s to finish deploying" % node_label(node))
+
+    def _step_undeploy(self, job, deadline):
+        node = job.current['node']
+        if node.is_maintenance:
+            raise ResourceFailed("node %s is in maintenance (%s)" % (node_label(node), node.maintenance_reason))
+        self.api.detach_nics(node)
+        self.api.set_provision_state(node.id, 'deleted')
+
+    def _step_wait_available(self, job, deadline):
+        node = job.current['node']
+        job.current['node'] = self._wait_node(node.id, ('available',), ('error', 'clean failed'), deadline,
+                                              "the unprovisioning of '%s' on node %s" % (job.hostname, node_label(node)))
+        job.current['allocation'] = None
+
+    def _step_release(self, job, deadline):
+        node, allocation = job.current['node'], job.current['allocation']
+        if node is not None and (node.instance_info or {}).get(HOSTNAME_FIELD) == job.hostname:
+            self.bm.patch_node(node, [{'op': 'add', 'path': '/instance_info', 'value': {}}])
+        if allocation is not None:
+            self.bm.delete_allocation(allocation.id, ignore_missing=True)
+        elif node is not None and node.instance_id:
+            self.bm.patch_node(node, [{'op': 'remove', 'path': '/instance_uuid'}], retry_on_conflict=False)
+        job.current = {'allocation': None, 'node': node}
+
+
+    # -- clean-up -------------------------------------------------------------------------------
+    def _clean_up(self, jobs, timeout):
+        cleanup_timeout = max(timeout, CLEANUP_MIN_TIMEOUT)
+        with futures.ThreadPoolExecutor(max_workers=len(jobs) or 1) as pool:
+            futures.wait([pool.submit(self._undo_job, job, cleanup_timeout) for job in jobs])
+
+    def _undo_job(self, job, timeout):
+        deadline = self.new_deadline(timeout)
+        undeployed = False
+        for kind, data in reversed(job.undo):
+            try:
+                undeployed = self._undo(kind, data, job, deadline, undeployed) or undeployed
+            except Exception as exc:  # reported in the failure message, never hidden
+                job.cleanup.append('failed to undo %s %s: %s' % (kind, data, exc))
+                return
+
+    def _undo(self, kind, data, job, deadline, undeployed):
+        if kind == 'deploy':
+            node = self._wait_node(data, STABLE_AFTER_DEPLOY + ('available',), (), deadline,
+                                   'node %s to finish deploying before clean-up' % data, abortable=False)
+            if node.provision_state in UNDEPLOYABLE_STATES:
+                self.api.set_provision_state(node.id, 'deleted')
+                node = self._wait_node(data, ('available',), ('error', 'clean failed'), deadline,
+                                       'node %s to be unprovisioned' % data, abortable=False)
+            job.cleanup.append('unprovisioned node %s (now %s)' % (node_label(node), node.provision_state))
+            if job.reserved_before:
+                self._restore_reservation(job, node, deadline)
+            return True
+        if kind == 'vif':
+            self.bm.detach_vif_from_node(data[0], data[1], ignore_missing=True)
+        elif kind == 'port':
+            self.api.conn.network.delete_port(data, ignore_missing=True)
+        elif kind == 'instance_info' and not undeployed:
+            self.bm.patch_node(data, [{'op': 'add', 'path': '/instance_info', 'value': {}}])
+        elif kind == 'allocation':
+            allocation = self.api.get_allocation_or_none(data)
+            if allocation is not None:
+                if allocation.state == 'allocating':
+                    # deleting it while Ironic still allocates would race with Ironic's allocation thread
+                    wait_for(lambda: self.bm.get_allocation(data), lambda a: a.state != 'allocating', deadline=deadline,
+                             what='reservation %s to settle before clean-up' % data, describe=lambda a: a.state)
+                self.bm.delete_allocation(data, ignore_missing=True)
+                job.cleanup.append('released reservation %s' % data)
+        return False
+
+    def _restore_reservation(self, job, node, deadline):
+        """Ironic removes the allocation when it undeploys: give back the reservation the instance had."""
+        spec = job.spec
+        kwargs = dict(name=job.hostname, resource_class=node.resource_class, candidate_nodes=[node.id])
+        if spec['traits']:
+            kwargs['traits'] = spec['traits']
+        allocation = self.bm.create_allocation(**kwargs)
+        self._wait_allocation(allocation, job.hostname, deadline, abortable=False)
+        job.cleanup.append('reservation %s on node %s restored' % (job.hostname, node_label(node)))
+
+    def _failure(self, jobs, failed, clean_up):
+        lines = []
+        for job in failed:
+            reason = translate_exception(job.error)[0]
+            where = ' (node %s)' % job.node_label if job.node_label else ''
+            lines.append("'%s'%s: %s" % (job.hostname, where, reason))
+        msg = '%d of %d instance(s) failed: %s.' % (len(failed), len(jobs), '; '.join(lines))
+        if clean_up:
+            undone = ['%s: %s' % (j.hostname, ', '.join(j.cleanup)) for j in jobs if j.cleanup]
+            msg += ' Clean-up: %s.' % ('; '.join(undone) if undone else 'nothing to undo')
+            skipped = [j.hostname for j in jobs if has_writes(j.steps) and not j.started]
+            if skipped:
+                msg += ' Not started: %s.' % ', '.join(skipped)
+            stopped = [j.hostname for j in jobs if j.aborted]
+            if stopped:
+                msg += ' Stopped after the failure: %s.' % ', '.join(stopped)
+        else:
+            msg += ' clean_up is off: what was done is left as is (run again to continue, or state=absent to remove).'
+        error_cls = WaitTimeout if all(isinstance(j.error, WaitTimeout) for j in failed) else ResourceFailed
+        return error_cls(msg, failed_instances=[j.hostname for j in failed])
+
