@@ -104,7 +104,7 @@ software_config:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import ensure_config  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import DesiredConfig, apply_config, plan_config, read_configs  # noqa: E402
 
 
 class SoftwareConfigModule(CloudModule):
@@ -120,11 +120,15 @@ class SoftwareConfigModule(CloudModule):
     module_kwargs = dict(supports_check_mode=True)
 
     def run(self):
-        diff, config, kept = ensure_config(HeatApi(self.conn), self.params, self.check_mode)
-        if kept:
+        desired = DesiredConfig.from_params(self.params)
+        api = HeatApi(self.conn)
+        plan = plan_config(read_configs(api, desired), desired)
+        config = apply_config(api, plan) if plan.changed and not self.check_mode else plan.predicted
+        plan.raise_if_refused()
+        if plan.kept:
             self.warn('Older versions of software config %s are still used by deployments and were kept: %s'
-                      % (self.params['name'], ', '.join(kept)))
-        return self.result(diff, id=(config or {}).get('id'), software_config=config, superseded_ids=kept)
+                      % (desired.name, ', '.join(plan.kept)))
+        return self.result(plan.diff, id=(config or {}).get('id'), software_config=config, superseded_ids=plan.kept)
 
 
 def main():

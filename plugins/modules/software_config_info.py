@@ -63,9 +63,7 @@ class SoftwareConfigInfoModule(CloudModule):
     def run(self):
         name = self.params['name']
         details = self.params['details'] if self.params['details'] is not None else bool(name)
-        result = self.result(software_configs=config_info(HeatApi(self.conn), name, details))
-        result.pop('diff', None)
-        return result
+        return self.info_result(software_configs=config_info(HeatApi(self.conn), name, details))
 
 
 def main():

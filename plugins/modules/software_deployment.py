@@ -97,7 +97,8 @@ software_deployment:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import ensure_deployment  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import (  # noqa: E402
+    DesiredDeployment, apply_deployment, plan_deployment, read_deployment)
 
 
 class SoftwareDeploymentModule(CloudModule):
@@ -115,8 +116,11 @@ class SoftwareDeploymentModule(CloudModule):
     module_kwargs = dict(supports_check_mode=True)
 
     def run(self):
-        diff, deployment = ensure_deployment(HeatApi(self.conn), self.params, self.check_mode)
-        return self.result(diff, id=(deployment or {}).get('id'), software_deployment=deployment)
+        desired = DesiredDeployment.from_params(self.params)
+        api = HeatApi(self.conn)
+        plan = plan_deployment(read_deployment(api, desired), desired)
+        deployment = apply_deployment(api, plan) if plan.changed and not self.check_mode else plan.predicted
+        return self.result(plan.diff, id=(deployment or {}).get('id'), software_deployment=deployment)
 
 
 def main():

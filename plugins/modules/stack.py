@@ -215,7 +215,8 @@ resource_changes:
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule, to_dict  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.runner import StackRunner  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import DesiredStack, stack_outputs  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import DesiredStack, plan_stack, stack_outputs  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline  # noqa: E402
 
 try:
     from openstack.orchestration.v1.stack import Stack
@@ -255,21 +256,19 @@ class StackModule(CloudModule):
 
     def run(self):
         params = self.params
-        runner = StackRunner(HeatApi(self.conn) if params['state'] == 'absent' else None, self.check_mode,
-                             self.diff_mode, params['wait'], params['timeout'], params['keep_failed'],
-                             rollback=params['rollback'])
-        if params['state'] == 'absent':
-            diff, stack = runner.ensure_absent(params['name'])
-            return self.result(diff, id=stack['id'] if stack else None, stack=None, outputs={}, outputs_list=[])
-
         desired = DesiredStack.from_params(params)  # read and validated before any request
         for secret in desired.secret_values():
             self.module.no_log_values.add(secret)
-        runner.api = HeatApi(self.conn)
-        diff, stack, extra = runner.ensure_present(desired, params['state'], params['recreate_failed'])
+        runner = StackRunner(HeatApi(self.conn), Deadline(params['timeout']), wait=params['wait'],
+                             keep_failed=params['keep_failed'], rollback=params['rollback'])
+        plan = plan_stack(runner.read(desired), desired)
+        runner.add_previews(plan, self.check_mode, self.diff_mode)
+        stack = runner.apply(plan) if plan.changed and not self.check_mode else plan.predicted
+        if desired.state == 'absent':
+            return self.result(plan.diff, id=(plan.current or {}).get('id'), stack=None, outputs={}, outputs_list=[])
         outputs, outputs_list = stack_outputs(stack)
-        return self.result(diff, id=(stack or {}).get('id'), stack=stack_result(stack), outputs=outputs,
-                           outputs_list=outputs_list, **extra)
+        return self.result(plan.diff, id=(stack or {}).get('id'), stack=stack_result(stack), outputs=outputs,
+                           outputs_list=outputs_list, **plan.extra)
 
 
 def main():

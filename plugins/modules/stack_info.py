@@ -142,9 +142,7 @@ class StackInfoModule(CloudModule):
                             tags_mode=p['tags_mode'], project_id=p['project_id'], owner_id=p['owner_id'],
                             outputs=p['outputs'], resources=p['resources'], events=p['events'],
                             nested_depth=p['nested_depth'])
-        result = self.result(stacks=stacks)
-        result.pop('diff', None)
-        return result
+        return self.info_result(stacks=stacks)
 
 
 def main():

@@ -1,19 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``StackRunner``: drives one stack to the desired state: find, plan, (preview), apply, wait."""
+"""``StackRunner``: reads one stack, previews a ``StackPlan`` (check and diff mode) and applies it: the writes,
+the waits (all within the task's one ``Deadline``) and the clean-up of a stack that failed being created."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, NotFound, ResourceFailed, WaitTimeout
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, ResourceFailed, WaitTimeout
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import sdk_error_text
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import (
-    failure_details, failure_message, is_failed_status, is_in_progress, parse_create_preview, parse_update_preview,
-    plan_stack_update)
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.template import redact_hidden
+    CurrentStack, failure_details, failure_message, is_failed_status, is_in_progress, parse_create_preview,
+    parse_update_preview)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline, wait_for
 
 try:
@@ -25,25 +24,84 @@ CLEANUP_TIMEOUT = 300
 
 
 class StackRunner(object):
-    """Drives one stack to the desired state: find, plan, (preview), apply, wait."""
+    """Reads, previews and applies for one task: ``api`` a HeatApi, ``deadline`` the task's ``_wait.Deadline``.
 
-    def __init__(self, api, check_mode=False, diff_mode=False, wait=True, timeout=3600, keep_failed=False,
-                 sleep=None, clock=None, rollback=False):
+    ``wait`` false returns after each write without waiting (a delete that frees the name for a recreate
+    still waits); ``keep_failed`` keeps a stack that failed while this task created it; ``rollback`` lets
+    Heat roll back a failed create or update (the wait goes on until the rollback ends).
+    """
+
+    def __init__(self, api, deadline, wait=True, keep_failed=False, rollback=False):
         self.api = api
-        self.rollback = rollback
-        self.check_mode = check_mode
-        self.diff_mode = diff_mode
+        self.deadline = deadline
         self.wait = wait
-        self.timeout = timeout
         self.keep_failed = keep_failed
-        self._wait_kwargs = {}
-        if sleep is not None:
-            self._wait_kwargs['sleep'] = sleep
-        if clock is not None:
-            self._wait_kwargs['clock'] = clock
+        self.rollback = rollback
+
+    # -- reading, previews, applying a plan ---------------------------------------------------------------
+    def read(self, desired):
+        """The stack as the plan needs it (a CurrentStack), or None; a stack found in progress is waited for.
+
+        For ``state=absent`` only a stack being deleted is waited for. The stored template, environment and
+        files are read when a template is given and the stack is not to be recreated.
+        """
+        if desired.state == 'absent':
+            stack = self.api.find_stack(desired.name, resolve_outputs=False)
+            if stack is not None and stack.get('stack_status') == 'DELETE_IN_PROGRESS':
+                stack = self.settle(stack)
+            return None if stack is None else CurrentStack(stack)
+        stack = self.api.find_stack(desired.name)
+        if stack is not None:
+            stack = self.settle(stack)
+        if stack is None:
+            return None
+        if desired.template is None or (desired.recreate_failed and is_failed_status(stack.get('stack_status'))):
+            return CurrentStack(stack)
+        template = self.api.get_template(stack)
+        environment = self.api.get_environment(stack)
+        files = self.api.get_files(stack) if desired.files else None
+        return CurrentStack(stack, template, environment, files)
+
+    def add_previews(self, plan, check_mode=False, diff_mode=False):
+        """Ask Heat what the plan would do: the create preview in check mode (none when a stack still holds the
+        name), the update preview in check or diff mode. Adds them to the plan's diff, ``extra`` and ``predicted``."""
+        desired = plan.desired
+        if plan.preview == 'create' and check_mode:
+            preview = {} if plan.has('delete') else self.preview_create(desired)
+            resources = parse_create_preview(preview)
+            plan.extra['preview'] = dict(resources=resources)
+            if diff_mode:
+                plan.diff.add('preview', None, dict(resources=resources))
+            plan.predict_create(preview)
+        elif plan.preview == 'update' and (check_mode or diff_mode):
+            changes = self.preview_update(plan.current, desired)
+            plan.extra['resource_changes'] = changes
+            plan.diff.add('resource_changes', None, dict((k, v) for k, v in changes.items() if k != 'unchanged'))
+        return plan
+
+    def apply(self, plan):
+        """Carry out the plan's steps in order; returns the stack (None after a delete)."""
+        desired, stack = plan.desired, plan.current
+        if desired.state == 'absent':
+            self.delete(stack)
+            return None
+        if plan.has('delete'):
+            self.delete(stack, free_name=True)
+        if plan.has('create'):
+            stack = self.create(desired)
+            if plan.has('suspend') and stack is not None and self.wait:
+                stack = self.action(stack, 'SUSPEND')
+            return stack
+        if plan.has('resume'):
+            stack = self.action(stack, 'RESUME')
+        if plan.has('update'):
+            stack = self.update(stack, desired)
+        if plan.has('suspend') and stack.get('stack_status') != 'SUSPEND_COMPLETE':
+            stack = self.action(stack, 'SUSPEND')
+        return stack
 
     # -- waiting ----------------------------------------------------------------------------------------
-    def wait_for_action(self, stack, action, prior_status=None, timeout=None, free_name=False):
+    def wait_for_action(self, stack, action, prior_status=None, deadline=None, free_name=False):
         """Wait until the stack reaches ``<action>_COMPLETE``; raise ResourceFailed on a failure status.
 
         For DELETE the stack is gone at DELETE_COMPLETE; with ``free_name`` the wait goes on until Heat frees
@@ -51,6 +109,7 @@ class StackRunner(object):
 
         A failure status equal to ``prior_status`` is ignored until another status was seen (the async
         actions suspend/resume/delete may show the previous state for a moment).
+        ``deadline``: the task's deadline unless given (the clean-up has its own).
         """
         target = '%s_COMPLETE' % action
         seen_other = [prior_status is None]
@@ -74,8 +133,7 @@ class StackRunner(object):
             return self._final_failure(obj, action, prior_status, seen_other[0])
 
         try:
-            wait_for(fetch, done, failed, Deadline(timeout or self.timeout, **self._wait_kwargs),
-                     "stack '%s' to reach %s" % (name, target),
+            wait_for(fetch, done, failed, deadline or self.deadline, "stack '%s' to reach %s" % (name, target),
                      describe=lambda obj: obj.get('stack_status') if obj else 'gone')
         except ResourceFailed:
             current = self.api.get_stack(stack, resolve_outputs=False)
@@ -119,7 +177,8 @@ class StackRunner(object):
         """Delete a stack this task created and that failed; returns a note for the message."""
         try:
             self.api.delete_stack(stack)
-            self.wait_for_action(stack, 'DELETE', timeout=max(CLEANUP_TIMEOUT, self.timeout // 4))
+            seconds = max(CLEANUP_TIMEOUT, self.deadline.seconds // 4)  # the task's deadline may have passed
+            self.wait_for_action(stack, 'DELETE', deadline=Deadline(seconds, self.deadline.clock, self.deadline.sleep))
         except CloudModuleError as exc:
             return ". The failed stack could not be deleted: %s" % exc.msg
         except sdk_exceptions.HttpException as exc:
@@ -135,7 +194,7 @@ class StackRunner(object):
         what = "stack '%s' (found %s) to settle" % (stack['stack_name'], status)
         settled = wait_for(lambda: self.api.get_stack(stack, resolve_outputs=False),
                            lambda obj: obj is None or not is_in_progress(obj.get('stack_status')),
-                           None, Deadline(self.timeout, **self._wait_kwargs), what,
+                           None, self.deadline, what,
                            describe=lambda obj: obj.get('stack_status') if obj else 'gone')
         if settled is None or action == 'DELETE' and settled.get('stack_status') == 'DELETE_COMPLETE':
             return None
@@ -214,92 +273,3 @@ class StackRunner(object):
                 stack, desired.body(existing_tags=stack.get('tags'), with_name=False)))
         except sdk_exceptions.HttpException as exc:
             raise self._rejected(exc, "update of stack '%s' (update preview)" % desired.name)
-
-    def plan(self, stack, desired):
-        template = self.api.get_template(stack)
-        environment = self.api.get_environment(stack)
-        files = self.api.get_files(stack) if desired.files else None
-        return plan_stack_update(desired, stack, template, environment, files)
-
-    # -- states ---------------------------------------------------------------------------------------------
-    def ensure_absent(self, name):
-        diff = Difference()
-        stack = self.api.find_stack(name, resolve_outputs=False)
-        if stack is not None and stack.get('stack_status') == 'DELETE_IN_PROGRESS':
-            stack = self.settle(stack)
-        if stack is None:
-            return diff, None
-        diff.add('state', 'present', 'absent')
-        if not self.check_mode:
-            self.delete(stack)
-        return diff, stack
-
-    def ensure_present(self, desired, state='present', recreate_failed=False):
-        """Returns (Difference, stack dict or predicted dict, extra return values)."""
-        diff, extra = Difference(), {}
-        stack = self.api.find_stack(desired.name)
-        if stack is not None:
-            stack = self.settle(stack)
-
-        recreating = False
-        if stack is not None and is_failed_status(stack.get('stack_status')) and recreate_failed:
-            diff.add('status', stack.get('stack_status'), 'recreated')
-            recreating = True
-            if not self.check_mode:
-                self.delete(stack, free_name=True)
-            stack = None
-
-        if stack is None:
-            if desired.template is None:
-                raise NotFound("Stack '%s' does not exist and no template was given to create it" % desired.name)
-            if not recreating:
-                diff.add('state', 'absent', state)
-            if self.check_mode:
-                # Heat cannot preview a create under the name of a stack that still exists (409)
-                preview = {} if recreating else self.preview_create(desired)
-                resources = parse_create_preview(preview)
-                extra['preview'] = dict(resources=resources)
-                if self.diff_mode:
-                    diff.add('preview', None, dict(resources=resources))
-                predicted = dict(stack_name=desired.name, id=None, stack_status=None,
-                                 parameters=redact_hidden(desired.parameters, desired.hidden),
-                                 tags=desired.tags, outputs=[],
-                                 description=(preview.get('stack') or {}).get('description'))
-                return diff, predicted, extra
-            stack = self.create(desired)
-            if state == 'suspended' and stack is not None and self.wait:
-                stack = self.action(stack, 'SUSPEND')
-            return diff, stack, extra
-
-        stack = self._converge_existing(stack, desired, state, diff, extra)
-        return diff, stack, extra
-
-    def _converge_existing(self, stack, desired, state, diff, extra):
-        status = stack.get('stack_status')
-        plan = self.plan(stack, desired) if desired.template is not None else Difference()
-        failed = is_failed_status(status)
-        suspended = status == 'SUSPEND_COMPLETE'
-        if failed:
-            diff.add('status', status, 'UPDATE_COMPLETE')
-        diff.merge(plan)
-        needs_update = plan.changed or (failed and desired.template is not None)
-        if failed and desired.template is None:
-            raise InvalidInput("Stack '%s' is %s; give its template to update (recover) it" % (desired.name, status))
-        if needs_update and (self.check_mode or self.diff_mode):
-            changes = self.preview_update(stack, desired)
-            extra['resource_changes'] = changes
-            diff.add('resource_changes', None, dict((k, v) for k, v in changes.items() if k != 'unchanged'))
-        resume_first = suspended and (state == 'present' or needs_update)
-        if resume_first and state == 'present':
-            diff.add('status', status, 'RESUME_COMPLETE')
-        if state == 'suspended' and not suspended or state == 'suspended' and needs_update:
-            diff.add('status', status, 'SUSPEND_COMPLETE')
-        if self.check_mode:
-            return stack
-        if resume_first:
-            stack = self.action(stack, 'RESUME')
-        if needs_update:
-            stack = self.update(stack, desired)
-        if state == 'suspended' and stack.get('stack_status') != 'SUSPEND_COMPLETE':
-            stack = self.action(stack, 'SUSPEND')
-        return stack

@@ -2,7 +2,12 @@
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Software configs (immutable: a change is a new config, older versions deleted once unused) and software
-deployments (a config deployed to a server)."""
+deployments (a config deployed to a server).
+
+Each follows the collection's shape: ``Desired*.from_params`` once at the module's boundary, ``read_*`` (the
+requests the plan needs), ``plan_*`` (pure: a ``Plan`` with the ``Difference`` and the steps), then
+``apply_*`` (the writes) or, in check mode, ``plan.predicted``.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,21 +15,16 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, CloudModuleError, NotFound
-
-CONFIG_FIELDS = ('group', 'config', 'inputs', 'outputs', 'options')
-
-
-def config_definition(params):
-    """The desired software config body (Heat's own defaults filled in, so comparisons are exact)."""
-    return dict(name=params['name'], group=params.get('group') or 'Heat::Ungrouped',
-                config=params.get('config') or '', inputs=params.get('inputs') or [],
-                outputs=params.get('outputs') or [], options=params.get('options') or {})
-
 
 INPUT_DEFAULTS = {'type': 'String'}
 OUTPUT_DEFAULTS = {'error_output': False}
+DEPLOYMENT_FIELDS = ('action', 'status', 'status_reason', 'input_values')
+
+
+def looks_like_id(value):
+    return bool(re.match(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$', value))
 
 
 def normalize_io(items, defaults=None):
@@ -41,7 +41,7 @@ def normalize_io(items, defaults=None):
 
 
 def config_differences(desired, actual):
-    """The Difference between a desired software config and a stored one (None = missing)."""
+    """The Difference between a desired software config body and a stored one (None = missing)."""
     diff = Difference()
     actual = actual or {}
     diff.compare('group', desired['group'], actual.get('group') or 'Heat::Ungrouped')
@@ -59,89 +59,135 @@ def find_configs(api, name):
                   key=lambda c: (c.get('creation_time') or '', c.get('id') or ''))
 
 
-def looks_like_id(value):
-    return bool(re.match(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$', value))
-
-
-def resolve_config(api, name_or_id):
-    """The software config with this id, or the current (newest) one with this name; NotFound otherwise."""
-    if looks_like_id(name_or_id):
-        found = api.get_config(name_or_id)
-        if found is not None:
-            return found
-    matches = find_configs(api, name_or_id)
-    if not matches:
-        raise NotFound("No software config has the name or id '%s'" % name_or_id)
-    return api.get_config(matches[-1]['id'])
-
-
 def referenced_config_ids(api):
     """Ids of the configs some deployment of the project uses (Heat refuses to delete those)."""
     return set(d.get('config_id') for d in api.list_deployments())
 
 
-def _delete_configs(api, configs, check_mode):
-    """Delete the configs no deployment uses; returns (deleted ids, kept ids)."""
-    if not configs:
-        return [], []
-    used = referenced_config_ids(api)
-    deleted = sorted(c['id'] for c in configs if c['id'] not in used)
-    kept = sorted(c['id'] for c in configs if c['id'] in used)
-    if not check_mode:
-        for config_id in deleted:
-            api.delete_config(config_id)
-    return deleted, kept
+# -- software configs ---------------------------------------------------------------------------------
+
+class DesiredConfig(object):
+    """A software config as the user asked for it: ``body`` is what Heat stores (its defaults filled in)."""
+
+    def __init__(self, name, state='present', group=None, config=None, inputs=None, outputs=None, options=None):
+        self.name, self.state = name, state
+        self.body = dict(name=name, group=group or 'Heat::Ungrouped', config=config or '', inputs=inputs or [],
+                         outputs=outputs or [], options=options or {})
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(params['name'], params.get('state') or 'present', params.get('group'), params.get('config'),
+                   params.get('inputs'), params.get('outputs'), params.get('options'))
 
 
-def ensure_config(api, params, check_mode=False):
+class CurrentConfigs(object):
+    """The versions with the name (oldest first), the current one read in full (None when absent or not read),
+    and the ids some deployment uses (read only when a version may be deleted)."""
+
+    def __init__(self, versions, config=None, in_use=None):
+        self.versions, self.config, self.in_use = versions, config, in_use or set()
+
+
+def _superseded(current, desired):
+    """The versions that go once unused: all for state=absent; else the older ones, and the current one too
+    when it is replaced."""
+    versions = current.versions
+    if desired.state == 'absent':
+        return list(versions)
+    if current.config is not None and config_differences(desired.body, current.config).changed:
+        return list(versions)
+    return versions[:-1]
+
+
+def read_configs(api, desired):
+    """The versions of the config, the current one in full (state=present) and, when a version may be
+    deleted, the ids of the configs deployments use."""
+    versions = find_configs(api, desired.name)
+    config = None
+    if desired.state != 'absent' and versions:
+        config = api.get_config(versions[-1]['id'])
+    current = CurrentConfigs(versions, config)
+    if _superseded(current, desired):
+        current.in_use = referenced_config_ids(api)
+    return current
+
+
+class ConfigPlan(Plan):
+    """Steps: ``create`` (the new version, ``body``), then ``delete`` (``ids``: superseded versions no deployment
+    uses). ``kept``: superseded versions deployments still use."""
+
+    def __init__(self, desired):
+        super(ConfigPlan, self).__init__()
+        self.desired = desired
+        self.deleted, self.kept = [], []
+
+    def raise_if_refused(self):
+        """For state=absent, fail when versions are still used by deployments (after deleting the unused ones)."""
+        if self.desired.state == 'absent' and self.kept:
+            raise CloudModuleError("Software config(s) named '%s' are used by deployments and cannot be deleted: "
+                                   "%s. Delete those deployments first." % (self.desired.name, ', '.join(self.kept)),
+                                   deleted_ids=self.deleted, kept_ids=self.kept, changed=self.changed)
+
+
+def plan_config(current, desired):
     """Software configs are immutable: identical -> nothing; different -> create a new one, delete the old.
 
     Names are not unique in Heat: the newest config with the name is the current one; older versions
     (superseded) are deleted once no deployment uses them (Heat refuses to delete a config in use), so
-    ``software_deployment`` can move its deployments to the new version first.
-    Returns (Difference, config dict or None, ids of superseded configs kept because deployments use them).
+    ``software_deployment`` can move its deployments to the new version first. No request.
     """
-    diff = Difference()
-    name = params['name']
-    matches = find_configs(api, name)
-    if params.get('state') == 'absent':
-        deleted, kept = _delete_configs(api, matches, check_mode)
-        if deleted:
-            diff.add('deleted_ids', None, deleted)
-        if kept:
-            raise CloudModuleError("Software config(s) named '%s' are used by deployments and cannot be deleted: "
-                                   "%s. Delete those deployments first." % (name, ', '.join(kept)),
-                                   deleted_ids=deleted, kept_ids=kept, changed=bool(deleted))
-        return diff, None, []
-    desired = config_definition(params)
-    current = api.get_config(matches[-1]['id']) if matches else None
-    superseded = matches[:-1]
-    if current is None:
-        diff.add('state', 'absent', 'present')
-    else:
-        diff.merge(config_differences(desired, current))
+    plan = ConfigPlan(desired)
+    diff, config = plan.diff, current.config
+    if desired.state != 'absent':
+        if config is None:
+            diff.add('state', 'absent', 'present')
+        else:
+            diff.merge(config_differences(desired.body, config))
+            if diff.changed:
+                diff.add('replaced_id', None, config['id'])
         if diff.changed:
-            diff.add('replaced_id', None, current['id'])
-            superseded = matches
-    result = current
-    if diff.changed:
-        result = dict(desired, id=None) if check_mode else api.create_config(desired)
-    deleted, kept = _delete_configs(api, superseded, check_mode)
-    if deleted:
-        diff.add('deleted_ids', None, deleted)
-    return diff, result, kept
+            plan.step('create', body=desired.body)
+        plan.predicted = dict(desired.body, id=None) if diff.changed else config
+    superseded = _superseded(current, desired)
+    plan.deleted = sorted(c['id'] for c in superseded if c['id'] not in current.in_use)
+    plan.kept = sorted(c['id'] for c in superseded if c['id'] in current.in_use)
+    if plan.deleted:
+        diff.add('deleted_ids', None, plan.deleted)
+        plan.step('delete', ids=plan.deleted)
+    return plan
+
+
+def apply_config(api, plan):
+    """Create the new version first, then delete the superseded ones; returns the current config (None when
+    absent)."""
+    config = plan.predicted
+    for name, data in plan.steps:
+        if name == 'create':
+            config = api.create_config(data['body'])
+        elif name == 'delete':
+            for config_id in data['ids']:
+                api.delete_config(config_id)
+    return config
 
 
 # -- software deployments -----------------------------------------------------------------------------
 
-DEPLOYMENT_FIELDS = ('action', 'status', 'status_reason', 'input_values')
+class DesiredDeployment(object):
+    """A deployment of ``config`` (a name or an id) to ``server_id``; ``wanted`` holds the fields the user set
+    (``input_values`` with the signal transport folded in)."""
 
+    def __init__(self, config, server_id, state='present', action=None, status=None, status_reason=None,
+                 input_values=None, signal_transport=None):
+        self.config, self.server_id, self.state = config, server_id, state
+        if signal_transport:
+            input_values = dict(input_values or {}, deploy_signal_transport=signal_transport)
+        self.wanted = dict(action=action, status=status, status_reason=status_reason, input_values=input_values)
 
-def desired_input_values(params):
-    values = params.get('input_values')
-    if params.get('signal_transport'):
-        values = dict(values or {}, deploy_signal_transport=params['signal_transport'])
-    return values
+    @classmethod
+    def from_params(cls, params):
+        return cls(params['config'], params['server_id'], params.get('state') or 'present', params.get('action'),
+                   params.get('status'), params.get('status_reason'), params.get('input_values'),
+                   params.get('signal_transport'))
 
 
 def find_deployments(api, config_ids, server_id):
@@ -157,57 +203,70 @@ def _deployment_config(api, config_ref):
     return set(c['id'] for c in named), (named[-1]['id'] if named else None)
 
 
-def _create_deployment(api, diff, config_id, server_id, wanted, check_mode):
-    diff.add('state', 'absent', 'present')
-    body = dict(config_id=config_id, server_id=server_id, action=wanted['action'] or 'CREATE',
-                status=wanted['status'] or 'IN_PROGRESS', input_values=wanted['input_values'] or {})
-    if wanted['status_reason'] is not None:
-        body['status_reason'] = wanted['status_reason']
-    if check_mode:
-        return diff, dict(body, id=None)
-    return diff, api.create_deployment(body)
+class CurrentDeployment(object):
+    """The id of the config's current version (None when there is no such config) and the deployment found."""
+
+    def __init__(self, config_id, deployment=None):
+        self.config_id, self.deployment = config_id, deployment
 
 
-def ensure_deployment(api, params, check_mode=False):
-    """A deployment identified by (config name or id, server_id). Returns (Difference, deployment or None).
-
-    A deployment of an older version of a named config (replaced: same name, new id) is found by the name
-    and moved to the current version.
-    """
-    diff = Difference()
-    config_ref, server_id = params['config'], params['server_id']
-    config_ids, config_id = _deployment_config(api, config_ref)
-    deployments = find_deployments(api, config_ids, server_id) if config_ids else []
+def read_deployment(api, desired):
+    """The deployment of any version of the config to the server. A deployment of an older version of a named
+    config (replaced: same name, new id) is found by the name. Two of them are ambiguous."""
+    config_ids, config_id = _deployment_config(api, desired.config)
+    deployments = find_deployments(api, config_ids, desired.server_id) if config_ids else []
     if len(deployments) > 1:
-        raise Ambiguous('software deployment for config %s on server' % config_ref, server_id,
+        raise Ambiguous('software deployment for config %s on server' % desired.config, desired.server_id,
                         [d['id'] for d in deployments])
-    current = deployments[0] if deployments else None
+    return CurrentDeployment(config_id, deployments[0] if deployments else None)
 
-    if params.get('state') == 'absent':
-        if current is not None:
+
+class DeploymentPlan(Plan):
+    """One step: ``delete`` (``id``), ``create`` (``body``) or ``update`` (``id``, ``body``; ``reread`` when the
+    config changes: Heat answers that update with the deployment as it was before)."""
+
+
+def plan_deployment(current, desired):
+    """The plan for the deployment ``current`` (a CurrentDeployment); moves it to the current config version.
+    No request."""
+    plan = DeploymentPlan()
+    diff, found = plan.diff, current.deployment
+    if desired.state == 'absent':
+        if found is not None:
             diff.add('state', 'present', 'absent')
-            if not check_mode:
-                api.delete_deployment(current['id'])
-        return diff, None
-
-    if config_id is None:
-        raise NotFound("No software config has the name or id '%s'" % config_ref)
-    wanted = dict(action=params.get('action'), status=params.get('status'),
-                  status_reason=params.get('status_reason'), input_values=desired_input_values(params))
-    if current is None:
-        return _create_deployment(api, diff, config_id, server_id, wanted, check_mode)
-
-    diff.compare('config_id', config_id, current.get('config_id'))
+            plan.step('delete', id=found['id'])
+        return plan
+    if current.config_id is None:
+        raise NotFound("No software config has the name or id '%s'" % desired.config)
+    wanted = desired.wanted
+    if found is None:
+        diff.add('state', 'absent', 'present')
+        body = dict(config_id=current.config_id, server_id=desired.server_id, action=wanted['action'] or 'CREATE',
+                    status=wanted['status'] or 'IN_PROGRESS', input_values=wanted['input_values'] or {})
+        if wanted['status_reason'] is not None:
+            body['status_reason'] = wanted['status_reason']
+        plan.step('create', body=body)
+        plan.predicted = dict(body, id=None)
+        return plan
+    diff.compare('config_id', current.config_id, found.get('config_id'))
     for field in DEPLOYMENT_FIELDS:
-        diff.compare(field, wanted[field], current.get(field), 'dict' if field == 'input_values' else 'value')
-    if not diff.changed:
-        return diff, current
-    body = dict((k, v) for k, v in wanted.items() if v is not None)
-    body['config_id'] = config_id
-    if check_mode:
-        predicted = dict(current)
-        predicted.update(body)
-        return diff, predicted
-    updated = api.update_deployment(current['id'], body)
-    # Heat answers a config_id change with the deployment as it was before; read it back
-    return diff, (api.get_deployment(current['id']) if 'config_id' in diff.keys else updated) or updated
+        diff.compare(field, wanted[field], found.get(field), 'dict' if field == 'input_values' else 'value')
+    plan.predicted = found
+    if diff.changed:
+        body = dict((k, v) for k, v in wanted.items() if v is not None)
+        body['config_id'] = current.config_id
+        plan.step('update', id=found['id'], body=body, reread='config_id' in diff.keys)
+        plan.predicted = dict(found, **body)
+    return plan
+
+
+def apply_deployment(api, plan):
+    """The write of the plan; returns the deployment (None after a delete)."""
+    name, data = plan.steps[0]
+    if name == 'delete':
+        api.delete_deployment(data['id'])
+        return None
+    if name == 'create':
+        return api.create_deployment(data['body'])
+    updated = api.update_deployment(data['id'], data['body'])
+    return (api.get_deployment(data['id']) if data['reread'] else updated) or updated

@@ -12,11 +12,11 @@ import copy
 import json
 import re
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, is_equal
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, Plan, is_equal
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, NotFound
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.template import (
     HIDDEN_DIGEST_KEY, digest_matches, hidden_parameter_names, hidden_values, load_environment, load_template,
-    make_digest, normalize_environment, normalize_tags, timeout_minutes)
+    make_digest, normalize_environment, normalize_tags, redact_hidden, timeout_minutes)
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -116,8 +116,10 @@ class DesiredStack(object):
     """What the user asked for, read and resolved on the controller before any request."""
 
     def __init__(self, name, template=None, files=None, environment=None, parameters=None, tags=None,
-                 timeout=3600, rollback=False):
+                 timeout=3600, rollback=False, state='present', recreate_failed=False):
         self.name = name
+        self.state = state
+        self.recreate_failed = recreate_failed
         self.template = template
         self.files = files or {}
         self.environment = environment or {}
@@ -129,7 +131,10 @@ class DesiredStack(object):
 
     @classmethod
     def from_params(cls, params, cwd=None):
+        """The desired stack from the module's options; for ``state=absent`` only the name (nothing is read)."""
         name = params['name']
+        if params.get('state') == 'absent':
+            return cls(name, state='absent')
         if not STACK_NAME_RE.match(name or ''):
             raise InvalidInput("Invalid stack name '%s': it must start with a letter and contain only letters, "
                                "digits, '_', '-' and '.' (at most 255 characters)" % name)
@@ -140,7 +145,8 @@ class DesiredStack(object):
         files = dict(tpl_files)
         files.update(env_files)
         return cls(name, template, files, environment, params.get('parameters'),
-                   normalize_tags(params.get('tags')), params.get('timeout') or 3600, params.get('rollback'))
+                   normalize_tags(params.get('tags')), params.get('timeout') or 3600, params.get('rollback'),
+                   params.get('state') or 'present', bool(params.get('recreate_failed')))
 
     @property
     def effective_environment(self):
@@ -241,3 +247,95 @@ def plan_stack_update(desired, stack, template, environment, files=None):
 def stack_outputs(stack):
     outputs = (stack or {}).get('outputs') or []
     return dict((o.get('output_key'), o.get('output_value')) for o in outputs), outputs
+
+
+class CurrentStack(object):
+    """The stack as found (a dict, outputs resolved) and, when a template is given, its stored template,
+    environment and files (``files`` None when not read: no desired files)."""
+
+    def __init__(self, stack, template=None, environment=None, files=None):
+        self.stack, self.template, self.environment, self.files = stack, template, environment, files
+
+
+class StackPlan(Plan):
+    """What the ``stack`` module will do to one stack, decided before any write.
+
+    Steps, in order: ``delete`` (``free_name`` when the stack is recreated), ``create``, ``resume``,
+    ``update``, ``suspend``. ``preview`` names the preview check or diff mode asks for (``create`` or
+    ``update``); ``extra`` holds the previews' return values. ``predicted`` is the stack after the apply
+    as far as it is known before: the current stack, or for a new stack the stack the create preview
+    shows. ``current`` is the stack found (a dict, or None).
+    """
+
+    def __init__(self, desired, current=None):
+        super(StackPlan, self).__init__()
+        self.desired = desired
+        self.current = current
+        self.preview = None
+        self.extra = {}
+
+    def predict_create(self, preview):
+        """The predicted new stack, from the create preview's answer (``{}`` when none was made)."""
+        desired = self.desired
+        self.predicted = dict(stack_name=desired.name, id=None, stack_status=None,
+                              parameters=redact_hidden(desired.parameters, desired.hidden),
+                              tags=desired.tags, outputs=[],
+                              description=(preview.get('stack') or {}).get('description'))
+
+
+def plan_stack(current, desired):
+    """The plan that brings the stack ``current`` (a CurrentStack or None) to ``desired``. No request."""
+    stack = current.stack if current is not None else None
+    plan = StackPlan(desired, stack)
+    diff, state = plan.diff, desired.state
+    if state == 'absent':
+        if stack is not None:
+            diff.add('state', 'present', 'absent')
+            plan.step('delete')
+        return plan
+    recreate = stack is not None and is_failed_status(stack.get('stack_status')) and desired.recreate_failed
+    if recreate:
+        diff.add('status', stack.get('stack_status'), 'recreated')
+        plan.step('delete', free_name=True)
+    if stack is None or recreate:
+        if desired.template is None:
+            raise NotFound("Stack '%s' does not exist and no template was given to create it" % desired.name)
+        if not recreate:
+            diff.add('state', 'absent', state)
+        plan.step('create')
+        if state == 'suspended':
+            plan.step('suspend')
+        plan.preview = 'create'
+        plan.predict_create({})
+        return plan
+    _plan_existing(plan, current, desired)
+    return plan
+
+
+def _plan_existing(plan, current, desired):
+    stack, diff, state = current.stack, plan.diff, desired.state
+    status = stack.get('stack_status')
+    stored = (plan_stack_update(desired, stack, current.template, current.environment, current.files)
+              if desired.template is not None else Difference())
+    failed = is_failed_status(status)
+    suspended = status == 'SUSPEND_COMPLETE'
+    if failed:
+        diff.add('status', status, 'UPDATE_COMPLETE')
+    diff.merge(stored)
+    needs_update = stored.changed or (failed and desired.template is not None)
+    if failed and desired.template is None:
+        raise InvalidInput("Stack '%s' is %s; give its template to update (recover) it" % (desired.name, status))
+    if needs_update:
+        plan.preview = 'update'
+    resume_first = suspended and (state == 'present' or needs_update)
+    if resume_first and state == 'present':
+        diff.add('status', status, 'RESUME_COMPLETE')
+    if state == 'suspended' and not suspended or state == 'suspended' and needs_update:
+        diff.add('status', status, 'SUSPEND_COMPLETE')
+    if resume_first:
+        plan.step('resume')
+    if needs_update:
+        plan.step('update')
+    if state == 'suspended':
+        plan.step('suspend')  # unless the stack is SUSPEND_COMPLETE by then
+    plan.predicted = stack

@@ -34,7 +34,6 @@ try:
 except ImportError:  # pragma: no cover - the base reports the missing SDK
     sdk_exceptions = template_utils = template_format = environment_format = heat_utils = None
 
-PSEUDO_PARAMETERS = ('OS::stack_id', 'OS::stack_name', 'OS::project_id')
 HIDDEN_DIGEST_KEY = 'cloudrise_hidden_parameters_digest'
 DIGEST_ITERATIONS = 100000
 
@@ -180,11 +179,6 @@ def normalize_environment(env):
         defaults.pop(HIDDEN_DIGEST_KEY, None)
     env.pop('encrypted_param_names', None)
     return dict((k, v) for k, v in env.items() if v not in (None, {}, []))
-
-
-def stack_parameters(parameters):
-    """A stack's parameters without Heat's pseudo-parameters."""
-    return dict((k, v) for k, v in (parameters or {}).items() if k not in PSEUDO_PARAMETERS)
 
 
 def hidden_parameter_names(template):

@@ -59,12 +59,6 @@ def test_normalize_environment(stored, expected):
     assert stored == original  # not modified in place
 
 
-def test_stack_parameters_drops_pseudo_parameters():
-    params = {'OS::stack_id': 'i', 'OS::stack_name': 'n', 'OS::project_id': 'p', 'a': '1'}
-    assert heat_template.stack_parameters(params) == {'a': '1'}
-    assert heat_template.stack_parameters(None) == {}
-
-
 @pytest.mark.parametrize('template, expected', [
     (HOT, {'pw'}),
     ({'heat_template_version': '2018-08-31'}, set()),
@@ -464,63 +458,64 @@ class FakeHeat(object):
         return []
 
 
-class FakeClock(object):
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
+def make_runner(api, clock, timeout=60, **kwargs):
+    return heat_runner.StackRunner(api, clock.deadline(timeout), **kwargs)
 
 
-def runner(api, **kwargs):
-    clock = FakeClock()
-    kwargs.setdefault('timeout', 60)
-    return heat_runner.StackRunner(api, sleep=clock.sleep, clock=clock, **kwargs)
+def run_stack(api, clock, want, check_mode=False, diff_mode=False, timeout=60, **kwargs):
+    """The stack module's flow: read, plan, previews, then apply (or predict in check mode).
+
+    Returns (diff, stack, extra); for state=absent the stack found (the module returns its id).
+    """
+    runner = make_runner(api, clock, timeout, **kwargs)
+    plan = heat_stack.plan_stack(runner.read(want), want)
+    runner.add_previews(plan, check_mode, diff_mode)
+    stack = runner.apply(plan) if plan.changed and not check_mode else plan.predicted
+    if want.state == 'absent':
+        stack = plan.current
+    return plan.diff, stack, plan.extra
 
 
-def test_create_then_idempotent_run_sends_no_write():
+def test_create_then_idempotent_run_sends_no_write(clock):
     api = FakeHeat()
-    diff, stack, extra = runner(api).ensure_present(desired())
+    diff, stack, extra = run_stack(api, clock, desired())
     assert diff.changed and stack['stack_status'] == 'CREATE_COMPLETE'
     assert [c[0] for c in api.writes] == ['create']
     api.calls = []
-    diff, stack, extra = runner(api).ensure_present(desired())
+    diff, stack, extra = run_stack(api, clock, desired())
     assert not diff.changed and api.writes == []
     assert [c[0] for c in api.calls] == ['find', 'template', 'environment']
     assert heat_stack.stack_outputs(stack) == ({'o': 'b'}, [{'output_key': 'o', 'output_value': 'b'}])
 
 
-def test_check_mode_create_previews_and_writes_nothing():
+def test_check_mode_create_previews_and_writes_nothing(clock):
     api = FakeHeat()
-    diff, stack, extra = runner(api, check_mode=True, diff_mode=True).ensure_present(
-        desired(parameters={'p': 'b', 'pw': 'hush'}))
+    diff, stack, extra = run_stack(api, clock, desired(parameters={'p': 'b', 'pw': 'hush'}),
+                                   check_mode=True, diff_mode=True)
     assert diff.changed and api.writes == []
     assert extra['preview'] == {'resources': [{'name': 'v', 'type': 'OS::Heat::Value'}]}
     assert stack['id'] is None and stack['parameters'] == {'p': 'b', 'pw': REDACTED}
     assert diff.diff()['after']['preview'] == extra['preview']
 
 
-def test_update_with_check_mode_and_diff():
+def test_update_with_check_mode_and_diff(clock):
     api = FakeHeat()
-    runner(api).ensure_present(desired())
+    run_stack(api, clock, desired())
     api.calls = []
-    diff, stack, extra = runner(api, check_mode=True, diff_mode=True).ensure_present(desired(parameters={'p': 'c'}))
+    diff, stack, extra = run_stack(api, clock, desired(parameters={'p': 'c'}), check_mode=True, diff_mode=True)
     assert diff.changed and api.writes == []
     assert extra['resource_changes']['updated'] == ['v']
     assert diff.diff()['after']['resource_changes'] == {'added': [], 'updated': ['v'], 'replaced': [], 'deleted': []}
-    diff, stack, extra = runner(api).ensure_present(desired(parameters={'p': 'c'}))
+    diff, stack, extra = run_stack(api, clock, desired(parameters={'p': 'c'}))
     assert [c[0] for c in api.writes] == ['update'] and stack['stack_status'] == 'UPDATE_COMPLETE'
     assert 'resource_changes' not in extra  # the preview runs only in check or diff mode
     assert stack['outputs'][0]['output_value'] == 'c'
 
 
-def test_failed_create_is_deleted_and_reported():
+def test_failed_create_is_deleted_and_reported(clock):
     api = FakeHeat(fail_action='CREATE')
     with pytest.raises(ResourceFailed) as err:
-        runner(api).ensure_present(desired())
+        run_stack(api, clock, desired())
     assert "Stack 's' is CREATE_FAILED: Resource CREATE failed: boom" in err.value.msg
     assert 'v (OS::Heat::Value): boom' in err.value.msg
     assert 'The failed stack was deleted' in err.value.msg
@@ -528,88 +523,113 @@ def test_failed_create_is_deleted_and_reported():
     assert api.stacks == {}
 
 
-def test_failed_create_kept_on_request():
+def test_failed_create_kept_on_request(clock):
     api = FakeHeat(fail_action='CREATE')
     with pytest.raises(ResourceFailed) as err:
-        runner(api, keep_failed=True).ensure_present(desired())
+        run_stack(api, clock, desired(), keep_failed=True)
     assert 'deleted' not in err.value.msg
     assert api.stacks['s']['stack_status'] == 'CREATE_FAILED'
 
 
-def test_failed_stack_is_updated_or_recreated():
+def test_failed_stack_is_updated_or_recreated(clock):
     api = FakeHeat(fail_action='CREATE')
     with pytest.raises(ResourceFailed):
-        runner(api, keep_failed=True).ensure_present(desired())
+        run_stack(api, clock, desired(), keep_failed=True)
     api.fail_action = None
     old_id = api.stacks['s']['id']
-    diff, stack, extra = runner(api).ensure_present(desired())  # identical definition, but FAILED: update
+    diff, stack, extra = run_stack(api, clock, desired())  # identical definition, but FAILED: update
     assert diff.diff()['before']['status'] == 'CREATE_FAILED'
     assert stack['stack_status'] == 'UPDATE_COMPLETE' and stack['id'] == old_id
 
     api.fail_action = 'UPDATE'
     with pytest.raises(ResourceFailed, match='UPDATE_FAILED'):
-        runner(api).ensure_present(desired(parameters={'p': 'z'}))
+        run_stack(api, clock, desired(parameters={'p': 'z'}))
     assert api.stacks['s']['stack_status'] == 'UPDATE_FAILED'  # an update failure keeps the stack
     api.fail_action = None
-    diff, stack, extra = runner(api).ensure_present(desired(), recreate_failed=True)
+    diff, stack, extra = run_stack(api, clock, desired(recreate_failed=True))
     assert diff.diff()['after']['status'] == 'recreated'
     assert stack['stack_status'] == 'CREATE_COMPLETE' and stack['id'] != old_id
 
 
-def test_create_timeout_deletes_the_unfinished_stack():
+def test_create_timeout_deletes_the_unfinished_stack(clock):
     api = FakeHeat(never_finish=True)
     with pytest.raises(WaitTimeout) as err:
-        runner(api, timeout=3).ensure_present(desired())
+        run_stack(api, clock, desired(), timeout=3)
     assert 'Timed out after 3s' in err.value.msg and 'CREATE_IN_PROGRESS' in err.value.msg
     assert 'could not be deleted' in err.value.msg  # the fake never finishes the delete either
 
 
-def test_bad_request_is_reported_clearly():
+def test_bad_request_is_reported_clearly(clock):
     api = FakeHeat()
     template = dict(HOT, resources={'x': {'type': 'OS::Heat::Nope'}})
     with pytest.raises(InvalidInput, match=r"Heat rejected the stack 's': .*OS::Heat::Nope"):
-        runner(api).ensure_present(desired(template=template))
+        run_stack(api, clock, desired(template=template))
     assert api.stacks == {}
 
 
-def test_suspend_resume_and_delete():
+def test_suspend_resume_and_delete(clock):
     api = FakeHeat()
-    runner(api).ensure_present(desired())
-    diff, stack, extra = runner(api).ensure_present(heat_stack.DesiredStack('s'), state='suspended')
+    run_stack(api, clock, desired())
+    diff, stack, extra = run_stack(api, clock, heat_stack.DesiredStack('s', state='suspended'))
     assert diff.changed and stack['stack_status'] == 'SUSPEND_COMPLETE'
-    diff, stack, extra = runner(api).ensure_present(heat_stack.DesiredStack('s'), state='suspended')
+    diff, stack, extra = run_stack(api, clock, heat_stack.DesiredStack('s', state='suspended'))
     assert not diff.changed
-    diff, stack, extra = runner(api, check_mode=True).ensure_present(desired())
+    diff, stack, extra = run_stack(api, clock, desired(), check_mode=True)
     assert diff.diff()['after']['status'] == 'RESUME_COMPLETE' and stack['stack_status'] == 'SUSPEND_COMPLETE'
-    diff, stack, extra = runner(api).ensure_present(desired())
+    diff, stack, extra = run_stack(api, clock, desired())
     assert stack['stack_status'] == 'RESUME_COMPLETE'
-    diff, stack = runner(api, check_mode=True).ensure_absent('s')
+    diff, stack, extra = run_stack(api, clock, heat_stack.DesiredStack('s', state='absent'), check_mode=True)
     assert diff.changed and 's' in api.stacks
-    diff, stack = runner(api).ensure_absent('s')
+    diff, stack, extra = run_stack(api, clock, heat_stack.DesiredStack('s', state='absent'))
     assert diff.changed and api.stacks == {}
-    diff, stack = runner(api).ensure_absent('s')
+    diff, stack, extra = run_stack(api, clock, heat_stack.DesiredStack('s', state='absent'))
     assert not diff.changed and stack is None
 
 
-def test_missing_stack_without_template_is_not_found():
+def test_absent_desired_stack_reads_nothing():
+    want = heat_stack.DesiredStack.from_params(dict(name='not a valid name', state='absent', template='/nonexistent'))
+    assert want.state == 'absent' and want.template is None
+
+
+def test_plan_is_decided_before_any_write(clock):
+    api = FakeHeat(fail_action='CREATE')
+    with pytest.raises(ResourceFailed):
+        run_stack(api, clock, desired(), keep_failed=True)
+    api.calls = []
+    current = make_runner(api, clock).read(desired())
+    plan = heat_stack.plan_stack(current, desired(recreate_failed=True))
+    assert [name for name, data in plan.steps] == ['delete', 'create'] and api.writes == []
+    with pytest.raises(NotFound, match='no template'):  # nothing deleted that could not be created again
+        heat_stack.plan_stack(current, heat_stack.DesiredStack('s', state='suspended', recreate_failed=True))
+
+
+def test_one_deadline_for_the_whole_task(clock):
+    api = FakeHeat(steps=30)
+    run_stack(api, clock, desired(), wait=False)
+    with pytest.raises(WaitTimeout, match='Timed out after 5s'):  # settling the create uses up the budget
+        run_stack(api, clock, desired(parameters={'p': 'new'}), timeout=5)
+    assert [c[0] for c in api.writes] == ['create']
+
+
+def test_missing_stack_without_template_is_not_found(clock):
     with pytest.raises(NotFound):
-        runner(FakeHeat()).ensure_present(heat_stack.DesiredStack('s'), state='suspended')
+        run_stack(FakeHeat(), clock, heat_stack.DesiredStack('s', state='suspended'))
 
 
-def test_stack_found_in_progress_is_waited_for():
+def test_stack_found_in_progress_is_waited_for(clock):
     api = FakeHeat(steps=3)
-    runner(api, wait=False).ensure_present(desired())
+    run_stack(api, clock, desired(), wait=False)
     assert api.stacks['s']['stack_status'] == 'CREATE_IN_PROGRESS'
-    diff, stack, extra = runner(api).ensure_present(desired())
+    diff, stack, extra = run_stack(api, clock, desired())
     assert not diff.changed and stack['stack_status'] == 'CREATE_COMPLETE'
 
 
-def test_stale_failure_status_is_ignored_until_the_action_starts():
+def test_stale_failure_status_is_ignored_until_the_action_starts(clock):
     api = FakeHeat()
     stack = {'stack_name': 's', 'id': 'i', 'stack_status': 'DELETE_FAILED'}
     api.stacks['s'] = dict(stack, _pending=('DELETE', 0))
     api.stacks['s']['stack_status'] = 'DELETE_FAILED'
-    runner(api).wait_for_action(stack, 'DELETE', prior_status='DELETE_FAILED')
+    make_runner(api, clock).wait_for_action(stack, 'DELETE', prior_status='DELETE_FAILED')
     assert api.stacks == {}
 
 
@@ -726,6 +746,23 @@ class FakeConfigs(object):
         self.deployments.pop(deployment_id, None)
 
 
+def ensure_config(api, params, check_mode=False):
+    """The software_config module's flow; returns (diff, config, superseded ids kept)."""
+    desired = heat_software.DesiredConfig.from_params(params)
+    plan = heat_software.plan_config(heat_software.read_configs(api, desired), desired)
+    config = heat_software.apply_config(api, plan) if plan.changed and not check_mode else plan.predicted
+    plan.raise_if_refused()
+    return plan.diff, config, plan.kept
+
+
+def ensure_deployment(api, params, check_mode=False):
+    """The software_deployment module's flow; returns (diff, deployment)."""
+    desired = heat_software.DesiredDeployment.from_params(params)
+    plan = heat_software.plan_deployment(heat_software.read_deployment(api, desired), desired)
+    return plan.diff, (heat_software.apply_deployment(api, plan) if plan.changed and not check_mode
+                       else plan.predicted)
+
+
 def config_params(**kwargs):
     params = dict(name='c', state='present', group='script', config='echo hi', inputs=[{'name': 'a'}],
                   outputs=None, options=None)
@@ -754,40 +791,57 @@ def test_outputs_compare_with_heats_error_output_default():
 
 def test_config_lifecycle():
     api = FakeConfigs()
-    diff, created, kept = heat_software.ensure_config(api, config_params(), check_mode=True)
+    diff, created, kept = ensure_config(api, config_params(), check_mode=True)
     assert diff.changed and created['id'] is None and api.writes == []
-    diff, created, kept = heat_software.ensure_config(api, config_params())
+    diff, created, kept = ensure_config(api, config_params())
     assert diff.changed and created['name'] == 'c' and kept == []
     api.calls = []
-    diff, same, kept = heat_software.ensure_config(api, config_params())
+    diff, same, kept = ensure_config(api, config_params())
     assert not diff.changed and same['id'] == created['id'] and api.writes == []
-    diff, replaced, kept = heat_software.ensure_config(api, config_params(config='echo bye'))
+    diff, replaced, kept = ensure_config(api, config_params(config='echo bye'))
     assert diff.changed and replaced['id'] != created['id']
     assert diff.diff() == {'before': {'config': 'echo hi', 'replaced_id': None, 'deleted_ids': None},
                            'after': {'config': 'echo bye', 'replaced_id': created['id'],
                                      'deleted_ids': [created['id']]}}
     assert list(api.configs) == [replaced['id']]  # the old one is deleted after the new one exists
-    diff, gone, kept = heat_software.ensure_config(api, config_params(state='absent'))
+    diff, gone, kept = ensure_config(api, config_params(state='absent'))
     assert diff.changed and gone is None and api.configs == {}
-    diff, gone, kept = heat_software.ensure_config(api, config_params(state='absent'))
+    diff, gone, kept = ensure_config(api, config_params(state='absent'))
     assert not diff.changed
 
 
 def test_config_in_use_is_kept_until_its_deployment_moves():
     api = FakeConfigs()
-    dummy, v1, kept = heat_software.ensure_config(api, config_params())
-    heat_software.ensure_deployment(api, deployment_params())
-    diff, v2, kept = heat_software.ensure_config(api, config_params(config='v2'))
+    dummy, v1, kept = ensure_config(api, config_params())
+    ensure_deployment(api, deployment_params())
+    diff, v2, kept = ensure_config(api, config_params(config='v2'))
     assert diff.changed and kept == [v1['id']] and set(api.configs) == {v1['id'], v2['id']}
     api.calls = []
-    diff, current, kept = heat_software.ensure_config(api, config_params(config='v2'))  # newest wins, no write
+    diff, current, kept = ensure_config(api, config_params(config='v2'))  # newest wins, no write
     assert not diff.changed and current['id'] == v2['id'] and kept == [v1['id']] and api.writes == []
-    diff, dep = heat_software.ensure_deployment(api, deployment_params())
+    diff, dep = ensure_deployment(api, deployment_params())
     assert diff.diff()['after'] == {'config_id': v2['id']}
-    diff, current, kept = heat_software.ensure_config(api, config_params(config='v2'))  # now the old one can go
+    diff, current, kept = ensure_config(api, config_params(config='v2'))  # now the old one can go
     assert diff.diff()['after'] == {'deleted_ids': [v1['id']]} and kept == [] and list(api.configs) == [v2['id']]
     with pytest.raises(CloudModuleError, match='used by deployments'):
-        heat_software.ensure_config(api, config_params(state='absent'))
+        ensure_config(api, config_params(state='absent'))
+
+
+def test_absent_config_in_use_fails_after_deleting_the_unused_versions_changed_from_the_diff():
+    api = FakeConfigs()
+    dummy, v1, kept = ensure_config(api, config_params())
+    ensure_deployment(api, deployment_params())
+    dummy, v2, kept = ensure_config(api, config_params(config='v2'))  # v1 kept: the deployment uses it
+    ensure_deployment(api, deployment_params(state='absent'))
+    ensure_deployment(api, deployment_params(config=v1['id']))  # now v1 is used, v2 is not
+    desired = heat_software.DesiredConfig.from_params(config_params(state='absent'))
+    plan = heat_software.plan_config(heat_software.read_configs(api, desired), desired)
+    assert plan.steps == [('delete', {'ids': [v2['id']]})] and plan.changed
+    heat_software.apply_config(api, plan)
+    with pytest.raises(CloudModuleError) as err:
+        plan.raise_if_refused()
+    assert err.value.details == {'deleted_ids': [v2['id']], 'kept_ids': [v1['id']], 'changed': True}
+    assert list(api.configs) == [v1['id']]
 
 
 def deployment_params(**kwargs):
@@ -800,43 +854,39 @@ def deployment_params(**kwargs):
 def test_deployment_lifecycle_and_config_replacement():
     api = FakeConfigs()
     with pytest.raises(NotFound):
-        heat_software.ensure_deployment(api, deployment_params())
-    dummy, config, kept = heat_software.ensure_config(api, config_params())
-    diff, dep = heat_software.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
+        ensure_deployment(api, deployment_params())
+    dummy, config, kept = ensure_config(api, config_params())
+    diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
     assert diff.changed and dep['action'] == 'CREATE' and dep['status'] == 'IN_PROGRESS'
     assert dep['input_values'] == {'a': 1, 'deploy_signal_transport': 'NO_SIGNAL'}
     api.calls = []
-    diff, same = heat_software.ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
+    diff, same = ensure_deployment(api, deployment_params(input_values={'a': 1}, signal_transport='NO_SIGNAL'))
     assert not diff.changed and api.writes == []
-    diff, same = heat_software.ensure_deployment(api, deployment_params(config=config['id']))
+    diff, same = ensure_deployment(api, deployment_params(config=config['id']))
     assert not diff.changed and same['id'] == dep['id']
-    diff, pred = heat_software.ensure_deployment(api, deployment_params(status='COMPLETE'), check_mode=True)
+    diff, pred = ensure_deployment(api, deployment_params(status='COMPLETE'), check_mode=True)
     assert diff.changed and pred['status'] == 'COMPLETE' and api.writes == []
-    diff, upd = heat_software.ensure_deployment(api, deployment_params(status='COMPLETE', status_reason='done'))
+    diff, upd = ensure_deployment(api, deployment_params(status='COMPLETE', status_reason='done'))
     assert diff.diff()['after'] == {'status': 'COMPLETE', 'status_reason': 'done'}
     assert upd['id'] == dep['id']
-    diff, gone = heat_software.ensure_deployment(api, deployment_params(state='absent'))
+    diff, gone = ensure_deployment(api, deployment_params(state='absent'))
     assert diff.changed and api.deployments == {}
-    diff, gone = heat_software.ensure_deployment(api, deployment_params(state='absent'))
+    diff, gone = ensure_deployment(api, deployment_params(state='absent'))
     assert not diff.changed
 
 
 def test_two_deployments_of_one_config_on_one_server_are_ambiguous():
     api = FakeConfigs()
-    dummy, config, kept = heat_software.ensure_config(api, config_params())
+    dummy, config, kept = ensure_config(api, config_params())
     api.create_deployment(dict(config_id=config['id'], server_id='srv'))
     api.create_deployment(dict(config_id=config['id'], server_id='srv'))
     with pytest.raises(Ambiguous):
-        heat_software.ensure_deployment(api, deployment_params())
+        ensure_deployment(api, deployment_params())
 
 
-def test_resolve_config_and_info():
+def test_config_info():
     api = FakeConfigs()
-    dummy, config, kept = heat_software.ensure_config(api, config_params())
-    assert heat_software.resolve_config(api, 'c')['id'] == config['id']
-    assert heat_software.resolve_config(api, config['id'])['id'] == config['id']
-    with pytest.raises(NotFound):
-        heat_software.resolve_config(api, 'nope')
+    dummy, config, kept = ensure_config(api, config_params())
     assert [c['id'] for c in heat_info.config_info(api, 'c', details=True)] == [config['id']]
     assert heat_info.config_info(api, config['id'])[0]['config'] == 'echo hi'
     assert heat_info.config_info(api, 'nope') == []
@@ -853,19 +903,19 @@ def test_resolve_config_and_info():
     (False, 'CREATE', None, True, 'CREATE_IN_PROGRESS', None),
     (False, 'CREATE', None, True, None, 'gone'),
 ])
-def test_final_failure(rollback, action, prior, seen, status, expected):
-    run = heat_runner.StackRunner(None, rollback=rollback)
+def test_final_failure(rollback, action, prior, seen, status, expected, clock):
+    run = make_runner(None, clock, rollback=rollback)
     obj = None if status is None else {'stack_status': status}
     assert run._final_failure(obj, action, prior, seen) == expected
 
 
-def test_stack_vanishing_during_a_wait_is_reported():
+def test_stack_vanishing_during_a_wait_is_reported(clock):
     api = FakeHeat(steps=100)
-    runner(api, wait=False).ensure_present(desired())
+    run_stack(api, clock, desired(), wait=False)
     stack = api.find_stack('s')
     api.stacks.clear()
     with pytest.raises(ResourceFailed, match="Stack 's' disappeared"):
-        runner(api).wait_for_action(stack, 'CREATE')
+        make_runner(api, clock).wait_for_action(stack, 'CREATE')
 
 
 # -- HeatApi over a fake proxy: pagination and errors ------------------------------------------------------
