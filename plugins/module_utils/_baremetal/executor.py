@@ -7,7 +7,8 @@
 ``_wait.Deadline`` of ``timeout`` seconds when its thread starts; every wait of that instance uses it.
 With ``clean_up``, the first failure stops the other instances' waits and what this run did is undone, in
 reverse order per instance, with a deadline of its own (at least ``CLEANUP_MIN_TIMEOUT``); then one error
-names every failed instance and what the clean-up did.
+names every failed instance and what the clean-up did. Single SDK calls go to the baremetal proxy
+(``api.bm``); what takes more (the provision state PUT, NICs, the snapshot) is a method of ``api.BaremetalApi``.
 
 Private to this collection: not a public API.
 """

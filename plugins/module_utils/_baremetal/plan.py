@@ -153,6 +153,10 @@ class InstancesPlan(Plan):
     have steps without writes (waiting for a deployment already under way), so ``has_work``, not
     ``changed``, says whether the executor runs. ``warnings`` are for the user (an active instance whose
     image differs from the one asked for is not redeployed).
+
+    The base's ordered ``steps`` stay empty: the instances run in parallel, each with its own steps from
+    ``PLANS`` in its ``Job``. The predicted result (check mode) is ``instance_views(..., check_mode=True)``,
+    which also reads the IP addresses of active instances.
     """
 
     def __init__(self, desired, jobs):

@@ -781,6 +781,24 @@ def test_failed_reservation_is_released():
     assert all(n.provision_state == 'available' and not n.instance_info for n in proxy._nodes.values())
 
 
+@pytest.mark.parametrize('timeout, attempts, pauses', [
+    (60, 3, [0.2, 0.3]),        # RESERVE_ATTEMPTS reservations, _wait.retry's pauses between them
+    (0.3, 2, [0.2]),            # no retry whose pause would end past the instance's deadline
+])
+def test_reservation_retries_are_bounded_by_attempts_and_deadline(timeout, attempts, pauses):
+    conn, helper = make_cloud([FakeNode('n0')])
+    proxy = conn.baremetal
+
+    def taken(allocation):        # another client takes the node every time
+        allocation.state, allocation.last_error = 'error', 'no available nodes match the resource class'
+    proxy._allocate = taken
+    with pytest.raises(ResourceFailed, match="Reserving a node for 'a' failed: the reservation of 'a' failed: no available"):
+        run(helper, [spec('a')], timeout=timeout)
+    assert [w[0] for w in proxy.writes] == ['create_allocation', 'delete_allocation'] * attempts
+    assert CLOCK.sleeps == pytest.approx(pauses)
+    assert not proxy._allocations
+
+
 def test_timeout_with_clean_up_restores_an_earlier_reservation():
     conn, helper = make_cloud()
     proxy = conn.baremetal
