@@ -325,11 +325,9 @@ actions:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (  # noqa: E402
-    apply_cluster, cluster_action, effective_sizes, plan_cluster, predicted_cluster)
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import converge_health, is_heat_profile  # noqa: E402
+    DesiredCluster, apply_cluster_healing, converge_cluster, find_cluster, plan_cluster, read_cluster_profiles)
 
 
 class ClusterModule(CloudModule):
@@ -359,73 +357,21 @@ class ClusterModule(CloudModule):
     microversions = {'clustering': MICROVERSION}
 
     def run(self):
-        p = self.params
-        client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
-        current = client.find('cluster', p['name'])
-        if current is None and p['new_name']:
-            current = client.find('cluster', p['new_name'])
-        current_profile, wanted_profile = self.profiles(client, current)
-        plan = plan_cluster(current, p, current_profile, wanted_profile, warn=self.warn)
-        plan.keep_failed = p['keep_failed']
+        desired = DesiredCluster.from_params(self.params)
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        current = find_cluster(client, desired)
+        current_profile, wanted_profile = read_cluster_profiles(client, current, desired)
+        plan = plan_cluster(current, desired, current_profile, wanted_profile)
         if plan.new_profile:
             client.validate_spec('profile', plan.new_profile[1])
         target, failure = current, None
         if plan.changed and not self.check_mode:
-            try:
-                target = apply_cluster(client, current, plan, warn=self.warn)
-            except ResourceFailed as exc:
-                # a create or resize that failed on some nodes: recreate them below, or fail with the reasons
-                failed = client.actions[-1] if client.actions else {}
-                target = client.find('cluster', p['new_name'] or p['name']) \
-                    if failed.get('name') in ('CLUSTER_CREATE', 'CLUSTER_RESIZE') else None
-                if target is None:
-                    raise
-                failure = exc
+            target, failure = apply_cluster_healing(client, current, plan, desired, warn=self.warn)
         elif plan.changed:
-            target = predicted_cluster(current, plan)
-        if p['state'] == 'present' and target and target.get('id') and (p['wait'] or self.check_mode):
-            heat_nodes = is_heat_profile(plan.new_profile[1] if plan.new_profile else (
-                wanted_profile or current_profile or client.get('profile', target.get('profile_id'))))
-            plan.health = converge_health(client, target, plan.diff, heat_nodes, check_mode=self.check_mode,
-                                                  repair=p['repair'], keep_failed=p['keep_failed'], failure=failure)
-            if failure is not None and not plan.health.repaired:
-                raise failure   # no node to recreate: the action failed for another reason
-            if failure is not None:
-                self.warn('%s The module recreated the failed nodes: %s.'
-                          % (failure.msg, ', '.join(n.name for n in plan.health.repaired)))
-            if plan.health.repaired and not self.check_mode:
-                target = client.get('cluster', target['id'])
-        if p['state'] == 'present':
-            target = self.check_and_recover(client, target, plan.diff)
+            target = plan.predicted
+        target = converge_cluster(client, target, plan, desired, self.check_mode, failure, warn=self.warn)
         return self.result(plan.diff, cluster=target, node_ids=list((target or {}).get('nodes') or []),
                            actions=client.actions, **plan.health.result())
-
-    def profiles(self, client, current):
-        """(the cluster's profile, the profile asked for), checking sizes and references before any write."""
-        p = self.params
-        if p['state'] != 'present':
-            return None, None
-        effective_sizes(dict((k, p[k]) for k in ('min_size', 'max_size', 'desired_capacity')), current)
-        if current is None and not (p['profile'] or p['profile_spec']):
-            raise InvalidInput("Cluster '%s' does not exist; profile or profile_spec is needed to create it."
-                               % p['name'])
-        if p['profile']:
-            return None, client.find('profile', p['profile'], required=True)
-        if p['profile_spec'] is None:
-            return None, None
-        if current is not None:
-            return client.get('profile', current['profile_id']), None
-        return None, client.find('profile', p['profile_name'] or p['new_name'] or p['name'])
-
-    def check_and_recover(self, client, target, diff):
-        p = self.params
-        for flag in ('check', 'recover'):
-            if p[flag]:
-                diff.add(flag, None, True)
-                if not self.check_mode:
-                    cluster_action(client, target['id'], flag, p['recover_params'] if flag == 'recover' else {})
-                    target = client.get('cluster', target['id'])
-        return target
 
 
 def main():

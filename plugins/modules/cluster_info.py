@@ -103,8 +103,7 @@ clusters:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.info import list_clusters  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import redact_receiver  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.info import cluster_details, list_clusters  # noqa: E402
 
 
 class ClusterInfoModule(CloudModule):
@@ -122,19 +121,9 @@ class ClusterInfoModule(CloudModule):
     def run(self):
         p = self.params
         client = SenlinClient(self.conn, wait=False, timeout=p['timeout'])
-        clusters = list_clusters(client, p['name'], p['status'])
-        receivers = client.list('receiver') if p['with_receivers'] and clusters else []
-        for cluster in clusters:
-            if p['with_nodes']:
-                cluster['nodes'] = sorted(client.list('node', cluster_id=cluster['id']),
-                                          key=lambda n: (n.get('index') or 0, n.get('name') or ''))
-            if p['with_policies']:
-                cluster['policies'] = client.get_json('/clusters/%s/policies' % cluster['id']).get(
-                    'cluster_policies') or []
-            if p['with_receivers']:
-                cluster['receivers'] = [redact_receiver(r, p['hide_urls']) for r in receivers
-                                        if r.get('cluster_id') == cluster['id']]
-        return self.result(clusters=clusters)
+        clusters = cluster_details(client, list_clusters(client, p['name'], p['status']), nodes=p['with_nodes'],
+                                   policies=p['with_policies'], receivers=p['with_receivers'], hide_urls=p['hide_urls'])
+        return self.info_result(clusters=clusters)
 
 
 def main():

@@ -179,12 +179,9 @@ actions:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.node import (  # noqa: E402
-    change_membership, check_can_join, check_can_leave, check_operation)
+    DesiredNode, apply_node, plan_node, read_node)
 
 
 class ClusterNodeModule(CloudModule):
@@ -206,114 +203,16 @@ class ClusterNodeModule(CloudModule):
     microversions = {'clustering': MICROVERSION}
 
     def run(self):
-        p = self.params
-        self.client = client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
-        node = client.find('node', p['name'])
-        diff = Difference()
-        if p['state'] == 'absent':
-            if node:
-                if node.get('cluster_id'):
-                    check_can_leave(client.get('cluster', node['cluster_id']), node, 'deleted')
-                diff.merge(diff_for_delete(node))
-                if not self.check_mode:
-                    client.write('DELETE', '/nodes/%s' % node['id'], None, 'NODE_DELETE', node['id'])
-            return self.result(diff, node=None, actions=client.actions)
-
-        profile = client.find('profile', p['profile'], required=True) if p['profile'] else None
-        cluster = None
-        if p['cluster']:
-            cluster = client.find('cluster', p['cluster'], required=True)
-        if node is None:
-            node = self.create(profile, cluster, diff)
-        else:
-            node = self.update(node, profile, cluster, diff)
-        node = self.run_actions(node, diff)
-        return self.result(diff, node=node, actions=client.actions)
-
-    def create(self, profile, cluster, diff):
-        p, client = self.params, self.client
-        if profile is None:
-            raise InvalidInput("Node '%s' does not exist; profile is needed to create it." % p['name'])
-        if cluster is not None:
-            check_can_join(cluster, p['name'])
-        body = dict(name=p['name'], profile_id=profile['id'])
-        for key in ('role', 'metadata'):
-            if p[key] is not None:
-                body[key] = p[key]
-        if cluster is not None:
-            body['cluster_id'] = cluster['id']
-        diff.merge(diff_for_create(dict(body, profile=profile['name'],
-                                                cluster=cluster['name'] if cluster else None)))
-        if self.check_mode:
-            return dict(body, status='ACTIVE')
-        data, _action = client.write('POST', '/nodes', {'node': body}, 'NODE_CREATE')
-        node = data['node']
-        client.actions[-1]['target'] = node['id']
-        if node.get('name') != p['name']:
-            # Senlin names a node created in a cluster after the cluster's node.name.format
-            client.write('PATCH', '/nodes/%s' % node['id'], {'node': {'name': p['name']}}, 'NODE_UPDATE',
-                         node['id'])
-        return client.get('node', node['id']) if client.wait else node
-
-    def update(self, node, profile, cluster, diff):
-        p, client = self.params, self.client
-        update = {}
-        if profile is not None and profile['id'] != node.get('profile_id'):
-            update['profile_id'] = profile['id']
-            diff.add('profile', node.get('profile_name') or node.get('profile_id'), profile['name'])
-        if diff.compare('role', p['role'], node.get('role')):
-            update['role'] = p['role']
-        if diff.compare('metadata', p['metadata'], node.get('metadata'), 'dict'):
-            update['metadata'] = p['metadata']
-        old_cluster_id = node.get('cluster_id') or ''
-        new_cluster_id = cluster['id'] if cluster else ('' if p['cluster'] is not None else old_cluster_id)
-        move = new_cluster_id != old_cluster_id
-        old_cluster = None
-        if move:
-            if old_cluster_id:
-                old_cluster = client.get('cluster', old_cluster_id)
-                check_can_leave(old_cluster, node, 'moved out')
-            if cluster is not None:
-                check_can_join(cluster, node['name'])
-            diff.add('cluster', (old_cluster or {}).get('name') or old_cluster_id or None,
-                     cluster['name'] if cluster else None)
-        if self.check_mode:
-            predicted = dict(node, **update)
-            if move:
-                predicted['cluster_id'] = new_cluster_id
-            return predicted
-        if update:
-            client.write('PATCH', '/nodes/%s' % node['id'], {'node': update}, 'NODE_UPDATE', node['id'])
-        heat = move and str((profile or {}).get('type') or node_profile_type(client, node)).startswith('os.heat.stack')
-        if move and old_cluster_id:
-            change_membership(client, node, old_cluster_id, {'del_nodes': {'nodes': [node['id']]}},
-                                      'CLUSTER_DEL_NODES', heat)
-        if move and cluster is not None:
-            change_membership(client, node, cluster['id'], {'add_nodes': {'nodes': [node['id']]}},
-                                      'CLUSTER_ADD_NODES', heat)
-        return client.get('node', node['id']) if (update or move) else node
-
-    def run_actions(self, node, diff):
-        p, client = self.params, self.client
-        if p['operation']:
-            check_operation(client, node, p['operation'])
-        for flag, path, body, name in (
-                ('check', 'actions', {'check': {}}, 'NODE_CHECK'),
-                ('recover', 'actions', {'recover': p['recover_params'] or {}}, 'NODE_RECOVER'),
-                ('operation', 'ops', {p['operation']: p['operation_params'] or {}}, 'NODE_OPERATION')):
-            if not p[flag]:
-                continue
-            diff.add(flag, None, p[flag])
-            if not self.check_mode:
-                client.write('POST', '/nodes/%s/%s' % (node['id'], path), body, name, node['id'])
-        if (p['check'] or p['recover'] or p['operation']) and not self.check_mode:
-            node = client.get('node', node['id'])
-        return node
-
-
-def node_profile_type(client, node):
-    profile = client.get('profile', node.get('profile_id')) if node.get('profile_id') else None
-    return (profile or {}).get('type') or ''
+        desired = DesiredNode.from_params(self.params)
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        current = read_node(client, desired)
+        plan = plan_node(current, desired)
+        node = current.node
+        if plan.changed and not self.check_mode:
+            node = apply_node(client, current, plan)
+        elif plan.changed:
+            node = plan.predicted
+        return self.result(plan.diff, node=node, actions=client.actions)
 
 
 def main():

@@ -156,12 +156,9 @@ actions:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete, spec_equal  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.policy import (  # noqa: E402
-    apply_bindings, binding_list, named_bindings, normalize_bindings, plan_bindings, policy_bindings)
+    DesiredPolicy, apply_policy, plan_policy, read_policy)
 
 
 class ClusterPolicyModule(CloudModule):
@@ -177,71 +174,17 @@ class ClusterPolicyModule(CloudModule):
     module_kwargs = dict(supports_check_mode=True)
     microversions = {'clustering': MICROVERSION}
 
-    def absent(self, client, policy, diff):
-        """Detach the policy from every cluster, then delete it."""
-        if policy:
-            names = {}
-            actual = policy_bindings(client, policy['id'], names=names)
-            diff.merge(diff_for_delete(policy))
-            if actual:
-                diff.add('bindings', named_bindings(actual, names), {})
-            if not self.check_mode:
-                apply_bindings(client, policy['id'], {}, {}, sorted(actual))
-                client.request('DELETE', '/policies/%s' % policy['id'], retry_locked=False)
-        return self.result(diff, policy=None, bindings=[], actions=client.actions)
-
     def run(self):
-        p = self.params
-        client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
-        policy = client.find('policy', p['name'])
-        diff = Difference()
-        if p['state'] == 'absent':
-            return self.absent(client, policy, diff)
-
-        names = {}
-        desired = {}
-        for item in normalize_bindings(p['clusters'], p['enabled']):
-            cluster = client.find('cluster', item['cluster'], required=True)
-            names[cluster['id']] = cluster['name']
-            desired[cluster['id']] = item['enabled']
-
-        replace = policy is not None and p['spec'] is not None and not spec_equal(
-            p['spec'], policy.get('spec'))
-        if policy is None or replace:
-            if p['spec'] is None:
-                raise InvalidInput("Policy '%s' does not exist; spec is needed to create it." % p['name'])
-            client.validate_spec('policy', p['spec'])
-        if policy is None:
-            actual = {}
-            diff.merge(diff_for_create(dict(name=p['name'], spec=p['spec'])))
-        elif replace or p['purge_clusters']:
-            actual = policy_bindings(client, policy['id'], names=names)
-        else:
-            actual = policy_bindings(client, policy['id'], clusters=list(desired))
-        if replace:
-            diff.add('spec', policy.get('spec'), p['spec'])
-        after = dict(actual) if not p['purge_clusters'] else {}
-        after.update(desired)
-        attach, update, detach = plan_bindings(desired, actual, p['purge_clusters'])
-        if attach or update or detach:
-            diff.add('bindings', named_bindings(actual, names), named_bindings(after, names))
-
-        if self.check_mode:
-            predicted = policy if not replace and policy else dict(
-                name=p['name'], spec=p['spec'], type='%s-%s' % (p['spec'].get('type'), p['spec'].get('version')))
-            return self.result(diff, policy=predicted, bindings=binding_list(after, names),
-                               actions=client.actions)
-        if replace:
-            apply_bindings(client, policy['id'], {}, {}, sorted(actual))
-            client.request('DELETE', '/policies/%s' % policy['id'], retry_locked=False)
-            policy = None
-            attach, update = after, {}
-        if policy is None:
-            policy = client.request('POST', '/policies', {'policy': dict(name=p['name'], spec=p['spec'])}
-                                    ).json()['policy']
-            attach = after
-        apply_bindings(client, policy['id'], attach, update, detach)
-        return self.result(diff, policy=policy, bindings=binding_list(after, names), actions=client.actions)
+        desired = DesiredPolicy.from_params(self.params)
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        current = read_policy(client, desired)
+        plan = plan_policy(current, desired)
+        policy = current.policy
+        if plan.changed and not self.check_mode:
+            policy = apply_policy(client, current, plan)
+        elif plan.changed:
+            policy = plan.predicted
+        return self.result(plan.diff, policy=policy, bindings=plan.bindings, actions=client.actions)
 
 
 def main():

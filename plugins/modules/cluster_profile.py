@@ -95,11 +95,9 @@ profile:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete, spec_equal  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import create_profile, profile_users  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (  # noqa: E402
+    DesiredProfile, apply_profile, plan_profile, read_profile)
 
 
 class ClusterProfileModule(CloudModule):
@@ -112,51 +110,16 @@ class ClusterProfileModule(CloudModule):
     module_kwargs = dict(supports_check_mode=True)
     microversions = {'clustering': MICROVERSION}
 
-    def create_or_replace(self, client, current, diff):
-        """Create the profile, or replace it (Senlin cannot change a spec) when nothing uses it."""
-        p = self.params
-        if p['spec'] is None:
-            raise InvalidInput("Profile '%s' does not exist; spec is needed to create it." % p['name'])
-        client.validate_spec('profile', p['spec'])
-        if current is not None:
-            users = profile_users(client, current['id'])
-            if users:
-                raise InvalidInput("Profile '%s' has a different spec, and Senlin cannot change a spec; it "
-                                   "cannot be replaced while in use by: %s." % (current['name'], ', '.join(users)),
-                                   users=users)
-            diff.add('spec', current.get('spec'), p['spec'])
-        else:
-            diff.merge(diff_for_create(dict(name=p['name'], spec=p['spec'], metadata=p['metadata'])))
-        if self.check_mode:
-            return self.result(diff, profile=dict(name=p['name'], spec=p['spec'], metadata=p['metadata'] or {},
-                                                  type='%s-%s' % (p['spec'].get('type'), p['spec'].get('version'))))
-        if current is not None:
-            client.request('DELETE', '/profiles/%s' % current['id'], retry_locked=False)
-        return self.result(diff, profile=create_profile(client, p['name'], p['spec'], p['metadata']))
-
     def run(self):
-        p = self.params
-        client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
-        current = client.find('profile', p['name'])
-        diff = Difference()
-        if p['state'] == 'absent':
-            if current:
-                diff.merge(diff_for_delete(current))
-                if not self.check_mode:
-                    client.request('DELETE', '/profiles/%s' % current['id'], retry_locked=False)
-            return self.result(diff, profile=None)
-
-        if current is None or not spec_equal(p['spec'], current.get('spec')):
-            return self.create_or_replace(client, current, diff)
-
-        update = {}
-        if diff.compare('metadata', p['metadata'], current.get('metadata'), 'dict'):
-            update['metadata'] = p['metadata']
-        if update and not self.check_mode:
-            current = client.request('PATCH', '/profiles/%s' % current['id'], {'profile': update}).json()['profile']
-        elif update:
-            current = dict(current, **update)
-        return self.result(diff, profile=current)
+        desired = DesiredProfile.from_params(self.params)
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        profile, users = read_profile(client, desired)
+        plan = plan_profile(profile, desired, users)
+        if plan.changed and not self.check_mode:
+            profile = apply_profile(client, profile, plan)
+        elif plan.changed:
+            profile = plan.predicted
+        return self.result(plan.diff, profile=profile)
 
 
 def main():

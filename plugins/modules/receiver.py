@@ -141,7 +141,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._base import C
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import (  # noqa: E402
-    apply_receiver, plan_receiver, receiver_url, redact_receiver)
+    DesiredReceiver, apply_receiver, plan_receiver, receiver_url, redact_receiver)
 
 ACTIONS = ['CLUSTER_DELETE', 'CLUSTER_UPDATE', 'CLUSTER_ADD_NODES', 'CLUSTER_DEL_NODES', 'CLUSTER_RESIZE',
            'CLUSTER_CHECK', 'CLUSTER_RECOVER', 'CLUSTER_REPLACE_NODES', 'CLUSTER_SCALE_OUT', 'CLUSTER_SCALE_IN',
@@ -162,19 +162,18 @@ class ReceiverModule(CloudModule):
     microversions = {'clustering': MICROVERSION}
 
     def run(self):
-        p = self.params
-        client = SenlinClient(self.conn, wait=p['wait'], timeout=p['timeout'])
-        receiver = client.find('receiver', p['name'])
-        plan = plan_receiver(receiver, p, client.find('cluster', p['cluster'], required=True)
-                                     if p['cluster'] and p['state'] == 'present' else None)
+        desired = DesiredReceiver.from_params(self.params)
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        receiver = client.find('receiver', desired.name)
+        plan = plan_receiver(receiver, desired, client.find('cluster', desired.cluster, required=True)
+                             if desired.cluster and desired.state == 'present' else None)
         if plan.changed and not self.check_mode:
             receiver = apply_receiver(client, receiver, plan)
         elif plan.changed:
             receiver = plan.predicted
-        hide = p['hide_url']
         url = receiver_url(receiver)
-        return self.result(plan.diff, receiver=redact_receiver(receiver, hide),
-                           alarm_url=REDACTED if (hide and url) else url)
+        return self.result(plan.diff, receiver=redact_receiver(receiver, desired.hide_url),
+                           alarm_url=REDACTED if (desired.hide_url and url) else url)
 
 
 def main():

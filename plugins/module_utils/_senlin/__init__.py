@@ -8,17 +8,19 @@ Which file holds what:
 
 - ``client.py``: ``SenlinClient``, the REST calls (409-locked retry), finding objects, Senlin's asynchronous
   actions and the waits on them (one task-wide ``_wait.Deadline``), failure messages naming failed nodes.
-- ``common.py``: small pure helpers the other files share (ids, spec comparison, create/delete diffs).
+- ``common.py``: small pure helpers the other files share (``Desired``, ids, spec comparison, create/delete diffs).
 - ``health.py``: the health of a cluster's nodes and the repair of broken ones (``converge_health``).
-- ``cluster.py``: sizes, ``DesiredCluster``, ``ClusterPlan``, ``plan_cluster``, ``apply_cluster``.
+- ``cluster.py``: sizes, ``DesiredCluster``, ``ClusterPlan``, ``plan_cluster``, ``apply_cluster``, and
+  ``converge_cluster`` (node repair, check/recover after the plan).
 - ``profile.py``: profiles (``plan_profile``/``apply_profile``) and the profiles the cluster module makes.
 - ``node.py``: nodes (``plan_node``/``apply_node``), membership checks and moves between clusters.
 - ``policy.py``: policies and their cluster bindings (``plan_policy``/``apply_policy``).
 - ``receiver.py``: receivers (``plan_receiver``/``apply_receiver``) and webhook URL redaction.
 - ``info.py``: the read-only queries of cluster_info.
 
-Every module follows one shape: ``Desired*.from_params(params)`` at the boundary, a pure ``plan_*`` that
-returns a ``_compare.Plan``, then ``apply_*`` (or, in check mode, ``plan.predicted``).
+Every module follows one shape: ``Desired*.from_params(params)`` at the boundary; the lookups and checks that
+need a request (``read_*``/``find_*``: nothing is written); a pure ``plan_*`` that returns a ``_compare.Plan``
+subclass; then ``apply_*`` (or, in check mode, ``plan.predicted``). No module file sends a request itself.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -1,16 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Senlin clusters: sizes, the cluster plan (``plan_cluster``), its apply (``apply_cluster``) and cluster actions."""
+"""Senlin clusters: sizes, ``DesiredCluster``, the lookups before any write, the plan (``plan_cluster``), its apply
+(``apply_cluster``, with a failed create/resize kept for the repair), the node repair and check/recover afterwards
+(``converge_cluster``)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete, spec_equal
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import HealthReport
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, ResourceFailed
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
+    Desired, diff_for_create, plan_delete, spec_equal)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import (
+    HealthReport, converge_health, is_heat_profile)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (
     create_profile, delete_managed_profiles, delete_profile_if_unused, heat_parameter_only_change, is_managed,
     managed_profile)
@@ -19,6 +23,9 @@ try:
     from openstack import exceptions as sdk_exceptions
 except ImportError:  # pragma: no cover - the base reports the missing SDK
     sdk_exceptions = None
+
+
+SIZES = ('min_size', 'max_size', 'desired_capacity')
 
 
 def effective_sizes(desired, current=None):
@@ -72,11 +79,34 @@ def resize_body(desired, current, strict=None):
     return body
 
 
-class ClusterPlan(object):
-    """What the cluster module will do: a Difference plus ordered steps."""
+class DesiredCluster(Desired):
+    """The cluster the user asked for (the cluster module's options)."""
+
+    OPTIONS = ('name', 'new_name', 'state', 'profile', 'profile_spec', 'profile_name', 'profile_only', 'min_size',
+               'max_size', 'desired_capacity', 'strict', 'cluster_timeout', 'metadata', 'config', 'check', 'recover',
+               'recover_params', 'repair', 'keep_failed')
+
+    @property
+    def sizes(self):
+        """The sizes the user set: {min_size, max_size, desired_capacity} (None = not set)."""
+        return dict((key, getattr(self, key)) for key in SIZES)
+
+    @property
+    def target_name(self):
+        """The cluster's name after the task."""
+        return self.new_name or self.name
+
+    @property
+    def managed_profile_name(self):
+        """The name of the profiles the module makes from ``profile_spec``."""
+        return self.profile_name or self.new_name or self.name
+
+
+class ClusterPlan(Plan):
+    """What the cluster module will do: a Difference plus ordered steps (named attributes, in apply order)."""
 
     def __init__(self):
-        self.diff = Difference()
+        super(ClusterPlan, self).__init__()
         self.create = None          # create body
         self.new_profile = None     # (name, spec, metadata) to create before create/update
         self.update = {}            # PATCH body (name, metadata, timeout, config, profile_id, profile_only)
@@ -85,40 +115,63 @@ class ClusterPlan(object):
         self.delete = False
         self.profile_name = None    # name of the module-made profiles
         self.keep_failed = False    # keep stacks of failed node creates (listed) instead of deleting them
+        self.node_profile = None    # the nodes' profile (or spec) when known at plan time: are they Heat stacks?
         self.health = HealthReport()
 
-    @property
-    def changed(self):
-        return self.diff.changed
+
+def find_cluster(client, desired):
+    """The cluster named ``name`` or, after a rename, ``new_name``; None when neither exists."""
+    current = client.find('cluster', desired.name)
+    if current is None and desired.new_name:
+        current = client.find('cluster', desired.new_name)
+    return current
 
 
-def plan_cluster(current, params, current_profile=None, wanted_profile=None, warn=None):
-    """Plan a cluster change. ``current``: the cluster dict or None; ``params``: the module params.
+def read_cluster_profiles(client, current, desired):
+    """(the cluster's profile, the profile asked for), checking sizes and references before any write."""
+    if desired.state != 'present':
+        return None, None
+    effective_sizes(desired.sizes, current)
+    if current is None and not (desired.profile or desired.profile_spec):
+        raise InvalidInput("Cluster '%s' does not exist; profile or profile_spec is needed to create it."
+                           % desired.name)
+    if desired.profile:
+        return None, client.find('profile', desired.profile, required=True)
+    if desired.profile_spec is None:
+        return None, None
+    if current is not None:
+        return client.get('profile', current['profile_id']), None
+    return None, client.find('profile', desired.managed_profile_name)
+
+
+def plan_cluster(current, desired, current_profile=None, wanted_profile=None):
+    """Plan a cluster change. ``current``: the cluster dict or None; ``desired``: a DesiredCluster.
 
     ``current_profile``: the cluster's profile dict (when ``profile_spec`` is used and the cluster exists);
     ``wanted_profile``: the profile dict named by ``profile`` (or the reusable one for ``profile_spec``).
     """
     plan = ClusterPlan()
-    plan.profile_name = params.get('profile_name') or params.get('new_name') or params['name']
-    if params.get('state') == 'absent':
-        if current:
-            plan.delete = True
-            plan.diff.merge(diff_for_delete(current))
+    plan.profile_name = desired.managed_profile_name
+    plan.keep_failed = desired.keep_failed
+    if desired.state == 'absent':
+        plan_delete(plan, current)
     elif current is None:
-        _plan_create(plan, params, wanted_profile)
+        _plan_create(plan, desired, wanted_profile)
     else:
-        _plan_update(plan, current, params, current_profile, wanted_profile)
+        _plan_update(plan, current, desired, current_profile, wanted_profile)
+    plan.node_profile = plan.new_profile[1] if plan.new_profile else (wanted_profile or current_profile)
+    plan.predicted = predicted_cluster(current, plan)
     return plan
 
-def _plan_create(plan, params, wanted_profile):
-    sizes = dict((k, params.get(k)) for k in ('min_size', 'max_size', 'desired_capacity'))
-    eff = effective_sizes(sizes)
-    body = dict(name=params.get('new_name') or params['name'], desired_capacity=eff['desired_capacity'],
+
+def _plan_create(plan, desired, wanted_profile):
+    eff = effective_sizes(desired.sizes)
+    body = dict(name=desired.target_name, desired_capacity=eff['desired_capacity'],
                 min_size=eff['min_size'], max_size=eff['max_size'])
     for opt, key in (('metadata', 'metadata'), ('cluster_timeout', 'timeout'), ('config', 'config')):
-        if params.get(opt) is not None:
-            body[key] = params[opt]
-    spec = params.get('profile_spec')
+        if getattr(desired, opt) is not None:
+            body[key] = getattr(desired, opt)
+    spec = desired.profile_spec
     if spec is None:
         body['profile_id'] = wanted_profile['id']
     elif wanted_profile and spec_equal(spec, wanted_profile.get('spec')):
@@ -134,33 +187,34 @@ def _plan_create(plan, params, wanted_profile):
     plan.diff.merge(diff_for_create(shown))
 
 
-def _plan_update(plan, current, params, current_profile, wanted_profile):
-    sizes = dict((k, params.get(k)) for k in ('min_size', 'max_size', 'desired_capacity'))
+def _plan_update(plan, current, desired, current_profile, wanted_profile):
+    sizes = desired.sizes
     eff = effective_sizes(sizes, current)
-    new_name = params.get('new_name')
+    new_name = desired.new_name
     if new_name and new_name != current.get('name'):
         plan.update['name'] = new_name
         plan.diff.add('name', current.get('name'), new_name)
     for opt, key, method in (('metadata', 'metadata', 'dict'), ('cluster_timeout', 'timeout', 'value'),
                              ('config', 'config', 'dict')):
-        if params.get(opt) is not None and plan.diff.compare(opt, params[opt], current.get(key), method):
-            plan.update[key] = params[opt]
-    _plan_profile_change(plan, current, params, current_profile, wanted_profile)
+        value = getattr(desired, opt)
+        if value is not None and plan.diff.compare(opt, value, current.get(key), method):
+            plan.update[key] = value
+    _plan_profile_change(plan, current, desired, current_profile, wanted_profile)
     if any(sizes[k] is not None for k in sizes):
-        plan.resize = resize_body(eff, current, params.get('strict'))
+        plan.resize = resize_body(eff, current, desired.strict)
     if plan.resize:
-        for key in ('min_size', 'max_size', 'desired_capacity'):
+        for key in SIZES:
             if eff[key] != current.get(key):
                 plan.diff.add(key, current.get(key), eff[key])
 
 
-def _plan_profile_change(plan, current, params, current_profile, wanted_profile):
-    spec = params.get('profile_spec')
+def _plan_profile_change(plan, current, desired, current_profile, wanted_profile):
+    spec = desired.profile_spec
     if spec is not None:
         old_spec = (current_profile or {}).get('spec')
         if spec_equal(spec, old_spec):
             return
-        if heat_parameter_only_change(old_spec, spec) and not params.get('profile_only') and current.get('nodes'):
+        if heat_parameter_only_change(old_spec, spec) and not desired.profile_only and current.get('nodes'):
             raise InvalidInput(
                 'The new os.heat.stack profile spec changes only properties other than the template '
                 '(parameters, timeout, environment, files, disable_rollback). Senlin 16 applies that to the '
@@ -177,7 +231,7 @@ def _plan_profile_change(plan, current, params, current_profile, wanted_profile)
         plan.diff.add('profile', current.get('profile_name') or current.get('profile_id'), wanted_profile.get('name'))
     else:
         return
-    if params.get('profile_only'):
+    if desired.profile_only:
         plan.update['profile_only'] = True
 
 
@@ -256,6 +310,46 @@ def apply_cluster(client, current, plan, warn=None):
         client.write('POST', '/clusters/%s/actions' % cluster_id, {'resize': plan.resize}, 'CLUSTER_RESIZE',
                      cluster_id)
     return client.get('cluster', cluster_id)
+
+
+def apply_cluster_healing(client, current, plan, desired, warn=None):
+    """``apply_cluster``; a create or resize action that failed on some nodes is not raised yet: returns
+    ``(cluster, failure)`` so that ``converge_cluster`` recreates the failed nodes (or raises the failure)."""
+    try:
+        return apply_cluster(client, current, plan, warn=warn), None
+    except ResourceFailed as exc:
+        failed = client.actions[-1] if client.actions else {}
+        target = client.find('cluster', desired.target_name) \
+            if failed.get('name') in ('CLUSTER_CREATE', 'CLUSTER_RESIZE') else None
+        if target is None:
+            raise
+        return target, exc
+
+
+def converge_cluster(client, target, plan, desired, check_mode=False, failure=None, warn=None):
+    """After the plan's writes (in check mode: instead of them), with ``state=present``: make every node healthy
+    (``converge_health``, when waiting or in check mode), then run the check/recover actions asked for. The
+    findings go into ``plan.health`` and ``plan.diff``. Returns the cluster afterwards."""
+    if desired.state != 'present':
+        return target
+    if target and target.get('id') and (client.wait or check_mode):
+        profile = plan.node_profile or client.get('profile', target.get('profile_id'))
+        plan.health = converge_health(client, target, plan.diff, is_heat_profile(profile), check_mode=check_mode,
+                                      repair=desired.repair, keep_failed=desired.keep_failed, failure=failure)
+        if failure is not None and not plan.health.repaired:
+            raise failure   # no node to recreate: the action failed for another reason
+        if failure is not None and warn:
+            warn('%s The module recreated the failed nodes: %s.'
+                 % (failure.msg, ', '.join(n.name for n in plan.health.repaired)))
+        if plan.health.repaired and not check_mode:
+            target = client.get('cluster', target['id'])
+    for flag in ('check', 'recover'):
+        if getattr(desired, flag):
+            plan.diff.add(flag, None, True)
+            if not check_mode:
+                cluster_action(client, target['id'], flag, desired.recover_params if flag == 'recover' else {})
+                target = client.get('cluster', target['id'])
+    return target
 
 
 def cluster_action(client, cluster_id, name, params=None):

@@ -49,3 +49,39 @@ def diff_for_delete(before):
     diff = Difference()
     diff.add('state', 'present', 'absent')
     return diff
+
+
+def plan_delete(plan, current):
+    """``state=absent``: the plan deletes ``current`` when it exists (``plan.delete``). Returns the plan."""
+    if current:
+        plan.delete = True
+        plan.diff.merge(diff_for_delete(current))
+    return plan
+
+
+class Desired(object):
+    """What the user asked for, converted once from the module's options: one attribute per name in
+    ``OPTIONS`` (None when not set). Subclasses add the conversions and derived values they need."""
+
+    OPTIONS = ()
+
+    def __init__(self, **values):
+        unknown = set(values) - set(self.OPTIONS)
+        if unknown:
+            raise TypeError('%s got unknown options: %s' % (type(self).__name__, ', '.join(sorted(unknown))))
+        for key in self.OPTIONS:
+            setattr(self, key, values.get(key))
+
+    @classmethod
+    def from_params(cls, params):
+        """The desired state from the module's ``params`` (only the options this class knows)."""
+        return cls(**dict((key, params.get(key)) for key in cls.OPTIONS))
+
+    def __repr__(self):
+        return '%s(%s)' % (type(self).__name__, ', '.join('%s=%r' % (k, getattr(self, k)) for k in self.OPTIONS
+                                                         if getattr(self, k) is not None))
+
+
+def spec_type(spec):
+    """The type name Senlin gives an object made from ``spec``, for example ``os.heat.stack-1.0``."""
+    return '%s-%s' % (spec.get('type'), spec.get('version'))

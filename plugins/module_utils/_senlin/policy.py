@@ -1,13 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Senlin policies and their bindings to clusters: normalising, reading, planning and applying bindings."""
+"""Senlin policies and their bindings to clusters: the cluster_policy module's ``DesiredPolicy``, ``read_policy``,
+``plan_policy`` and ``apply_policy``, and the binding helpers they use."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
+    Desired, diff_for_create, diff_for_delete, spec_equal, spec_type)
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -102,3 +106,115 @@ def apply_bindings(client, policy_id, attach, update, detach):
     for cid, enabled in sorted(attach.items()):
         client.write('POST', '/clusters/%s/actions' % cid,
                      {'policy_attach': {'policy_id': policy_id, 'enabled': enabled}}, 'CLUSTER_ATTACH_POLICY', cid)
+
+
+# -- the cluster_policy module -------------------------------------------------------------------------
+
+class DesiredPolicy(Desired):
+    """The policy the user asked for (the cluster_policy module's options); ``bindings`` are the ``clusters``
+    items normalised (``[{'cluster', 'enabled'}]``, only with ``state=present``)."""
+
+    OPTIONS = ('name', 'spec', 'clusters', 'enabled', 'purge_clusters', 'state')
+
+    def __init__(self, **values):
+        super(DesiredPolicy, self).__init__(**values)
+        self.bindings = normalize_bindings(self.clusters, self.enabled) if self.state == 'present' else []
+
+    def replaces(self, policy):
+        """True when the policy exists with another spec (Senlin cannot change a spec: delete, create)."""
+        return policy is not None and self.spec is not None and not spec_equal(self.spec, policy.get('spec'))
+
+
+class PolicyState(object):
+    """What ``read_policy`` found: the policy (or None), its bindings ``{cluster_id: enabled}`` (all of them, or
+    only those of the clusters named), the bindings asked for by cluster id, and cluster id -> name."""
+
+    def __init__(self, policy, bindings, wanted, names):
+        self.policy, self.bindings, self.wanted, self.names = policy, bindings, wanted, names
+
+
+class PolicyPlan(Plan):
+    """A policy change: ``delete`` the current policy (after detaching it from ``detach_first``), ``create``
+    (body) a policy, then ``attach``/``update``/``detach`` bindings of the resulting one. ``bindings`` is the
+    result's binding list."""
+
+    def __init__(self):
+        super(PolicyPlan, self).__init__()
+        self.delete = False
+        self.detach_first = []
+        self.create = None
+        self.attach, self.update, self.detach = {}, {}, []
+        self.bindings = []
+
+
+def read_policy(client, desired):
+    """The policy, the clusters named (each must exist), Senlin's validation of a new spec and the current
+    bindings: every check made before any write. Returns a PolicyState."""
+    policy = client.find('policy', desired.name)
+    names, wanted = {}, {}
+    if desired.state == 'absent':
+        return PolicyState(policy, policy_bindings(client, policy['id'], names=names) if policy else {}, wanted, names)
+    for item in desired.bindings:
+        cluster = client.find('cluster', item['cluster'], required=True)
+        names[cluster['id']] = cluster['name']
+        wanted[cluster['id']] = item['enabled']
+    replace = desired.replaces(policy)
+    if policy is None or replace:
+        if desired.spec is None:
+            raise InvalidInput("Policy '%s' does not exist; spec is needed to create it." % desired.name)
+        client.validate_spec('policy', desired.spec)
+    if policy is None:
+        actual = {}
+    elif replace or desired.purge_clusters:
+        actual = policy_bindings(client, policy['id'], names=names)
+    else:
+        actual = policy_bindings(client, policy['id'], clusters=list(wanted))
+    return PolicyState(policy, actual, wanted, names)
+
+
+def plan_policy(current, desired):
+    """Plan a policy change from a PolicyState: create, replace (detach, delete, create, attach), bindings,
+    delete (detach from every cluster, then delete)."""
+    plan = PolicyPlan()
+    policy, actual, names = current.policy, current.bindings, current.names
+    if desired.state == 'absent':
+        if policy:
+            plan.diff.merge(diff_for_delete(policy))
+            if actual:
+                plan.diff.add('bindings', named_bindings(actual, names), {})
+            plan.delete, plan.detach_first = True, sorted(actual)
+        return plan
+    replace = desired.replaces(policy)
+    if policy is None:
+        plan.diff.merge(diff_for_create(dict(name=desired.name, spec=desired.spec)))
+    if replace:
+        plan.diff.add('spec', policy.get('spec'), desired.spec)
+    after = dict(actual) if not desired.purge_clusters else {}
+    after.update(current.wanted)
+    plan.attach, plan.update, plan.detach = plan_bindings(current.wanted, actual, desired.purge_clusters)
+    if plan.attach or plan.update or plan.detach:
+        plan.diff.add('bindings', named_bindings(actual, names), named_bindings(after, names))
+    plan.bindings = binding_list(after, names)
+    if replace:
+        plan.delete, plan.detach_first = True, sorted(actual)
+    if policy is None or replace:
+        plan.create = dict(name=desired.name, spec=desired.spec)
+        plan.attach, plan.update = after, {}
+        plan.predicted = dict(name=desired.name, spec=desired.spec, type=spec_type(desired.spec))
+    else:
+        plan.predicted = policy
+    return plan
+
+
+def apply_policy(client, current, plan):
+    """Carry out ``plan`` (never in check mode). Returns the policy afterwards (None when deleted)."""
+    policy = current.policy
+    if plan.delete:
+        apply_bindings(client, policy['id'], {}, {}, plan.detach_first)
+        client.request('DELETE', '/policies/%s' % policy['id'], retry_locked=False)
+        policy = None
+    if plan.create is not None:
+        policy = client.request('POST', '/policies', {'policy': plan.create}).json()['policy']
+    if policy is not None:
+        apply_bindings(client, policy['id'], plan.attach, plan.update, plan.detach)
+    return policy

@@ -1,13 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Senlin profiles: spec checks, creating and deleting profiles (also those the cluster module makes)."""
+"""Senlin profiles: the cluster_profile module's ``DesiredProfile``/``plan_profile``/``apply_profile``, spec checks,
+and creating and deleting profiles (also those the cluster module makes from a ``profile_spec``)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import is_equal
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan, is_equal
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
+    Desired, diff_for_create, plan_delete, spec_equal, spec_type)
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -79,3 +83,74 @@ def delete_managed_profiles(client, profile_ids, profile_name=None, warn=None):
     for pid, profile in sorted(candidates.items()):
         if (profile.get('metadata') or {}).get(MANAGED_KEY):
             delete_profile_if_unused(client, pid, warn)
+
+
+# -- the cluster_profile module ------------------------------------------------------------------------
+
+class DesiredProfile(Desired):
+    """The profile the user asked for (the cluster_profile module's options)."""
+
+    OPTIONS = ('name', 'spec', 'metadata', 'state')
+
+    def differs(self, current):
+        """True when the profile must be created, or replaced (Senlin cannot change a spec)."""
+        return current is None or not spec_equal(self.spec, current.get('spec'))
+
+
+class ProfilePlan(Plan):
+    """A profile change: ``delete`` the current one, ``create`` (body) a new one, or ``update`` (PATCH body)."""
+
+    def __init__(self):
+        super(ProfilePlan, self).__init__()
+        self.delete = False
+        self.create = None
+        self.update = {}
+
+
+def read_profile(client, desired):
+    """The current profile and its users (when it must be replaced), with Senlin's validation of a new spec:
+    every check made before any write. Returns ``(profile or None, [user])``."""
+    current = client.find('profile', desired.name)
+    users = []
+    if desired.state == 'present' and desired.differs(current):
+        if desired.spec is None:
+            raise InvalidInput("Profile '%s' does not exist; spec is needed to create it." % desired.name)
+        client.validate_spec('profile', desired.spec)
+        if current is not None:
+            users = profile_users(client, current['id'])
+    return current, users
+
+
+def plan_profile(current, desired, users=()):
+    """Plan a profile change: create, replace (delete + create, only when unused), update metadata, delete."""
+    plan = ProfilePlan()
+    if desired.state == 'absent':
+        return plan_delete(plan, current)
+    if desired.differs(current):
+        if current is not None:
+            if users:
+                raise InvalidInput("Profile '%s' has a different spec, and Senlin cannot change a spec; it cannot be "
+                                   "replaced while in use by: %s." % (current['name'], ', '.join(users)), users=users)
+            plan.delete = True
+            plan.diff.add('spec', current.get('spec'), desired.spec)
+        else:
+            plan.diff.merge(diff_for_create(dict(name=desired.name, spec=desired.spec, metadata=desired.metadata)))
+        plan.create = dict(name=desired.name, spec=desired.spec, metadata=desired.metadata)
+        plan.predicted = dict(name=desired.name, spec=desired.spec, metadata=desired.metadata or {},
+                              type=spec_type(desired.spec))
+        return plan
+    if plan.diff.compare('metadata', desired.metadata, current.get('metadata'), 'dict'):
+        plan.update['metadata'] = desired.metadata
+    plan.predicted = dict(current, **plan.update)
+    return plan
+
+
+def apply_profile(client, current, plan):
+    """Carry out ``plan`` (never in check mode). Returns the profile afterwards (None when deleted)."""
+    if plan.delete and current:
+        client.request('DELETE', '/profiles/%s' % current['id'], retry_locked=False)
+    if plan.create is not None:
+        return create_profile(client, **plan.create)
+    if plan.update:
+        return client.request('PATCH', '/profiles/%s' % current['id'], {'profile': plan.update}).json()['profile']
+    return None

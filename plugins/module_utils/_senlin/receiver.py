@@ -9,9 +9,10 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Plan
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import diff_for_create, diff_for_delete, get_value
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
+    Desired, diff_for_create, get_value, plan_delete)
 
 
 def redact_receiver(data, hide_url):
@@ -30,50 +31,56 @@ def receiver_url(receiver):
     return channel.get('alarm_url') if isinstance(channel, dict) else None
 
 
-class ReceiverPlan(object):
+class DesiredReceiver(Desired):
+    """The receiver the user asked for (the receiver module's options)."""
+
+    OPTIONS = ('name', 'type', 'cluster', 'action', 'params', 'hide_url', 'state')
+
+    def __init__(self, **values):
+        super(DesiredReceiver, self).__init__(**values)
+        self.type = self.type or 'webhook'
+
+
+class ReceiverPlan(Plan):
+    """A receiver change: ``create`` (body), ``update`` (PATCH body) and/or ``delete`` (a replace deletes, then
+    creates)."""
+
     def __init__(self):
-        self.diff = Difference()
+        super(ReceiverPlan, self).__init__()
         self.create = None
         self.update = {}
         self.delete = False
-        self.predicted = None
-
-    @property
-    def changed(self):
-        return self.diff.changed
 
 
-def plan_receiver(current, params, cluster=None):
-    """Plan a receiver change. ``cluster`` is the resolved target cluster dict (or None)."""
+def plan_receiver(current, desired, cluster=None):
+    """Plan a receiver change. ``desired``: a DesiredReceiver; ``cluster``: the resolved target cluster dict (or
+    None)."""
     plan = ReceiverPlan()
-    if params.get('state') == 'absent':
-        if current:
-            plan.delete = True
-            plan.diff.merge(diff_for_delete(current))
-        return plan
-    rtype = params.get('type') or 'webhook'
+    if desired.state == 'absent':
+        return plan_delete(plan, current)
+    rtype = desired.type
     replace = current is not None and (
         current.get('type') != rtype or (cluster is not None and current.get('cluster_id') != cluster['id']))
     if current is None or replace:
-        _plan_receiver_create(plan, current, params, cluster, rtype)
+        _plan_receiver_create(plan, current, desired, cluster, rtype)
         return plan
-    if plan.diff.compare('action', params.get('action'), current.get('action')):
-        plan.update['action'] = params['action']
-    if plan.diff.compare('params', params.get('params'), current.get('params'), 'dict'):
-        plan.update['params'] = params['params']
+    if plan.diff.compare('action', desired.action, current.get('action')):
+        plan.update['action'] = desired.action
+    if plan.diff.compare('params', desired.params, current.get('params'), 'dict'):
+        plan.update['params'] = desired.params
     plan.predicted = dict(current, **plan.update)
     return plan
 
 
-def _plan_receiver_create(plan, current, params, cluster, rtype):
+def _plan_receiver_create(plan, current, desired, cluster, rtype):
     """Create (``current`` None) or replace (delete + create) a receiver."""
-    if rtype == 'webhook' and (cluster is None or not params.get('action')):
+    if rtype == 'webhook' and (cluster is None or not desired.action):
         raise InvalidInput('A webhook receiver needs cluster and action.')
-    body = dict(name=params['name'], type=rtype, params=params.get('params') or {})
+    body = dict(name=desired.name, type=rtype, params=desired.params or {})
     if cluster is not None:
         body['cluster_id'] = cluster['id']
-    if params.get('action'):
-        body['action'] = params['action']
+    if desired.action:
+        body['action'] = desired.action
     plan.create = body
     plan.predicted = dict(body, channel={})
     if current is None:
@@ -86,10 +93,11 @@ def _plan_receiver_create(plan, current, params, cluster, rtype):
     for key in ('type', 'cluster_id', 'action', 'params'):
         if key in body:
             plan.diff.compare(key, body[key], current.get(key), 'dict' if key == 'params' else 'value')
-    plan.diff.add('alarm_url', receiver_url(current), '(new URL)', secret=params.get('hide_url'))
+    plan.diff.add('alarm_url', receiver_url(current), '(new URL)', secret=desired.hide_url)
 
 
 def apply_receiver(client, current, plan):
+    """Carry out ``plan`` (never in check mode). Returns the receiver afterwards (None when deleted)."""
     if plan.delete and current:
         client.request('DELETE', '/receivers/%s' % current['id'], retry_locked=False)
     if plan.create is not None:

@@ -16,7 +16,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import
     Ambiguous, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import SenlinClient, action_id_of
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (
-    apply_cluster, effective_sizes, plan_cluster, predicted_cluster, resize_body)
+    DesiredCluster, apply_cluster, effective_sizes, plan_cluster, predicted_cluster, resize_body)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import spec_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.node import (
     change_membership, check_can_join, check_can_leave)
@@ -25,7 +25,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.policy
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (
     MANAGED_KEY, delete_profile_if_unused, heat_parameter_only_change)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import (
-    apply_receiver, plan_receiver, receiver_url, redact_receiver)
+    DesiredReceiver, apply_receiver, plan_receiver, receiver_url, redact_receiver)
 
 CID = '11111111-2222-3333-4444-555555555555'
 PID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
@@ -189,12 +189,12 @@ def test_heat_parameter_only_change(old, new, expected):
 
 # -- cluster planning -------------------------------------------------------------------------------
 
-def params(**kw):
+def desired_cluster(**kw):
     base = dict(name='web', new_name=None, state='present', profile=None, profile_spec=None, profile_name=None,
                 profile_only=False, min_size=None, max_size=None, desired_capacity=None, strict=None,
                 cluster_timeout=None, metadata=None, config=None)
     base.update(kw)
-    return base
+    return DesiredCluster.from_params(base)
 
 
 CURRENT = dict(id=CID, name='web', profile_id=PID, profile_name='web', min_size=1, max_size=3, desired_capacity=2,
@@ -218,7 +218,7 @@ MANAGED = dict(id=PID, name='web', spec=heat_spec(), metadata={MANAGED_KEY: 'clo
     (dict(state='absent'), dict(delete=True)),
 ])
 def test_plan_cluster_update(kw, expect):
-    plan = plan_cluster(CURRENT, params(**kw), current_profile=MANAGED)
+    plan = plan_cluster(CURRENT, desired_cluster(**kw), current_profile=MANAGED)
     assert plan.changed is expect.get('changed', True)
     for key in ('resize', 'update', 'old_profile_id', 'delete'):
         if key in expect:
@@ -227,19 +227,19 @@ def test_plan_cluster_update(kw, expect):
 
 def test_plan_cluster_refuses_heat_parameter_only_change():
     with pytest.raises(InvalidInput) as err:
-        plan_cluster(CURRENT, params(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
+        plan_cluster(CURRENT, desired_cluster(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
     assert 'No template specified' in err.value.msg and 'profile_only=true' in err.value.msg
 
 
 def test_plan_cluster_parameter_only_change_allowed_without_nodes():
     plan = plan_cluster(dict(CURRENT, nodes=[], desired_capacity=0, min_size=0),
-                                params(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
+                                desired_cluster(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
     assert plan.update == {'profile_id': None}
 
 
 def test_plan_cluster_existing_profile_switch():
     other = dict(id='p2', name='other', spec=heat_spec(HEAT_T2))
-    plan = plan_cluster(CURRENT, params(profile='other'), wanted_profile=other)
+    plan = plan_cluster(CURRENT, desired_cluster(profile='other'), wanted_profile=other)
     assert plan.update == {'profile_id': 'p2'} and plan.old_profile_id is None
     assert plan.diff.diff() == {'before': {'profile': 'web'}, 'after': {'profile': 'other'}}
 
@@ -251,7 +251,7 @@ def test_plan_cluster_existing_profile_switch():
     (dict(MANAGED, spec=heat_spec(HEAT_T2), metadata={}), True, None, None),
 ])
 def test_plan_cluster_create_with_spec(wanted, new_profile, profile_id, old):
-    plan = plan_cluster(None, params(profile_spec=heat_spec(), desired_capacity=2, max_size=3),
+    plan = plan_cluster(None, desired_cluster(profile_spec=heat_spec(), desired_capacity=2, max_size=3),
                                 wanted_profile=wanted)
     assert plan.create['desired_capacity'] == 2 and plan.create['min_size'] == 0 and plan.create['max_size'] == 3
     assert bool(plan.new_profile) is new_profile
@@ -261,8 +261,9 @@ def test_plan_cluster_create_with_spec(wanted, new_profile, profile_id, old):
 
 
 def test_predicted_cluster():
-    plan = plan_cluster(CURRENT, params(desired_capacity=3, metadata={'b': 1}))
+    plan = plan_cluster(CURRENT, desired_cluster(desired_capacity=3, metadata={'b': 1}))
     predicted = predicted_cluster(CURRENT, plan)
+    assert plan.predicted == predicted
     assert predicted['desired_capacity'] == 3 and predicted['metadata'] == {'b': 1}
     assert CURRENT['desired_capacity'] == 2
 
@@ -303,10 +304,10 @@ RECEIVER = dict(id='r1', name='hook', type='webhook', cluster_id=CID, action='CL
                 params={'count': '1'}, channel={'alarm_url': 'http://senlin/v1/webhooks/r1/trigger?V=2&count=1'})
 
 
-def rparams(**kw):
+def desired_receiver(**kw):
     base = dict(name='hook', type='webhook', cluster=None, action=None, params=None, hide_url=False, state='present')
     base.update(kw)
-    return base
+    return DesiredReceiver.from_params(base)
 
 
 def test_redact_receiver():
@@ -326,7 +327,7 @@ def test_redact_receiver():
     (dict(state='absent'), None, dict(delete=True, create=False)),
 ])
 def test_plan_receiver(kw, cluster, expect):
-    plan = plan_receiver(RECEIVER, rparams(**kw), cluster)
+    plan = plan_receiver(RECEIVER, desired_receiver(**kw), cluster)
     assert plan.changed is expect.get('changed', True)
     if 'update' in expect:
         assert plan.update == expect['update'] and plan.create is None and not plan.delete
@@ -335,7 +336,7 @@ def test_plan_receiver(kw, cluster, expect):
 
 
 def test_plan_receiver_replace_redacts_url_in_diff():
-    plan = plan_receiver(RECEIVER, rparams(action='CLUSTER_SCALE_OUT', hide_url=True), {'id': 'other'})
+    plan = plan_receiver(RECEIVER, desired_receiver(action='CLUSTER_SCALE_OUT', hide_url=True), {'id': 'other'})
     diff = plan.diff.diff()
     assert diff['before']['alarm_url'] == REDACTED and diff['after']['alarm_url'] == REDACTED
     assert 'webhooks' not in json.dumps(diff)
@@ -344,11 +345,11 @@ def test_plan_receiver_replace_redacts_url_in_diff():
 @pytest.mark.parametrize('kw, cluster', [(dict(action='CLUSTER_SCALE_OUT'), None), (dict(), {'id': CID})])
 def test_plan_receiver_webhook_needs_cluster_and_action(kw, cluster):
     with pytest.raises(InvalidInput):
-        plan_receiver(None, rparams(**kw), cluster)
+        plan_receiver(None, desired_receiver(**kw), cluster)
 
 
 def test_plan_receiver_message_needs_no_cluster():
-    plan = plan_receiver(None, rparams(type='message', params={'a': 1}), None)
+    plan = plan_receiver(None, desired_receiver(type='message', params={'a': 1}), None)
     assert plan.create == {'name': 'hook', 'type': 'message', 'params': {'a': 1}}
 
 
@@ -357,7 +358,7 @@ def test_apply_receiver_message_with_fake_zaqar(clock):
                    channel={'queue_name': 'senlin-receiver-m1', 'subscription': 'sub'})
     proxy = FakeProxy({('POST', '/receivers'): FakeResponse(201, {'receiver': created})})
     client = client_for(clock, proxy)
-    plan = plan_receiver(None, rparams(type='message'), None)
+    plan = plan_receiver(None, desired_receiver(type='message'), None)
     result = apply_receiver(client, None, plan)
     assert result['channel']['queue_name'] == 'senlin-receiver-m1'
     assert receiver_url(result) is None
@@ -512,7 +513,7 @@ def test_apply_cluster_profile_switch_creates_updates_then_deletes_old(clock):
         ('DELETE', '/profiles/%s' % PID): FakeResponse(204, None),
         ('GET', '/clusters/%s' % CID): FakeResponse(200, {'cluster': dict(CURRENT, profile_id='p-new')}),
     }, {'a1': [FakeAction('SUCCEEDED')]})
-    plan = plan_cluster(CURRENT, params(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
+    plan = plan_cluster(CURRENT, desired_cluster(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
     result = apply_cluster(client_for(clock, proxy), CURRENT, plan)
     assert writes(proxy) == [('POST', '/profiles'), ('PATCH', '/clusters/%s' % CID), ('DELETE', '/profiles/%s' % PID)]
     assert proxy.calls[1][2] == {'cluster': {'profile_id': 'p-new'}}
@@ -525,7 +526,7 @@ def test_apply_cluster_failed_update_removes_the_new_profile(clock):
         ('PATCH', '/clusters/%s' % CID): FakeResponse(202, {'cluster': {}}, {'Location': '/v1/actions/a1'}),
         ('DELETE', '/profiles/p-new'): FakeResponse(204, None),
     }, {'a1': [FakeAction('FAILED', 'boom')]})
-    plan = plan_cluster(CURRENT, params(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
+    plan = plan_cluster(CURRENT, desired_cluster(profile_spec=heat_spec(HEAT_T2)), current_profile=MANAGED)
     with pytest.raises(ResourceFailed):
         apply_cluster(client_for(clock, proxy), CURRENT, plan)
     assert writes(proxy)[-1] == ('DELETE', '/profiles/p-new')
