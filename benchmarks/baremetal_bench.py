@@ -31,7 +31,11 @@ sys.path.insert(0, str(COLLECTIONS))
 
 import openstack  # noqa: E402
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils import _baremetal  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.api import BaremetalApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.executor import apply_instances  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.plan import plan_instances  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.spec import (  # noqa: E402
+    DesiredInstances, normalize_instances)
 
 PREFIX = 'bench-bm'
 IMAGE = {'href': os.environ.get('LOCALCLOUD_IMAGE_URL', ''), 'checksum': os.environ.get('LOCALCLOUD_IMAGE_CHECKSUM', '')}
@@ -156,19 +160,19 @@ def provision_updated_at(conn, node_id):
 
 def clean(conn, tag=''):
     """Unprovision every benchmark instance left over (an interrupted run)."""
-    helper = _baremetal.Baremetal(conn).snapshot()
-    names = [h for h, dummy in helper.instances() if h.startswith(PREFIX + tag)]
+    api = BaremetalApi(conn).snapshot()
+    names = [h for h, dummy in api.instances() if h.startswith(PREFIX + tag)]
     if names:
-        specs = _baremetal.normalize_instances([{'hostname': h} for h in names], 'absent')
-        helper.apply(helper.prepare(specs, 'absent'), 'absent', True, 600, 0, True)
+        specs = normalize_instances([{'hostname': h} for h in names], 'absent')
+        apply_instances(api, plan_instances(api, DesiredInstances(specs, 'absent', True, 600)))
 
 
 def overshoot_run(conn, n):
-    specs = _baremetal.normalize_instances(instances(n, 'wait'), 'present')
-    helper = _baremetal.Baremetal(conn)
-    jobs = helper.prepare(specs, 'present')
+    api = BaremetalApi(conn).snapshot()
+    plan = plan_instances(api, DesiredInstances(normalize_instances(instances(n, 'wait'), 'present'), 'present', True, 600))
+    jobs = plan.jobs
     start = time.time()
-    helper.apply(jobs, 'present', True, 600, 0, True)
+    apply_instances(api, plan)
     returned = time.time()
     ids = [job.current['node'].id for job in jobs]
     last_active = max(active_times(set(ids), before=returned).values())
