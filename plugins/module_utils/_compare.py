@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 REDACTED = '********'
 METHODS = ('value', 'list', 'set', 'dict', 'allow_more')
@@ -176,3 +177,11 @@ class Plan(object):
 
     def __repr__(self):
         return '%s(changed=%r, steps=%r)' % (type(self).__name__, self.changed, [s for s, d in self.steps])
+
+
+UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
+
+
+def looks_like_id(value):
+    """True when ``value`` is shaped like an OpenStack UUID (with or without dashes): look it up by id first."""
+    return bool(value) and bool(UUID_RE.match(str(value)))

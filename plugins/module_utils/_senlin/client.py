@@ -13,10 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import looks_like_id
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import failure_details, is_failed_status
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, InvalidInput, NotFound, ResourceFailed
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import get_value, looks_like_id, quote_value
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import get_value, quote_value
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import NODE_BUSY, assess_nodes, describe_problem
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline, retry, wait_for
 

@@ -1,23 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Small pure helpers the Senlin files share: ids, field access, spec comparison, create/delete diffs."""
+"""Small pure helpers the Senlin files share: ``Desired``, field access, spec comparison, create/delete diffs."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 from urllib.parse import quote
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, is_equal
-
-UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
-
-
-def looks_like_id(value):
-    return bool(value) and bool(UUID_RE.match(str(value)))
-
 
 def quote_value(value):
     """``value`` quoted for a URL path or query (nothing kept unquoted)."""

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, looks_like_id
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     Ambiguous, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import SenlinClient, action_id_of
@@ -19,11 +19,11 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluste
     DesiredCluster, apply_cluster, effective_sizes, plan_cluster, predicted_cluster, resize_body)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import spec_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.node import (
-    change_membership, check_can_join, check_can_leave)
+    DesiredNode, NodeState, plan_node, change_membership, check_can_join, check_can_leave)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.policy import (
-    apply_bindings, normalize_bindings, plan_bindings)
+    DesiredPolicy, PolicyState, plan_policy, apply_bindings, normalize_bindings, plan_bindings)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (
-    MANAGED_KEY, delete_profile_if_unused, heat_parameter_only_change)
+    DesiredProfile, plan_profile, MANAGED_KEY, delete_profile_if_unused, heat_parameter_only_change)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import (
     DesiredReceiver, apply_receiver, plan_receiver, receiver_url, redact_receiver)
 
@@ -578,3 +578,109 @@ def test_join_reported_succeeded_but_node_not_member(clock):
         change_membership(client_for(clock, proxy), {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
                                   'CLUSTER_ADD_NODES', False)
     assert err.value.msg == 'CLUSTER_ADD_NODES reported success but node n is in no cluster.'
+
+
+# -- the plans of cluster_profile, cluster_policy, cluster_node -------------------------------------
+
+@pytest.mark.parametrize('value, expected', [(CID, True), (CID.replace('-', ''), True), ('web', False), (None, False),
+                                             ('', False)])
+def test_looks_like_id(value, expected):
+    assert looks_like_id(value) is expected
+
+
+PROFILE = dict(id=PID, name='web', spec=heat_spec(), metadata={'a': '1'})
+
+
+@pytest.mark.parametrize('kw, current, users, expect', [
+    (dict(spec=heat_spec()), PROFILE, [], dict(changed=False, predicted=PROFILE)),
+    (dict(metadata={'a': '2'}), PROFILE, [], dict(update={'metadata': {'a': '2'}}, delete=False, create=None)),
+    (dict(spec=heat_spec(HEAT_T2)), PROFILE, [], dict(delete=True, create=dict(name='web', spec=heat_spec(HEAT_T2),
+                                                                              metadata=None))),
+    (dict(spec=heat_spec()), None, [], dict(delete=False, diff_before={'state': 'absent', 'attributes': None})),
+    (dict(state='absent'), PROFILE, [], dict(delete=True, create=None, predicted=None)),
+    (dict(state='absent'), None, [], dict(changed=False)),
+])
+def test_plan_profile(kw, current, users, expect):
+    desired = DesiredProfile.from_params(dict(dict(name='web', spec=None, metadata=None, state='present'), **kw))
+    plan = plan_profile(current, desired, users)
+    assert plan.changed is expect.get('changed', True)
+    for key in ('update', 'delete', 'create', 'predicted'):
+        if key in expect:
+            assert getattr(plan, key) == expect[key]
+    if 'diff_before' in expect:
+        assert plan.diff.diff()['before'] == expect['diff_before']
+
+
+def test_plan_profile_in_use_cannot_be_replaced():
+    desired = DesiredProfile.from_params(dict(name='web', spec=heat_spec(HEAT_T2), state='present'))
+    with pytest.raises(InvalidInput) as err:
+        plan_profile(PROFILE, desired, ['cluster c1'])
+    assert 'in use by: cluster c1' in err.value.msg
+
+
+POLICY = dict(id='pol', name='lb', spec={'type': 'senlin.policy.deletion', 'version': '1.1', 'properties': {}})
+
+
+def policy_plan(policy, bindings, wanted, **kw):
+    desired = DesiredPolicy.from_params(dict(dict(name='lb', spec=POLICY['spec'], clusters=None, enabled=True,
+                                                  purge_clusters=False, state='present'), **kw))
+    return plan_policy(PolicyState(policy, bindings, wanted, {'c1': 'one', 'c2': 'two'}), desired)
+
+
+def test_plan_policy_bindings_only():
+    plan = policy_plan(POLICY, {'c1': True}, {'c1': False, 'c2': True})
+    assert (plan.delete, plan.create, plan.attach, plan.update, plan.detach) == (
+        False, None, {'c2': True}, {'c1': False}, [])
+    assert plan.predicted is POLICY
+    assert plan.diff.diff() == {'before': {'bindings': {'one': True}}, 'after': {'bindings': {'one': False, 'two': True}}}
+    assert [b['cluster_name'] for b in plan.bindings] == ['one', 'two']
+
+
+def test_plan_policy_replace_detaches_deletes_creates_attaches():
+    spec = dict(POLICY['spec'], properties={'criteria': 'OLDEST_FIRST'})
+    plan = policy_plan(POLICY, {'c1': True}, {}, spec=spec)
+    assert plan.delete and plan.detach_first == ['c1'] and plan.create == dict(name='lb', spec=spec)
+    assert plan.attach == {'c1': True} and plan.update == {}
+    assert plan.predicted == dict(name='lb', spec=spec, type='senlin.policy.deletion-1.1')
+
+
+def test_plan_policy_absent_detaches_everywhere():
+    plan = policy_plan(POLICY, {'c2': True, 'c1': False}, {}, state='absent')
+    assert plan.delete and plan.detach_first == ['c1', 'c2'] and plan.create is None and plan.bindings == []
+    assert plan.diff.diff()['after'] == {'state': 'absent', 'bindings': {}}
+
+
+NODE = dict(id='n1', name='n', profile_id=PID, profile_name='web', role=None, metadata={}, cluster_id='c1')
+
+
+def node_plan(node, profile=None, found_cluster=None, old_cluster=None, **kw):
+    desired = DesiredNode.from_params(dict(dict(name='n', state='present'), **kw))
+    return plan_node(NodeState(node, profile, found_cluster, old_cluster), desired)
+
+
+def test_plan_node_create_in_a_cluster():
+    plan = node_plan(None, PROFILE, dict(id='c2', name='two', max_size=-1, desired_capacity=1), role='db')
+    assert plan.create == dict(name='n', profile_id=PID, role='db', cluster_id='c2')
+    assert plan.predicted == dict(plan.create, status='ACTIVE')
+
+
+def test_plan_node_move_checks_both_clusters():
+    plan = node_plan(NODE, found_cluster=dict(id='c2', name='two', max_size=-1, desired_capacity=1),
+                     old_cluster=dict(id='c1', name='one', min_size=0, desired_capacity=1), cluster='two', check=True)
+    assert plan.move and (plan.old_cluster_id, plan.new_cluster_id) == ('c1', 'c2')
+    assert plan.diff.diff()['after'] == {'cluster': 'two', 'check': True}
+    assert plan.actions == [('actions', {'check': {}}, 'NODE_CHECK')] and plan.predicted['cluster_id'] == 'c2'
+    with pytest.raises(InvalidInput):
+        node_plan(NODE, found_cluster=dict(id='c2', name='two', max_size=1, desired_capacity=1), cluster='two')
+
+
+@pytest.mark.parametrize('kw, changed', [(dict(), False), (dict(cluster=''), True), (dict(metadata={'x': 1}), True)])
+def test_plan_node_update(kw, changed):
+    plan = node_plan(NODE, old_cluster=dict(id='c1', name='one', min_size=0, desired_capacity=2), **kw)
+    assert plan.changed is changed and plan.create is None
+
+
+def test_plan_node_absent_keeps_min_size():
+    with pytest.raises(InvalidInput) as err:
+        node_plan(NODE, old_cluster=dict(id='c1', name='one', min_size=1, desired_capacity=1), state='absent')
+    assert 'below its min_size 1' in err.value.msg
