@@ -37,19 +37,48 @@ class HeatApi(object):
             return {}
         return response.json()
 
+    def _get_or_none(self, url, key):
+        """GET one resource: the answer's ``key``, None when it does not exist."""
+        try:
+            return self._json(self._call('get', url))[key]
+        except sdk_exceptions.NotFoundException:
+            return None
+
+    def _delete(self, url):
+        """DELETE, a resource already gone being fine."""
+        try:
+            self._call('delete', url)
+        except sdk_exceptions.NotFoundException:
+            pass
+
+    def _paged(self, url, key, query=None, page_size=100):
+        """GET a list with ``query``, following marker pagination until a short page."""
+        result, marker = [], None
+        while True:
+            params = dict(query or {}, limit=page_size)
+            if marker:
+                params['marker'] = marker
+            page = self._json(self._call('get', url, params=params)).get(key, [])
+            result.extend(page)
+            if len(page) < page_size:
+                return result
+            marker = page[-1]['id']
+
     # stacks
-    def find_stack(self, name_or_id, resolve_outputs=True, include_deleted=False):
-        """GET /stacks/<name or id> (Heat redirects to the canonical URL); None when missing or deleted."""
-        url = '/stacks/%s' % name_or_id
+    def _stack_at(self, url, resolve_outputs, include_deleted):
+        """GET one stack; None when missing, or deleted (DELETE_COMPLETE) unless ``include_deleted``."""
         if not resolve_outputs:
             url += '?resolve_outputs=False'
-        try:
-            stack = self._json(self._call('get', url))['stack']
-        except sdk_exceptions.NotFoundException:
+        stack = self._get_or_none(url, 'stack')
+        if stack is None:
             return None
         if stack.get('stack_status') == 'DELETE_COMPLETE' and not include_deleted:
             return None
         return stack
+
+    def find_stack(self, name_or_id, resolve_outputs=True, include_deleted=False):
+        """GET /stacks/<name or id> (Heat redirects to the canonical URL); None when missing or deleted."""
+        return self._stack_at('/stacks/%s' % name_or_id, resolve_outputs, include_deleted)
 
     def stack_gone(self, stack):
         """None once a deleted stack no longer holds its name, else the stack as Heat shows it.
@@ -69,16 +98,7 @@ class HeatApi(object):
     def get_stack(self, stack, resolve_outputs=True, include_deleted=False):
         """The stack, None when it is gone. A stack Heat shows DELETE_COMPLETE is gone, except with
         ``include_deleted``: its name stays taken (409 on create) until Heat stops showing it."""
-        url = '/stacks/%s/%s' % (stack['stack_name'], stack['id'])
-        if not resolve_outputs:
-            url += '?resolve_outputs=False'
-        try:
-            found = self._json(self._call('get', url))['stack']
-        except sdk_exceptions.NotFoundException:
-            return None
-        if found.get('stack_status') == 'DELETE_COMPLETE' and not include_deleted:
-            return None
-        return found
+        return self._stack_at('/stacks/%s/%s' % (stack['stack_name'], stack['id']), resolve_outputs, include_deleted)
 
     def _sub(self, stack, what, **kwargs):
         return self._json(self._call('get', '/stacks/%s/%s/%s' % (stack['stack_name'], stack['id'], what), **kwargs))
@@ -105,10 +125,7 @@ class HeatApi(object):
         return self._json(self._call('put', '/stacks/%s/%s/preview' % (stack['stack_name'], stack['id']), json=body))
 
     def delete_stack(self, stack):
-        try:
-            self._call('delete', '/stacks/%s/%s' % (stack['stack_name'], stack['id']))
-        except sdk_exceptions.NotFoundException:
-            pass
+        self._delete('/stacks/%s/%s' % (stack['stack_name'], stack['id']))
 
     def stack_action(self, stack, action):
         self._call('post', '/stacks/%s/%s/actions' % (stack['stack_name'], stack['id']), json={action: None})
@@ -121,57 +138,28 @@ class HeatApi(object):
         return self._sub(stack, 'events' + query).get('events', [])
 
     def list_stacks(self, query=None, page_size=100):
-        """GET /stacks with ``query``, following marker pagination until an empty page."""
-        result, marker = [], None
-        while True:
-            params = dict(query or {}, limit=page_size)
-            if marker:
-                params['marker'] = marker
-            page = self._json(self._call('get', '/stacks', params=params)).get('stacks', [])
-            if not page:
-                return result
-            result.extend(page)
-            if len(page) < page_size:
-                return result
-            marker = page[-1]['id']
+        """GET /stacks with ``query``, following marker pagination."""
+        return self._paged('/stacks', 'stacks', query, page_size)
 
     # software configs and deployments
     def list_configs(self, page_size=100):
-        result, marker = [], None
-        while True:
-            params = dict(limit=page_size)
-            if marker:
-                params['marker'] = marker
-            page = self._json(self._call('get', '/software_configs', params=params)).get('software_configs', [])
-            result.extend(page)
-            if len(page) < page_size:
-                return result
-            marker = page[-1]['id']
+        return self._paged('/software_configs', 'software_configs', page_size=page_size)
 
     def get_config(self, config_id):
-        try:
-            return self._json(self._call('get', '/software_configs/%s' % config_id))['software_config']
-        except sdk_exceptions.NotFoundException:
-            return None
+        return self._get_or_none('/software_configs/%s' % config_id, 'software_config')
 
     def create_config(self, body):
         return self._json(self._call('post', '/software_configs', json=body))['software_config']
 
     def delete_config(self, config_id):
-        try:
-            self._call('delete', '/software_configs/%s' % config_id)
-        except sdk_exceptions.NotFoundException:
-            pass
+        self._delete('/software_configs/%s' % config_id)
 
     def list_deployments(self, server_id=None):
         params = dict(server_id=server_id) if server_id else {}
         return self._json(self._call('get', '/software_deployments', params=params)).get('software_deployments', [])
 
     def get_deployment(self, deployment_id):
-        try:
-            return self._json(self._call('get', '/software_deployments/%s' % deployment_id))['software_deployment']
-        except sdk_exceptions.NotFoundException:
-            return None
+        return self._get_or_none('/software_deployments/%s' % deployment_id, 'software_deployment')
 
     def create_deployment(self, body):
         return self._json(self._call('post', '/software_deployments', json=body))['software_deployment']
@@ -181,7 +169,4 @@ class HeatApi(object):
                                      json=body))['software_deployment']
 
     def delete_deployment(self, deployment_id):
-        try:
-            self._call('delete', '/software_deployments/%s' % deployment_id)
-        except sdk_exceptions.NotFoundException:
-            pass
+        self._delete('/software_deployments/%s' % deployment_id)
