@@ -10,9 +10,10 @@ Private to this collection. Each file owns one concern and is testable with a fa
   preview's ``resource_changes`` and sends no template when it thinks the template is unchanged);
 * ``template.py`` -- reading the template, environment and files (openstacksdk's ``template_utils``), tags,
   environment normalisation, hidden-parameter digests;
-* ``stack.py`` -- ``DesiredStack``, the comparison with the stored stack, previews, status helpers and
-  failure details;
-* ``runner.py`` -- ``StackRunner``: applies the writes to a stack and waits for them;
-* ``software.py`` -- software configs and deployments;
+* ``stack.py`` -- ``DesiredStack``, the comparison with the stored stack, ``plan_stack`` (a ``StackPlan``,
+  no request), preview parsing, status helpers and failure details;
+* ``runner.py`` -- ``StackRunner``: reads the stack, asks Heat for previews, applies a ``StackPlan`` (the
+  writes and the waits, within the task's one ``Deadline``);
+* ``software.py`` -- software configs and deployments: desired, read, plan, apply;
 * ``info.py`` -- the queries of stack_info and software_config_info.
 """
