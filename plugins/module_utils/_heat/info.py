@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import looks_like_id
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import looks_like_id
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import stack_outputs
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.template import normalize_tags
 

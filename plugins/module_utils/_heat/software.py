@@ -13,18 +13,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, looks_like_id
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, CloudModuleError, NotFound
 
 INPUT_DEFAULTS = {'type': 'String'}
 OUTPUT_DEFAULTS = {'error_output': False}
 DEPLOYMENT_FIELDS = ('action', 'status', 'status_reason', 'input_values')
-
-
-def looks_like_id(value):
-    return bool(re.match(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$', value))
 
 
 def normalize_io(items, defaults=None):
