@@ -17,7 +17,7 @@ __metaclass__ = type
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, to_dict  # noqa: F401 - for modules
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, translate_exception
 
 try:

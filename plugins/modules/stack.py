@@ -212,7 +212,8 @@ resource_changes:
   sample: {added: [], updated: [value], replaced: [], deleted: [], unchanged: [random]}
 '''
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule, to_dict  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import to_dict  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.runner import StackRunner  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import DesiredStack, plan_stack, stack_outputs  # noqa: E402

@@ -220,4 +220,3 @@ class BaremetalApi(object):
             self.conn.network.delete_port(port_id, ignore_missing=True)
         extra = dict((k, v) for k, v in extra.items() if k not in (CREATED_PORTS, ATTACHED_PORTS))
         self.bm.patch_node(node, [{'op': 'add', 'path': '/extra', 'value': extra}])
-

@@ -55,4 +55,3 @@ def render_config_drive(spec, node, network_data=None):
     if network_data:
         drive['network_data'] = network_data
     return drive
-

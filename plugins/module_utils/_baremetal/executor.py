@@ -207,7 +207,6 @@ class Executor(object):
             self.bm.patch_node(node, [{'op': 'remove', 'path': '/instance_uuid'}], retry_on_conflict=False)
         job.current = {'allocation': None, 'node': node}
 
-
     # -- clean-up -------------------------------------------------------------------------------
     def _clean_up(self, jobs, timeout):
         cleanup_timeout = max(timeout, CLEANUP_MIN_TIMEOUT)
@@ -283,4 +282,3 @@ class Executor(object):
             msg += ' clean_up is off: what was done is left as is (run again to continue, or state=absent to remove).'
         error_cls = WaitTimeout if all(isinstance(j.error, WaitTimeout) for j in failed) else ResourceFailed
         return error_cls(msg, failed_instances=[j.hostname for j in failed])
-

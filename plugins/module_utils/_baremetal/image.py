@@ -109,4 +109,3 @@ def build_instance_info(spec, node, image_info):
         info['swap_mb'] = spec['swap_size_mb']
     info[HOSTNAME_FIELD] = spec['hostname']
     return info
-

@@ -163,4 +163,3 @@ def reserve_candidates(job, attempt):
     if attempt == 2:
         return [n.id for n in job.candidates if n.id not in job.others and n.id != job.assigned]
     return []
-

@@ -116,7 +116,6 @@ def predicted_status(state, steps, status, wait):
     return 'active' if wait else 'deploying'
 
 
-
 class Job(object):
     """One instance's run: spec, plan, what was done (undo stack), outcome."""
 
@@ -316,7 +315,6 @@ def diff_views(job, state, wait):
     if state != 'absent' and 'reserve' not in (job.steps or []) and node is not None:
         after['node'] = node_label(node)
     return before, after
-
 
 
 def instance_views(api, plan, check_mode, fresh):

@@ -308,7 +308,7 @@ def test_plan_stack_update(name, kwargs, template, env, stack, expected):
 
 def test_plan_redacts_hidden_values_and_marks_hidden_changes():
     diff = heat_stack.plan_stack_update(desired(parameters={'p': 'c', 'pw': 's2'}), STACK, HOT,
-                                  stored_env({'p': 'b', 'pw': '******'}, {'parameters.pw': 's1'}))
+                                        stored_env({'p': 'b', 'pw': '******'}, {'parameters.pw': 's1'}))
     assert diff.diff() == {'before': {'parameters': {'p': 'b', 'pw': REDACTED}},
                            'after': {'parameters': {'p': 'c', 'pw': REDACTED + ' (changed)'}}}
 
