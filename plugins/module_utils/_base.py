@@ -119,6 +119,16 @@ class CloudModule(object):
         result.update(values)
         return result
 
+    def apply_or_predict(self, plan, apply, unchanged):
+        """The last step of every module's shape: the resource after the task.
+
+        ``apply()`` (the writes) when ``plan`` changes something in a real run; ``plan.predicted`` in check mode;
+        ``unchanged`` (the resource as read) when there is nothing to do.
+        """
+        if not plan.changed:
+            return unchanged
+        return plan.predicted if self.check_mode else apply()
+
     def info_result(self, **values):
         """The result of an ``*_info`` module: never changed, no ``diff`` even with --diff."""
         result = dict(changed=False)

@@ -207,11 +207,7 @@ class ClusterNodeModule(CloudModule):
         client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
         current = read_node(client, desired)
         plan = plan_node(current, desired)
-        node = current.node
-        if plan.changed and not self.check_mode:
-            node = apply_node(client, current, plan)
-        elif plan.changed:
-            node = plan.predicted
+        node = self.apply_or_predict(plan, lambda: apply_node(client, current, plan), current.node)
         return self.result(plan.diff, node=node, actions=client.actions)
 
 

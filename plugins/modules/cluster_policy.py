@@ -179,11 +179,7 @@ class ClusterPolicyModule(CloudModule):
         client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
         current = read_policy(client, desired)
         plan = plan_policy(current, desired)
-        policy = current.policy
-        if plan.changed and not self.check_mode:
-            policy = apply_policy(client, current, plan)
-        elif plan.changed:
-            policy = plan.predicted
+        policy = self.apply_or_predict(plan, lambda: apply_policy(client, current, plan), current.policy)
         return self.result(plan.diff, policy=policy, bindings=plan.bindings, actions=client.actions)
 
 

@@ -115,10 +115,7 @@ class ClusterProfileModule(CloudModule):
         client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
         profile, users = read_profile(client, desired)
         plan = plan_profile(profile, desired, users)
-        if plan.changed and not self.check_mode:
-            profile = apply_profile(client, profile, plan)
-        elif plan.changed:
-            profile = plan.predicted
+        profile = self.apply_or_predict(plan, lambda: apply_profile(client, profile, plan), profile)
         return self.result(plan.diff, profile=profile)
 
 

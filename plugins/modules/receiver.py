@@ -167,10 +167,7 @@ class ReceiverModule(CloudModule):
         receiver = client.find('receiver', desired.name)
         plan = plan_receiver(receiver, desired, client.find('cluster', desired.cluster, required=True)
                              if desired.cluster and desired.state == 'present' else None)
-        if plan.changed and not self.check_mode:
-            receiver = apply_receiver(client, receiver, plan)
-        elif plan.changed:
-            receiver = plan.predicted
+        receiver = self.apply_or_predict(plan, lambda: apply_receiver(client, receiver, plan), receiver)
         url = receiver_url(receiver)
         return self.result(plan.diff, receiver=redact_receiver(receiver, desired.hide_url),
                            alarm_url=REDACTED if (desired.hide_url and url) else url)

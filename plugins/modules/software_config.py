@@ -123,7 +123,7 @@ class SoftwareConfigModule(CloudModule):
         desired = DesiredConfig.from_params(self.params)
         api = HeatApi(self.conn)
         plan = plan_config(read_configs(api, desired), desired)
-        config = apply_config(api, plan) if plan.changed and not self.check_mode else plan.predicted
+        config = self.apply_or_predict(plan, lambda: apply_config(api, plan), plan.predicted)
         plan.raise_if_refused()
         if plan.kept:
             self.warn('Older versions of software config %s are still used by deployments and were kept: %s'

@@ -119,7 +119,7 @@ class SoftwareDeploymentModule(CloudModule):
         desired = DesiredDeployment.from_params(self.params)
         api = HeatApi(self.conn)
         plan = plan_deployment(read_deployment(api, desired), desired)
-        deployment = apply_deployment(api, plan) if plan.changed and not self.check_mode else plan.predicted
+        deployment = self.apply_or_predict(plan, lambda: apply_deployment(api, plan), plan.predicted)
         return self.result(plan.diff, id=(deployment or {}).get('id'), software_deployment=deployment)
 
 

@@ -264,7 +264,7 @@ class StackModule(CloudModule):
                              keep_failed=params['keep_failed'], rollback=params['rollback'])
         plan = plan_stack(runner.read(desired), desired)
         runner.add_previews(plan, self.check_mode, self.diff_mode)
-        stack = runner.apply(plan) if plan.changed and not self.check_mode else plan.predicted
+        stack = self.apply_or_predict(plan, lambda: runner.apply(plan), plan.predicted)
         if desired.state == 'absent':
             return self.result(plan.diff, id=(plan.current or {}).get('id'), stack=None, outputs={}, outputs_list=[])
         outputs, outputs_list = stack_outputs(stack)

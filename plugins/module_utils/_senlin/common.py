@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, is_equal
 
+
 def quote_value(value):
     """``value`` quoted for a URL path or query (nothing kept unquoted)."""
     return quote(str(value), safe='')
@@ -70,8 +71,8 @@ class Desired(object):
         return cls(**dict((key, params.get(key)) for key in cls.OPTIONS))
 
     def __repr__(self):
-        return '%s(%s)' % (type(self).__name__, ', '.join('%s=%r' % (k, getattr(self, k)) for k in self.OPTIONS
-                                                         if getattr(self, k) is not None))
+        shown = ['%s=%r' % (k, getattr(self, k)) for k in self.OPTIONS if getattr(self, k) is not None]
+        return '%s(%s)' % (type(self).__name__, ', '.join(shown))
 
 
 def spec_type(spec):

@@ -6,7 +6,7 @@ from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, to_dict
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, to_dict
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     Ambiguous, InvalidInput, ResourceFailed, translate_exception)
 
@@ -81,6 +81,32 @@ def test_changed_is_derived_from_difference(outcome, changed, capsys):
 def test_diff_only_in_diff_mode(capsys):
     _code, result = run_module({'name': 'x'}, 2, capsys)
     assert 'diff' not in result
+
+
+@pytest.mark.parametrize('check_mode, changed, expected, applied', [
+    (False, True, 'applied', True),
+    (True, True, 'predicted', False),        # check mode: never a write
+    (False, False, 'as read', False),
+    (True, False, 'as read', False),
+])
+def test_apply_or_predict(check_mode, changed, expected, applied):
+    module = build({'name': 'x', '_ansible_check_mode': check_mode})
+    plan = Plan()
+    plan.predicted = 'predicted'
+    if changed:
+        plan.diff.add('size', 1, 2)
+    calls = []
+
+    def apply():
+        calls.append(1)
+        return 'applied'
+    assert module.apply_or_predict(plan, apply, 'as read') == expected
+    assert bool(calls) is applied
+
+
+def test_info_result_never_changes_and_has_no_diff():
+    module = build({'name': 'x', '_ansible_diff': True})
+    assert module.info_result(things=[1]) == {'changed': False, 'things': [1]}
 
 
 def test_typed_error_becomes_msg_and_details(capsys):

@@ -233,7 +233,7 @@ def test_plan_cluster_refuses_heat_parameter_only_change():
 
 def test_plan_cluster_parameter_only_change_allowed_without_nodes():
     plan = plan_cluster(dict(CURRENT, nodes=[], desired_capacity=0, min_size=0),
-                                desired_cluster(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
+                        desired_cluster(profile_spec=heat_spec(parameters={'x': 1})), current_profile=MANAGED)
     assert plan.update == {'profile_id': None}
 
 
@@ -252,7 +252,7 @@ def test_plan_cluster_existing_profile_switch():
 ])
 def test_plan_cluster_create_with_spec(wanted, new_profile, profile_id, old):
     plan = plan_cluster(None, desired_cluster(profile_spec=heat_spec(), desired_capacity=2, max_size=3),
-                                wanted_profile=wanted)
+                        wanted_profile=wanted)
     assert plan.create['desired_capacity'] == 2 and plan.create['min_size'] == 0 and plan.create['max_size'] == 3
     assert bool(plan.new_profile) is new_profile
     assert plan.create.get('profile_id') == profile_id
@@ -562,7 +562,7 @@ def test_failed_join_restores_desired_capacity(clock):
     client = client_for(clock, proxy)
     with pytest.raises(ResourceFailed) as err:
         change_membership(client, {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
-                                  'CLUSTER_ADD_NODES', True)
+                          'CLUSTER_ADD_NODES', True)
     assert 'No template specified' in err.value.msg
     assert 'desired_capacity 1 for 0 node(s); the module set it back to 0.' in err.value.msg
     assert proxy.calls[-1][2] == {'resize': {'adjustment_type': 'EXACT_CAPACITY', 'number': 0}}
@@ -576,7 +576,7 @@ def test_join_reported_succeeded_but_node_not_member(clock):
     }, {'add': [FakeAction('SUCCEEDED')]})
     with pytest.raises(ResourceFailed) as err:
         change_membership(client_for(clock, proxy), {'id': 'n', 'name': 'n'}, 'c', {'add_nodes': {'nodes': ['n']}},
-                                  'CLUSTER_ADD_NODES', False)
+                          'CLUSTER_ADD_NODES', False)
     assert err.value.msg == 'CLUSTER_ADD_NODES reported success but node n is in no cluster.'
 
 
@@ -594,8 +594,8 @@ PROFILE = dict(id=PID, name='web', spec=heat_spec(), metadata={'a': '1'})
 @pytest.mark.parametrize('kw, current, users, expect', [
     (dict(spec=heat_spec()), PROFILE, [], dict(changed=False, predicted=PROFILE)),
     (dict(metadata={'a': '2'}), PROFILE, [], dict(update={'metadata': {'a': '2'}}, delete=False, create=None)),
-    (dict(spec=heat_spec(HEAT_T2)), PROFILE, [], dict(delete=True, create=dict(name='web', spec=heat_spec(HEAT_T2),
-                                                                              metadata=None))),
+    (dict(spec=heat_spec(HEAT_T2)), PROFILE, [],
+     dict(delete=True, create=dict(name='web', spec=heat_spec(HEAT_T2), metadata=None))),
     (dict(spec=heat_spec()), None, [], dict(delete=False, diff_before={'state': 'absent', 'attributes': None})),
     (dict(state='absent'), PROFILE, [], dict(delete=True, create=None, predicted=None)),
     (dict(state='absent'), None, [], dict(changed=False)),

@@ -58,7 +58,7 @@ def test_assess_nodes(nodes, stacks, heat, broken, orphans):
 
 def test_describe_problem_with_heat_reason():
     problem = NodeProblem(node('a', 'ERROR', reason='Failed in creating stack: Timeout'), 'ERROR: x',
-                                  stack('s1', 'a', 'CREATE_FAILED'))
+                          stack('s1', 'a', 'CREATE_FAILED'))
     problem.stack_failure = 'CREATE_FAILED: Resource CREATE failed: ValueError: Test Resource failed'
     assert describe_problem(problem) == (
         'node node-a (stack s1): CREATE_FAILED: Resource CREATE failed: ValueError: Test Resource failed; '
@@ -200,7 +200,7 @@ def test_stacks_whose_tags_senlin_dropped_are_found_by_id(clock):
     untagged = dict(stack('s1', 'a', 'UPDATE_COMPLETE'), tags=[])
     heat = FakeHeat([stack('s2', 'b')], by_id={'s1': untagged})
     client, proxy = health_client(clock, [[node('a', physical_id='s1'), node('b', physical_id='s2', index=2),
-                                    node('c', physical_id='gone', index=3)]], heat)
+                                           node('c', physical_id='gone', index=3)]], heat)
     problems, orphans = client.cluster_health(CLUSTER, True)
     assert [p.name for p in problems] == ['node-c'] and orphans == []
     assert heat.gets == ['s1', 'gone']
