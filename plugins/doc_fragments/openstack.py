@@ -55,7 +55,7 @@ options:
     aliases: [key]
   api_timeout:
     description:
-      - Timeout in seconds of each API request (not of the whole task, see O(timeout)).
+      - Timeout in seconds of each API request (not of the whole task, see O(timeout)). Must be positive.
     type: int
   interface:
     description:
@@ -66,7 +66,11 @@ options:
     aliases: [endpoint_type]
   sdk_log_path:
     description:
-      - Path of a file openstacksdk logs to. With O(sdk_log_level=DEBUG) it records every HTTP request.
+      - Path of a file openstacksdk logs to. With O(sdk_log_level=DEBUG) it records every HTTP request (method, URL,
+        headers with the token hashed, status) but never a request or response body, as bodies carry templates, hidden
+        parameters, config drives and webhook URLs.
+      - The file is created readable and writable by its owner only (mode 0600; an existing file is made so), and every
+        value of a C(no_log) option is written as C(********).
     type: path
   sdk_log_level:
     description:
@@ -81,7 +85,8 @@ options:
     default: true
   timeout:
     description:
-      - How long, in seconds, to wait when O(wait=true). Each module documents its own default.
+      - How long, in seconds, to wait when O(wait=true). Each module documents its own default. Must be positive: a value
+        of 0 or less fails before any request.
     type: int
     default: 180
 requirements:

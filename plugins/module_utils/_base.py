@@ -14,10 +14,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import logging
+import os
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, translate_exception
 
 try:
@@ -53,6 +56,40 @@ CONNECT_KWARGS = dict(
     auth_type='auth_type', auth='auth', region_name='region_name', validate_certs='verify',
     ca_cert='cacert', client_cert='cert', client_key='key', api_timeout='api_timeout', interface='interface',
 )
+
+
+def private_file(path):
+    """``path`` created (or made) readable and writable by its owner only, before anything is written to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return path
+
+
+class SecretLogFilter(logging.Filter):
+    """Keeps secrets out of the SDK log.
+
+    Request bodies (templates, hidden parameters, config drives, input values) are replaced by their size on
+    keystoneauth's ``REQ: curl ... -d '<body>'`` lines, and every value Ansible knows as secret (the module's
+    ``no_log`` options) is replaced by ``********`` in every record, whatever logger wrote it.
+    """
+
+    REQUEST_BODY = re.compile(r" -d '(.*)'$", re.S)
+
+    def __init__(self, secrets):
+        super(SecretLogFilter, self).__init__()
+        self.secrets = secrets
+
+    def filter(self, record):
+        message = record.getMessage()
+        if message.startswith('REQ: '):
+            message = self.REQUEST_BODY.sub(lambda m: " -d '<body of %d bytes not logged>'" % len(m.group(1)), message)
+        for secret in sorted((str(v) for v in self.secrets if v), key=len, reverse=True):
+            message = message.replace(secret, REDACTED)
+        record.msg, record.args = message, None
+        return True
 
 
 class CloudModule(object):
@@ -104,10 +141,24 @@ class CloudModule(object):
             self._conn = openstack.connect(**self.connect_kwargs())
         return self._conn
 
+    def _check_shared_options(self):
+        """Shared options checked before any request."""
+        for option in ('timeout', 'api_timeout'):
+            value = self.params.get(option)
+            if value is not None and value <= 0:
+                raise InvalidInput('%s must be a positive number of seconds, got %s.' % (option, value))
+
     def _setup_logging(self):
-        if self.params['sdk_log_path']:
-            debug = self.params['sdk_log_level'] == 'DEBUG'
-            openstack.enable_logging(debug=debug, http_debug=debug, path=self.params['sdk_log_path'])
+        """The SDK log (``sdk_log_path``): a file only its owner can read, without bodies or no_log values."""
+        path = self.params['sdk_log_path']
+        if not path:
+            return
+        debug = self.params['sdk_log_level'] == 'DEBUG'
+        handler = logging.FileHandler(private_file(path))
+        handler.addFilter(SecretLogFilter(self.module.no_log_values))
+        openstack.enable_logging(debug=debug, http_debug=debug, handlers=[handler])
+        # response bodies (stack outputs, webhook URLs, config drives) are never written
+        logging.getLogger('keystoneauth.session.body').setLevel(logging.WARNING)
 
     # -- results ------------------------------------------------------------------------------------
     def result(self, difference=None, **values):
@@ -146,6 +197,7 @@ class CloudModule(object):
         if not HAS_SDK:
             self.module.fail_json(msg=missing_required_lib('openstacksdk'), exception=SDK_IMPORT_ERROR)
         try:
+            self._check_shared_options()
             self._setup_logging()
             result = self.run()
         except Exception as exc:  # translated once, here

@@ -1,10 +1,12 @@
 import json
+import logging
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 
+from ansible_collections.cloudrise.openstack.plugins.module_utils import _base
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, to_dict
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
@@ -194,3 +196,59 @@ def test_to_dict_drops_location():
     assert to_dict(Res()) == {'id': '1'}
     assert to_dict(None) is None
     assert to_dict({'a': 1, 'location': 2}) == {'a': 1}
+
+
+def test_private_file_is_created_0600_and_tightened(tmp_path):
+    fresh = tmp_path / 'fresh.log'
+    _base.private_file(str(fresh))
+    assert fresh.stat().st_mode & 0o777 == 0o600
+    loose = tmp_path / 'loose.log'
+    loose.write_text('old\n')
+    loose.chmod(0o644)
+    _base.private_file(str(loose))
+    assert loose.stat().st_mode & 0o777 == 0o600 and loose.read_text() == 'old\n'
+
+
+@pytest.mark.parametrize('message, expected', [
+    ("REQ: curl -g -i -X POST http://h/v1/stacks -H \"X-Auth-Token: {SHA256}ab\" -d '{\"parameters\": {\"pw\": \"x\"}}'",
+     "REQ: curl -g -i -X POST http://h/v1/stacks -H \"X-Auth-Token: {SHA256}ab\" -d '<body of 27 bytes not logged>'"),
+    ('REQ: curl -g -i -X GET http://h/v1/stacks', 'REQ: curl -g -i -X GET http://h/v1/stacks'),
+    ('connecting with s3cret-pw and s3cret', 'connecting with ******** and ********'),
+])
+def test_secret_log_filter(message, expected):
+    record = logging.LogRecord('keystoneauth.session', logging.DEBUG, __file__, 1, message, None, None)
+    assert _base.SecretLogFilter({'s3cret', 's3cret-pw', None, ''}).filter(record) is True
+    assert record.getMessage() == expected
+
+
+def test_sdk_log_has_no_bodies_and_no_no_log_values(tmp_path):
+    path = tmp_path / 'sdk.log'
+    module = build({'name': 'x', 'auth': {'password': 'canary-pw-1'}, 'sdk_log_path': str(path), 'sdk_log_level': 'DEBUG'})
+    loggers = [logging.getLogger(name) for name in ('openstack', 'keystoneauth', 'keystoneauth.session.body')]
+    saved = [(lg, list(lg.handlers), lg.level) for lg in loggers]
+    try:
+        module._setup_logging()
+        logging.getLogger('keystoneauth.session').debug(
+            "REQ: curl -g -i -X POST http://h/v3/auth/tokens -d '{\"password\": \"canary-pw-1\", \"hidden\": \"canary-2\"}'")
+        logging.getLogger('keystoneauth.session.body').debug('RESP BODY: {"alarm_url": "canary-3"}')
+        logging.getLogger('openstack').debug('retrying with canary-pw-1')
+        for handler in logging.getLogger('openstack').handlers:
+            handler.flush()
+    finally:
+        for logger, handlers, level in saved:
+            for handler in logger.handlers:
+                if handler not in handlers:
+                    handler.close()
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+    text = path.read_text()
+    assert 'REQ: curl -g -i -X POST http://h/v3/auth/tokens' in text and 'retrying with ********' in text
+    assert not [canary for canary in ('canary-pw-1', 'canary-2', 'canary-3') if canary in text]
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize('option, value', [('timeout', 0), ('timeout', -5), ('api_timeout', 0)])
+def test_non_positive_timeouts_fail_before_any_request(option, value, capsys):
+    code, result = run_module({'name': 'x', option: value}, 2, capsys)
+    assert code == 1 and result['failed']
+    assert result['msg'] == '%s must be a positive number of seconds, got %s.' % (option, value)
