@@ -147,6 +147,10 @@ class CloudModule(object):
             value = self.params.get(option)
             if value is not None and value <= 0:
                 raise InvalidInput('%s must be a positive number of seconds, got %s.' % (option, value))
+        if self.params.get('validate_certs') is False:
+            self.warn('validate_certs is false: the TLS certificates of the cloud are not checked, so anyone on the '
+                      'network path can read and change the requests, credentials included. Use ca_cert for a '
+                      'private CA instead.')
 
     def _setup_logging(self):
         """The SDK log (``sdk_log_path``): a file only its owner can read, without bodies or no_log values."""

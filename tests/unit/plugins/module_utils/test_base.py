@@ -252,3 +252,11 @@ def test_non_positive_timeouts_fail_before_any_request(option, value, capsys):
     code, result = run_module({'name': 'x', option: value}, 2, capsys)
     assert code == 1 and result['failed']
     assert result['msg'] == '%s must be a positive number of seconds, got %s.' % (option, value)
+
+
+def test_validate_certs_false_warns(capsys):
+    code, result = run_module({'name': 'x', 'validate_certs': False}, 2, capsys)
+    assert code == 0
+    assert 'validate_certs is false' in json.dumps(result.get('warnings'))
+    code, result = run_module({'name': 'x'}, 2, capsys)
+    assert 'validate_certs' not in json.dumps(result.get('warnings'))
