@@ -82,6 +82,11 @@ options:
             image service.
           - C(checksum) is a hex digest, C(<algorithm>:<digest>), or the URL of a checksum file such as
             C(SHA256SUMS), which is downloaded and checked before anything is reserved.
+          - A checksum file is downloaded with the task's TLS settings (O(validate_certs), O(ca_cert),
+            O(client_cert), O(client_key)), within O(timeout) and at most 30 seconds. An C(http://) checksum URL
+            gives a warning, since the checksum then comes over an unauthenticated channel and proves nothing
+            about the image; use C(https://) or give the digest itself. Ironic checks the image against the
+            digest in either case.
           - C(kernel) and C(ramdisk) are URLs, for partition images.
           - A plain string is taken as C(href).
           - Required with O(state=present).
@@ -163,6 +168,9 @@ options:
         remove the reservations and ports it created) and name each failed instance with its reason.
       - When false, what was done is left as is, and the error says so; a second run continues from there.
       - Instances that were already there before the task are never touched by the clean-up.
+      - Only what Ironic accepted is undone, and only while the node still carries this task's instance (its
+        C(instance_info.display_name) and reservation). A deployment that another run started on the same
+        hostname is left alone and named in RV(cleanup_skipped).
     type: bool
     default: true
   concurrency:
@@ -333,6 +341,14 @@ failed_instances:
   returned: when an instance failed
   type: list
   elements: str
+cleanup_skipped:
+  description:
+    - What the clean-up left alone, one entry per step, because the node is no longer this task's (another
+      run deployed it, or it now carries another hostname or reservation), for example when two runs deploy
+      the same hostname at once. Each entry is also in RV(msg).
+  returned: when an instance failed and the clean-up left something alone
+  type: list
+  elements: str
 problems:
   description: Every problem found by the validation (nothing was changed).
   returned: when the input is invalid
@@ -349,6 +365,10 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.pla
     fresh_view, instance_views, plan_instances, summary,
 )
 from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.spec import DesiredInstances  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline  # noqa: E402
+
+# the longest a checksum file download may take (less when the task's timeout has less left)
+CHECKSUM_TIMEOUT = 30
 
 NIC_SPEC = dict(network=dict(type='str'), subnet=dict(type='str'), port=dict(type='str'), fixed_ip=dict(type='str'))
 INSTANCE_SPEC = dict(
@@ -383,12 +403,28 @@ class BaremetalInstanceModule(CloudModule):
     )
     module_kwargs = dict(supports_check_mode=True)
 
+    deadline = None
+
     def fetch_url(self, url):
-        validate = self.params['validate_certs']
-        response = open_url(url, method='GET', timeout=30, validate_certs=True if validate is None else validate)
+        """A checksum file: the task's TLS settings, bounded by the task's time left (and CHECKSUM_TIMEOUT)."""
+        params = self.params
+        if url.lower().startswith('http://'):
+            self.warn('The image checksum file %s is downloaded over plain http://: anyone on the network path can '
+                      'change it along with the image, so it does not prove the image is intact. Use an https:// '
+                      'checksum URL or give the checksum itself.' % url)
+        timeout = CHECKSUM_TIMEOUT
+        if self.deadline is not None:
+            timeout = min(timeout, self.deadline.remaining())
+            if timeout <= 0:
+                raise ValueError('no time left of the task\'s timeout (%ss)' % self.deadline.seconds)
+        validate = params['validate_certs']
+        response = open_url(url, method='GET', timeout=timeout, validate_certs=True if validate is None else validate,
+                            ca_path=params['ca_cert'], client_cert=params['client_cert'],
+                            client_key=params['client_key'])
         return to_text(response.read(), errors='surrogate_or_strict')
 
     def run(self):
+        self.deadline = Deadline(self.params['timeout'])
         desired = DesiredInstances.from_params(self.params)
         api = BaremetalApi(self.conn, fetch_url=self.fetch_url)
         plan = plan_instances(api, desired)

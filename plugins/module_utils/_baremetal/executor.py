@@ -35,6 +35,8 @@ RESERVE_ATTEMPTS = 3
 RETRY_RESERVE_ON = ('available', 'filtered out')
 STABLE_AFTER_DEPLOY = ('active', 'deploy failed', 'error')
 UNDEPLOYABLE_STATES = ('active', 'deploy failed', 'error', 'wait call-back')
+# where a node carries no deployment that another run could have started (its instance_info is free to clear)
+UNTOUCHED_STATES = ('available', 'deploy failed', 'manageable', 'enroll')
 
 
 class Aborted(Exception):
@@ -161,6 +163,8 @@ class Executor(object):
 
     def _step_provision(self, job, deadline):
         node = job.current['node']
+        if 'reserve' not in job.steps and 'wait_allocation' not in job.steps:
+            node = self._still_free(job, node)
         if node.is_maintenance:
             raise ResourceFailed("node %s is in maintenance (%s)" % (node_label(node), node.maintenance_reason))
         network_data = None
@@ -168,11 +172,28 @@ class Executor(object):
             network_data = self.api.attach_nics(job.hostname, node, job.spec['nics'],
                                                 lambda kind, data: job.undo.append((kind, data)))
         info = build_instance_info(job.spec, node, job.image_info)
-        job.undo.append(('instance_info', node.id))
         node = self.bm.patch_node(node, [{'op': 'add', 'path': '/instance_info', 'value': info}])
+        job.undo.append(('instance_info', node.id))
         drive = render_config_drive(job.spec, node, network_data)
-        job.undo.append(('deploy', node.id))
         self.api.set_provision_state(node.id, 'active', config_drive=drive)
+        # only a deploy Ironic accepted is this run's to undo: a refused one (another run deployed the node
+        # first) must never unprovision the node
+        job.undo.append(('deploy', node.id))
+
+    def _still_free(self, job, node):
+        """The node of a reservation read in the snapshot, read again before the first write: another run
+        (same hostname) may have deployed it since. Ironic refuses a second deploy anyway; this keeps the
+        loser from writing instance_info and NICs onto the winner's node first."""
+        node = self.api.get_node(node.id)
+        reason = deployed_by_others(node)
+        allocation = job.current.get('allocation')
+        if reason is None and allocation is not None and node.allocation_id != allocation.id:
+            reason = 'held by allocation %s, not %s' % (node.allocation_id, allocation.id)
+        if reason:
+            raise ResourceFailed("node %s of '%s' is now %s; nothing was written to it (another run may be "
+                                 "deploying the same hostname)" % (node_label(node), job.hostname, reason))
+        job.current['node'] = node
+        return node
 
     def _step_wait_active(self, job, deadline):
         node = job.current['node']
@@ -215,42 +236,79 @@ class Executor(object):
 
     def _undo_job(self, job, timeout):
         deadline = self.new_deadline(timeout)
-        undeployed = False
+        node_done = False       # the node was unprovisioned, or left alone as no longer this run's
         for kind, data in reversed(job.undo):
             try:
-                undeployed = self._undo(kind, data, job, deadline, undeployed) or undeployed
+                node_done = self._undo(kind, data, job, deadline, node_done) or node_done
             except Exception as exc:  # reported in the failure message, never hidden
                 job.cleanup.append('failed to undo %s %s: %s' % (kind, data, exc))
                 return
 
-    def _undo(self, kind, data, job, deadline, undeployed):
+    def _undo(self, kind, data, job, deadline, node_done):
+        """Undo one recorded step, after checking that what it changed is still this run's (else a note).
+        True when the node is done with: unprovisioned, or left alone as no longer this run's."""
         if kind == 'deploy':
-            node = self._wait_node(data, STABLE_AFTER_DEPLOY + ('available',), (), deadline,
-                                   'node %s to finish deploying before clean-up' % data, abortable=False)
-            if node.provision_state in UNDEPLOYABLE_STATES:
-                self.api.set_provision_state(node.id, 'deleted')
-                node = self._wait_node(data, ('available',), ('error', 'clean failed'), deadline,
-                                       'node %s to be unprovisioned' % data, abortable=False)
-            job.cleanup.append('unprovisioned node %s (now %s)' % (node_label(node), node.provision_state))
-            if job.reserved_before:
-                self._restore_reservation(job, node, deadline)
-            return True
+            return self._undo_deploy(data, job, deadline)
         if kind == 'vif':
             self.bm.detach_vif_from_node(data[0], data[1], ignore_missing=True)
         elif kind == 'port':
             self.api.conn.network.delete_port(data, ignore_missing=True)
-        elif kind == 'instance_info' and not undeployed:
-            self.bm.patch_node(data, [{'op': 'add', 'path': '/instance_info', 'value': {}}])
+        elif kind == 'instance_info' and not node_done:
+            self._undo_instance_info(data, job)
         elif kind == 'allocation':
-            allocation = self.api.get_allocation_or_none(data)
-            if allocation is not None:
-                if allocation.state == 'allocating':
-                    # deleting it while Ironic still allocates would race with Ironic's allocation thread
-                    wait_for(lambda: self.bm.get_allocation(data), lambda a: a.state != 'allocating', deadline=deadline,
-                             what='reservation %s to settle before clean-up' % data, describe=lambda a: a.state)
-                self.bm.delete_allocation(data, ignore_missing=True)
-                job.cleanup.append('released reservation %s' % data)
+            self._undo_allocation(data, job, deadline)
         return False
+
+    def _undo_deploy(self, node_id, job, deadline):
+        node = wait_for(lambda: self.api.get_node(node_id),
+                        lambda n: n.provision_state in STABLE_AFTER_DEPLOY + ('available',) or not_ours(job, n),
+                        deadline=deadline, what='node %s to finish deploying before clean-up' % node_id,
+                        describe=lambda n: n.provision_state)
+        reason = not_ours(job, node)
+        if reason:
+            self._leave(job, 'left node %s as it is: %s (it was not unprovisioned)' % (node_label(node), reason))
+            return True         # nor is its instance_info this run's to clear
+        if node.provision_state in UNDEPLOYABLE_STATES:
+            self.api.set_provision_state(node.id, 'deleted')
+            node = self._wait_node(node_id, ('available',), ('error', 'clean failed'), deadline,
+                                   'node %s to be unprovisioned' % node_id, abortable=False)
+        job.cleanup.append('unprovisioned node %s (now %s)' % (node_label(node), node.provision_state))
+        if job.reserved_before:
+            self._restore_reservation(job, node, deadline)
+        return True
+
+    def _undo_instance_info(self, node_id, job):
+        node = self.api.get_node(node_id)
+        reason = deployed_by_others(node)
+        reason = 'it is ' + reason if reason else not_ours(job, node)
+        if reason:
+            self._leave(job, 'left node %s as it is: %s (its instance_info was not cleared)' % (node_label(node), reason))
+        else:
+            self.bm.patch_node(node, [{'op': 'add', 'path': '/instance_info', 'value': {}}])
+
+    def _undo_allocation(self, allocation_id, job, deadline):
+        allocation = self.api.get_allocation_or_none(allocation_id)
+        if allocation is None:
+            return
+        if allocation.state == 'allocating':
+            # deleting it while Ironic still allocates would race with Ironic's allocation thread
+            allocation = wait_for(lambda: self.bm.get_allocation(allocation_id), lambda a: a.state != 'allocating',
+                                  deadline=deadline, what='reservation %s to settle before clean-up' % allocation_id,
+                                  describe=lambda a: a.state)
+        node = self.api.get_node(allocation.node_id) if allocation.node_id else None
+        reason = deployed_by_others(node) if node is not None else None
+        if reason:
+            # another run (same hostname) deployed on this reservation: the instance is theirs now
+            self._leave(job, 'kept reservation %s: its node %s is %s' % (allocation_id, node_label(node), reason))
+            return
+        self.bm.delete_allocation(allocation_id, ignore_missing=True)
+        job.cleanup.append('released reservation %s' % allocation_id)
+
+    @staticmethod
+    def _leave(job, note):
+        """An undo skipped because the node is no longer this run's: said in the error, never silent."""
+        job.cleanup.append(note)
+        job.skipped.append(note)
 
     def _restore_reservation(self, job, node, deadline):
         """Ironic removes the allocation when it undeploys: give back the reservation the instance had."""
@@ -280,5 +338,31 @@ class Executor(object):
                 msg += ' Stopped after the failure: %s.' % ', '.join(stopped)
         else:
             msg += ' clean_up is off: what was done is left as is (run again to continue, or state=absent to remove).'
+        details = dict(failed_instances=[j.hostname for j in failed])
+        skipped = ['%s: %s' % (j.hostname, note) for j in jobs for note in j.skipped]
+        if skipped:
+            details['cleanup_skipped'] = skipped
         error_cls = WaitTimeout if all(isinstance(j.error, WaitTimeout) for j in failed) else ResourceFailed
-        return error_cls(msg, failed_instances=[j.hostname for j in failed])
+        return error_cls(msg, **details)
+
+
+def not_ours(job, node):
+    """Why ``node`` no longer carries this run's instance (None when it does): its ``display_name`` must be
+    the job's hostname, and it must be held by the job's allocation (by its own UUID for an instance of
+    old metalsmith without one)."""
+    info = node.instance_info or {}
+    if info.get(HOSTNAME_FIELD) != job.hostname:
+        return "its instance_info.display_name is '%s', not '%s'" % (info.get(HOSTNAME_FIELD) or '', job.hostname)
+    allocation = job.current.get('allocation')
+    if allocation is not None and node.allocation_id != allocation.id:
+        return "it is held by allocation %s, not %s" % (node.allocation_id, allocation.id)
+    if allocation is None and node.instance_id != node.id:
+        return "its instance_uuid is %s, not the node's own" % node.instance_id
+    return None
+
+
+def deployed_by_others(node):
+    """Why a node that this run did not (or not yet) deploy is not to be touched: a deployment is on it."""
+    if node.provision_state in UNTOUCHED_STATES:
+        return None
+    return "in provision state '%s', a deployment this run did not start" % node.provision_state

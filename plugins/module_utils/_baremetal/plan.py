@@ -130,6 +130,7 @@ class Job(object):
         self.started = False
         self.finished = False
         self.cleanup = []         # what clean-up did / failed to do
+        self.skipped = []         # undos left out: the node is no longer this run's (also in ``cleanup``)
         self.image_info = None
         self.candidates = None
         self.assigned = None      # the node the matching gives this reservation when several are made

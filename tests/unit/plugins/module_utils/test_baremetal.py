@@ -66,6 +66,11 @@ class FakeAllocation(object):
         return clone
 
 
+# the provision states Ironic accepts each target from (others: 400, the requested action can not be performed)
+PROVISION_FROM = {'active': ('available', 'deploy failed'),
+                  'deleted': ('active', 'deploy failed', 'error', 'wait call-back')}
+
+
 class FakeProxy(object):
     def __init__(self, nodes):
         self._nodes = dict((n.id, n) for n in nodes)
@@ -140,8 +145,14 @@ class FakeProxy(object):
 
     def delete_allocation(self, ident, ignore_missing=True):
         with self.lock:
-            allocation = self._allocations.pop(getattr(ident, 'id', ident), None)
+            allocation = self._allocations.get(getattr(ident, 'id', ident))
             self.writes.append(('delete_allocation', allocation.name if allocation else ident))
+            if allocation is not None and allocation.node_id and not self._nodes[allocation.node_id].is_maintenance \
+                    and self._nodes[allocation.node_id].provision_state == 'active':
+                raise sdk_exceptions.ConflictException('Cannot remove allocation %s for node %s, because the node is '
+                                                       'active (and maintenance mode is off)'
+                                                       % (allocation.id, allocation.node_id))
+            self._allocations.pop(getattr(ident, 'id', ident), None)
             if allocation is not None and allocation.node_id:
                 node = self._nodes[allocation.node_id]
                 node.allocation_id = node.instance_id = None
@@ -175,6 +186,11 @@ class FakeProxy(object):
             self.writes.append(('provision', node.name, target))
             if node.is_maintenance:
                 raise sdk_exceptions.BadRequestException(details='node %s is in maintenance mode' % node.name)
+            if node.provision_state not in PROVISION_FROM[target]:
+                # Ironic's InvalidStateRequested (400): e.g. another run deployed the node first
+                raise sdk_exceptions.BadRequestException(
+                    details='The requested action "%s" can not be performed on node "%s" while it is in state "%s".'
+                            % (target, node.id, node.provision_state))
             if target == 'active':
                 node.config_drive = config_drive
                 node.provision_state = 'deploying'
@@ -850,6 +866,110 @@ def test_sdk_error_message_is_translated():
     assert not conn.baremetal._allocations
 
 
+# ------------------------------------------------------------------------------------------------
+# two runs at once on one hostname: the clean-up undoes only what this run did and still owns
+# ------------------------------------------------------------------------------------------------
+
+def plan_only(helper, instances, state='present', timeout=60):
+    """This run's plan, made now; ``apply_instances`` later (another run may act in between)."""
+    specs = bm_spec.normalize_instances(instances, state)
+    helper.snapshot()
+    return plan.plan_instances(helper, bm_spec.DesiredInstances(specs, state, True, timeout, 0, True))
+
+
+def another_run_first(proxy, action):
+    """``action()`` (another run) runs once, just before this run's first provision PUT reaches Ironic."""
+    original, pending = proxy.put, [action]
+
+    def put(url, **kwargs):
+        if pending:
+            pending.pop()()
+        return original(url, **kwargs)
+    proxy.put = put
+
+
+def test_rejected_deploy_of_a_reservation_leaves_the_other_runs_deploy():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    run(helper, [spec('twin', name='n1')], state='reserved')
+    mine = plan_only(helper, [spec('twin')])                 # both runs see 'twin' reserved on n1
+    another_run_first(proxy, lambda: run(bm_api.BaremetalApi(conn), [spec('twin')]))
+    proxy.writes[:] = []
+    with pytest.raises(ResourceFailed) as err:
+        apply_instances(helper, mine, new_deadline=CLOCK.deadline)
+    msg = err.value.msg
+    assert 'The requested action "active" can not be performed on node "uuid-n1" while it is in state "active"' in msg
+    node = proxy._node('n1')
+    assert node.provision_state == 'active' and node.allocation_id       # the other run's instance stands
+    assert ('provision', 'n1', 'deleted') not in proxy.writes
+    assert [a.name for a in proxy._allocations.values()] == ['twin']
+    assert node.instance_info['display_name'] == 'twin' and node.instance_info['image_source'] == IMAGE['href']
+    assert "Clean-up: twin: left node n1 (uuid-n1) as it is: it is in provision state 'active'" in msg
+    assert err.value.details['cleanup_skipped'] == [
+        "twin: left node n1 (uuid-n1) as it is: it is in provision state 'active', a deployment this run did not "
+        "start (its instance_info was not cleared)"]
+
+
+def test_deploy_of_a_reservation_another_run_deployed_since_the_plan_writes_nothing():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    run(helper, [spec('twin', name='n1')], state='reserved')
+    mine = plan_only(helper, [spec('twin')])
+    run(bm_api.BaremetalApi(conn), [spec('twin')])            # another run, between this run's plan and apply
+    proxy.writes[:] = []
+    with pytest.raises(ResourceFailed) as err:
+        apply_instances(helper, mine, new_deadline=CLOCK.deadline)
+    assert ("node n1 (uuid-n1) of 'twin' is now in provision state 'active', a deployment this run did not start; "
+            "nothing was written to it") in err.value.msg
+    assert proxy.writes == [] and proxy._node('n1').provision_state == 'active'
+
+
+def test_rejected_deploy_of_a_new_reservation_keeps_it_for_the_run_that_deployed_it():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    # this run reserves 'twin'; another run sees the reservation and deploys it before this run can
+    another_run_first(proxy, lambda: run(bm_api.BaremetalApi(conn), [spec('twin')]))
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('twin', name='n2')])
+    assert 'can not be performed on node "uuid-n2" while it is in state "active"' in err.value.msg
+    node = proxy._node('n2')
+    assert node.provision_state == 'active' and node.allocation_id
+    assert [a.name for a in proxy._allocations.values()] == ['twin']
+    assert ('provision', 'n2', 'deleted') not in proxy.writes
+    assert [w for w in proxy.writes if w[0] == 'delete_allocation'] == []
+    skipped = err.value.details['cleanup_skipped']
+    assert len(skipped) == 2 and skipped[0].startswith('twin: left node n2 (uuid-n2) as it is: ')
+    assert skipped[1] == ("twin: kept reservation alloc-1: its node n2 (uuid-n2) is in provision state 'active', "
+                          "a deployment this run did not start")
+
+
+def test_clean_up_leaves_a_node_that_another_instance_took_meanwhile():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    proxy._node('n1').deploy_fails = True
+    original, pending = proxy.get_node, [True]
+
+    def get_node(ident):
+        node = original(ident)
+        if node.provision_state == 'deploy failed' and pending:
+            pending.pop()
+            # before this run cleans up, another run removes the instance and deploys its own on the node
+            proxy._node('n1').deploy_fails = False
+            other = bm_api.BaremetalApi(conn)
+            run(other, [spec('mine')], state='absent')
+            run(other, [spec('theirs', name='n1')])
+        return node
+    proxy.get_node = get_node
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('mine', name='n1')])
+    node = proxy._node('n1')
+    assert node.provision_state == 'active' and node.instance_info['display_name'] == 'theirs'
+    assert [a.name for a in proxy._allocations.values()] == ['theirs']
+    assert err.value.details['cleanup_skipped'] == [
+        "mine: left node n1 (uuid-n1) as it is: its instance_info.display_name is 'theirs', not 'mine' "
+        "(it was not unprovisioned)"]
+
+
 def test_instances_listing_for_info():
     conn, helper = make_cloud()
     run(helper, [spec('b-host', name='n1'), spec('a-host', name='n0')])
@@ -1034,3 +1154,86 @@ def test_absent_of_an_instance_in_maintenance_fails_before_writes():
     assert conn.baremetal.writes == []
     # present leaves an active instance in maintenance alone
     assert run(helper, [spec('m')])[0].steps == []
+
+
+# ------------------------------------------------------------------------------------------------
+# The module's checksum download: the task's TLS settings, its time left, a warning for http://
+# ------------------------------------------------------------------------------------------------
+
+class FakeHttpResponse(object):
+    def __init__(self, text):
+        self.text = text
+
+    def read(self):
+        return self.text.encode()
+
+
+def run_module(monkeypatch, capsys, image_checksum, deadline=None, **args):
+    """baremetal_instance in check mode on the fake cloud: (JSON result with the module's own warnings under
+    ``_warned``, the open_url calls' URLs and kwargs). ``deadline(seconds)`` makes the task's Deadline."""
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.cloudrise.openstack.plugins.modules import baremetal_instance
+    calls, warned = [], []
+
+    def open_url(url, **kwargs):
+        calls.append((url, kwargs))
+        return FakeHttpResponse('%s  disk.img\n' % SHA)
+    monkeypatch.setattr(baremetal_instance, 'open_url', open_url)
+    monkeypatch.setattr(baremetal_instance.BaremetalInstanceModule, 'conn', make_cloud()[0])
+    # ansible-core's warning list is process-wide: record this module's warnings itself
+    monkeypatch.setattr(baremetal_instance.BaremetalInstanceModule, 'warn', lambda self, msg: warned.append(msg))
+    monkeypatch.setattr(baremetal_instance, 'Deadline', deadline or CLOCK.deadline)
+    params = dict(instances=[dict(hostname='sum', image=dict(href='http://x/disk.img', checksum=image_checksum))],
+                  _ansible_check_mode=True)
+    params.update(args)
+    with patch_module_args(params):
+        with pytest.raises(SystemExit):
+            baremetal_instance.BaremetalInstanceModule()()
+    return dict(json.loads(capsys.readouterr().out), _warned=warned), calls
+
+
+@pytest.mark.parametrize('checksum, warned', [
+    ('http://x/SHA256SUMS', True),
+    ('https://x/SHA256SUMS', False),
+])
+def test_checksum_download_warns_on_plain_http(monkeypatch, capsys, checksum, warned):
+    result, calls = run_module(monkeypatch, capsys, checksum)
+    assert result['changed'] and not result.get('failed'), result
+    assert [url for url, dummy in calls] == [checksum]
+    warning = ('The image checksum file %s is downloaded over plain http://: anyone on the network path can change '
+               'it along with the image, so it does not prove the image is intact. Use an https:// checksum URL or '
+               'give the checksum itself.' % checksum)
+    assert result['_warned'] == ([warning] if warned else [])
+
+
+@pytest.mark.parametrize('args, expected', [
+    ({}, dict(validate_certs=True, ca_path=None, client_cert=None, client_key=None, timeout=30)),
+    (dict(validate_certs=False), dict(validate_certs=False)),
+    (dict(ca_cert='/etc/ca.pem', client_cert='/etc/c.pem', client_key='/etc/c.key'),
+     dict(validate_certs=True, ca_path='/etc/ca.pem', client_cert='/etc/c.pem', client_key='/etc/c.key')),
+    (dict(cacert='/etc/ca2.pem', verify=True), dict(ca_path='/etc/ca2.pem', validate_certs=True)),
+])
+def test_checksum_download_uses_the_tasks_tls_settings(monkeypatch, capsys, args, expected):
+    result, calls = run_module(monkeypatch, capsys, 'https://x/SHA256SUMS', **args)
+    assert not result.get('failed'), result
+    (url, kwargs), = calls
+    for key, value in expected.items():
+        assert kwargs[key] == value, key
+
+
+@pytest.mark.parametrize('timeout, bounded', [(3600, 30), (8, 8)])
+def test_checksum_download_is_bounded_by_the_tasks_time_left(monkeypatch, capsys, timeout, bounded):
+    result, calls = run_module(monkeypatch, capsys, 'https://x/SHA256SUMS', timeout=timeout)
+    assert not result.get('failed'), result
+    assert calls[0][1]['timeout'] == bounded
+
+
+def test_checksum_download_with_no_time_left(monkeypatch, capsys):
+    def spent(seconds):
+        deadline = CLOCK.deadline(seconds)
+        CLOCK.tick(seconds)
+        return deadline
+    result, calls = run_module(monkeypatch, capsys, 'https://x/SHA256SUMS', deadline=spent, timeout=5)
+    assert result['failed'] and calls == []
+    assert ("instance 'sum': cannot download checksum file https://x/SHA256SUMS: no time left of the task's "
+            "timeout (5s)") in result['msg']
