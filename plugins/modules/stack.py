@@ -19,11 +19,24 @@ description:
     equal nothing is sent (no write request) and the task reports C(changed=false); otherwise the stack is
     updated with a full C(PUT) (template, environment, files, parameters and tags).
   - Hidden parameters (C(hidden=true) in the template) are masked by Heat in every read. To detect a change of their value
-    without reading it, each write stores a salted PBKDF2-SHA256 digest of the hidden values in the stack
+    without reading it, each write stores a salted digest of the hidden values in the stack
     environment's C(parameter_defaults) under C(cloudrise_hidden_parameters_digest) (Heat ignores defaults
-    for parameters the template does not declare). A stack written by another tool has no digest, so its
+    for parameters the template does not declare). Anyone who can read the stack can read the digest, so
+    it is an HMAC-SHA256 keyed with O(hidden_digest_key) when given (nothing to brute-force without the
+    key), else scrypt (n=32768, r=8, p=1 - 32 MiB of memory and about 0.1 s per guess, which still lets a short
+    or common secret be guessed - use O(hidden_digest_key), or O(hidden_digest=false)). Digests of earlier
+    versions (PBKDF2-SHA256) are still verified, so an upgrade causes no update; the next update writes
+    the new digest. A stored digest that claims a cost above the caps (PBKDF2 10^6 iterations, scrypt
+    32 MiB, p 4) is not computed and counts as a change. A stack written by another tool has no digest, so its
     hidden values cannot be verified and count as a change once. Hidden values are kept out of the output
     and the diff.
+  - Input limits - every template, environment and file read or downloaded may have at most 1 MiB, all
+    together 10 MiB (Heat's own default limits are 512 KiB per template and 1 MiB per request); YAML aliases
+    may add at most 10000 nodes (or as many as the document has) to a document; only C(file), C(http) and
+    C(https) URLs are read. A local C(get_file), nested template or C(resource_registry) reference must be
+    under the template's directory (see O(files_root)). C(http)/C(https) downloads use O(ca_cert),
+    O(validate_certs), O(client_cert) and O(client_key) (not the C(clouds.yaml) ones) and end within O(timeout).
+    Each limit fails the task before any request to the cloud.
   - Check mode sends no write. For a new stack it returns Heat's create preview (C(POST /stacks/preview));
     for an existing stack that would change it returns the update preview's resource changes
     (C(PUT .../preview)). C(--diff) shows the template, environment, parameter, file and tag differences and
@@ -64,7 +77,19 @@ options:
   template_url:
     description:
       - URL of the template (C(http://), C(https://) or C(file://)); references are resolved relative to it.
+      - A template downloaded from C(http://) or C(https://) may not read local files, unless O(files_root) is set.
     type: str
+  files_root:
+    description:
+      - The directory tree local references may read - C(get_file), nested templates (C(type) ending in
+        C(.yaml) or C(.template)) and C(resource_registry) entries, in the template, its nested templates and
+        the environments. A reference resolving outside it (C(../), an absolute path, a symbolic link leading
+        out) fails the task before any request.
+      - When not set, the template's directory (for O(template_content) the module's working directory), and
+        for an environment file's C(resource_registry) also the environment file's directory. A template or
+        environment downloaded from C(http://) or C(https://) reads no local file then.
+      - The paths given in O(template) and O(environment) themselves may be anywhere.
+    type: path
   files:
     description:
       - Extra files (name to content) for C(get_file) and nested template references; a reference to a name in
@@ -86,6 +111,23 @@ options:
         (or the value from an environment file).
     type: dict
     default: {}
+  hidden_digest:
+    description:
+      - Store a digest of the hidden parameters' values in the stack (see the description), so that a change
+        of a hidden value alone is detected and updates the stack.
+      - With C(false) no digest is stored (an update removes an existing one), and hidden parameters are
+        compared by name only - a changed hidden value alone does not update the stack (the task stays
+        idempotent and sends nothing); it is sent with the next update made for another reason (or
+        rotate it with a task that changes something else too, or with C(true) once).
+    type: bool
+    default: true
+  hidden_digest_key:
+    description:
+      - The key of the hidden parameters' digest (an HMAC-SHA256), for example from Ansible Vault. Without it the
+        digest is scrypt, which a project member can brute-force for short secrets.
+      - A C(no_log) option. Use the same key for every run on a stack - a digest written with another key (or
+        with none) cannot be verified, counts as a change once and is then rewritten with this key.
+    type: str
   tags:
     description:
       - Tags of the stack, as a comma-separated string (as in C(openstack.cloud.stack)) or a list.
@@ -243,6 +285,9 @@ class StackModule(CloudModule):
         environment=dict(type='list', elements='str'),
         environment_content=dict(type='raw'),
         parameters=dict(type='dict', default={}),
+        files_root=dict(type='path'),
+        hidden_digest=dict(type='bool', default=True),
+        hidden_digest_key=dict(type='str', no_log=True),
         tags=dict(type='raw', aliases=['tag']),
         timeout=dict(type='int', default=3600),
         rollback=dict(type='bool', default=False),

@@ -15,8 +15,9 @@ import re
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, Plan, is_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, NotFound
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.template import (
-    HIDDEN_DIGEST_KEY, digest_matches, hidden_parameter_names, hidden_values, load_environment, load_template,
-    make_digest, normalize_environment, normalize_tags, redact_hidden, timeout_minutes)
+    HIDDEN_DIGEST_KEY, TemplateReader, digest_matches, hidden_parameter_names, hidden_values, load_environment,
+    load_template, make_digest, normalize_environment, normalize_tags, redact_hidden, timeout_minutes)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -116,7 +117,8 @@ class DesiredStack(object):
     """What the user asked for, read and resolved on the controller before any request."""
 
     def __init__(self, name, template=None, files=None, environment=None, parameters=None, tags=None,
-                 timeout=3600, rollback=False, state='present', recreate_failed=False):
+                 timeout=3600, rollback=False, state='present', recreate_failed=False, hidden_digest=True,
+                 digest_key=None):
         self.name = name
         self.state = state
         self.recreate_failed = recreate_failed
@@ -128,6 +130,8 @@ class DesiredStack(object):
         self.timeout = timeout
         self.rollback = rollback
         self.hidden = hidden_parameter_names(template)
+        self.hidden_digest = hidden_digest  # False: no digest; a change of a hidden value alone is not seen
+        self.digest_key = digest_key        # the HMAC key of the digest (hidden_digest_key), else scrypt
 
     @classmethod
     def from_params(cls, params, cwd=None):
@@ -138,15 +142,20 @@ class DesiredStack(object):
         if not STACK_NAME_RE.match(name or ''):
             raise InvalidInput("Invalid stack name '%s': it must start with a letter and contain only letters, "
                                "digits, '_', '-' and '.' (at most 255 characters)" % name)
+        reader = TemplateReader(params.get('files_root'), Deadline(params.get('timeout') or 3600),
+                                dict((k, params.get(k)) for k in ('validate_certs', 'ca_cert', 'client_cert',
+                                                                  'client_key')))
         template, tpl_files = load_template(params.get('template'), params.get('template_content'),
-                                            params.get('template_url'), params.get('files'), cwd=cwd)
+                                            params.get('template_url'), params.get('files'), cwd=cwd, reader=reader)
         environment, env_files = load_environment(params.get('environment'), params.get('environment_content'),
-                                                  cwd=cwd)
+                                                  cwd=cwd, reader=reader)
         files = dict(tpl_files)
         files.update(env_files)
         return cls(name, template, files, environment, params.get('parameters'),
                    normalize_tags(params.get('tags')), params.get('timeout') or 3600, params.get('rollback'),
-                   params.get('state') or 'present', bool(params.get('recreate_failed')))
+                   params.get('state') or 'present', bool(params.get('recreate_failed')),
+                   hidden_digest=params.get('hidden_digest') is not False,
+                   digest_key=params.get('hidden_digest_key') or None)
 
     @property
     def effective_environment(self):
@@ -167,11 +176,17 @@ class DesiredStack(object):
                 out.append(value if isinstance(value, str) else json.dumps(value))
         return out
 
+    def hidden_unchanged(self, stored_digest):
+        """Whether the stored digest shows the hidden values unchanged; always with ``hidden_digest`` off."""
+        if not self.hidden_digest:
+            return True
+        return bool(stored_digest) and digest_matches(self.hidden_values(), stored_digest, key=self.digest_key)
+
     def body(self, existing_tags=None, with_name=True):
         env = copy.deepcopy(self.environment)
         hidden = self.hidden_values()
-        if hidden:
-            env.setdefault('parameter_defaults', {})[HIDDEN_DIGEST_KEY] = make_digest(hidden)
+        if hidden and self.hidden_digest:
+            env.setdefault('parameter_defaults', {})[HIDDEN_DIGEST_KEY] = make_digest(hidden, key=self.digest_key)
         tags = self.tags if self.tags is not None else existing_tags
         body = dict(template=self.template, files=self.files, environment=env,
                     parameters=copy.deepcopy(self.parameters), timeout_mins=timeout_minutes(self.timeout),
@@ -187,10 +202,11 @@ def _redacted_section(values, hidden):
     return dict((k, REDACTED if k in hidden else v) for k, v in (values or {}).items())
 
 
-def compare_parameter_section(diff, key, desired, actual, hidden, stored_digest, desired_hidden):
+def compare_parameter_section(diff, key, desired, actual, hidden, hidden_unchanged):
     """Compare one parameter section (``parameters`` or ``parameter_defaults``) of the environment.
 
-    Non-hidden values compare as values; hidden ones (masked by Heat) through the stored digest.
+    Non-hidden values compare as values; hidden ones (masked by Heat) by name, and their values as
+    ``hidden_unchanged`` (the stored digest's answer, DesiredStack.hidden_unchanged) says.
     Returns True when it differs.
     """
     desired, actual = desired or {}, actual or {}
@@ -203,7 +219,7 @@ def compare_parameter_section(diff, key, desired, actual, hidden, stored_digest,
     if hidden_names_desired != hidden_names_actual:
         hidden_differs = True
     elif hidden_names_desired:
-        hidden_differs = not (stored_digest and digest_matches(desired_hidden, stored_digest))
+        hidden_differs = not hidden_unchanged
     if differs or hidden_differs:
         before = _redacted_section(actual, hidden)
         after = _redacted_section(desired, hidden)
@@ -230,10 +246,10 @@ def plan_stack_update(desired, stack, template, environment, files=None):
     if not is_equal(want_rest, have_rest, 'dict'):
         diff.add('environment', have_rest, want_rest)
     stored_digest = (environment.get('parameter_defaults') or {}).get(HIDDEN_DIGEST_KEY)
-    desired_hidden = desired.hidden_values()
+    hidden_unchanged = desired.hidden_unchanged(stored_digest) if desired.hidden_values() else True
     for section in ('parameters', 'parameter_defaults'):
         compare_parameter_section(diff, section, want_env.get(section), have_env.get(section), hidden,
-                                  stored_digest, desired_hidden)
+                                  hidden_unchanged)
     if files is not None:
         changed_files = sorted(k for k in set(desired.files) | set(files) if desired.files.get(k) != files.get(k))
         if changed_files:
