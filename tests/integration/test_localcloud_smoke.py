@@ -2,9 +2,14 @@
 
 Keystone tokens for both clouds, the catalog, a Heat stack create/update/delete, a Senlin
 cluster of Heat-stack nodes (create, resize, delete; stacks checked in Heat), and one
-bare-metal node allocate/deploy/undeploy.
+bare-metal node allocate/deploy/undeploy.  Its state is private and its passwords appear in
+no process's command line and no log.
 """
 
+import json
+import os
+import pathlib
+import stat
 import time
 import uuid
 
@@ -158,3 +163,72 @@ def test_baremetal_allocate_deploy_undeploy(conn, localcloud):
             bm.delete_allocation(allocation.id, ignore_missing=True)
     assert node is not None and node.provision_state == 'available'
     assert bm.get_node(node.id).allocation_id is None
+
+
+# -- the state is private, the passwords stay in the files that need them ------------------------
+
+def _state(localcloud):
+    return pathlib.Path(localcloud['LOCALCLOUD_HOME']) / 'state'
+
+
+def _secrets(state):
+    values = json.loads((state / 'state.json').read_text())['secrets']
+    return {key: value for key, value in values.items() if value}
+
+
+def _managed_processes(state):
+    """{pid: cmdline} of every live process in the process groups of run/*.pid."""
+    groups = set()
+    for pidfile in (state / 'run').glob('*.pid'):
+        record = json.loads(pidfile.read_text())
+        if isinstance(record, dict):             # not mariadbd's own pid file (a number)
+            groups.add(record.get('pgid', record['pid']))
+    found = {}
+    for entry in pathlib.Path('/proc').iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / 'stat').read_text().rsplit(')', 1)[1].split()
+            if int(fields[2]) in groups and fields[0] != 'Z':
+                found[int(entry.name)] = (entry / 'cmdline').read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def test_state_is_private(localcloud):
+    state = _state(localcloud)
+    open_to_others = []
+    for folder, _dirs, files in os.walk(state):
+        for name in [folder] + [os.path.join(folder, f) for f in files]:
+            mode = os.lstat(name).st_mode
+            if not (stat.S_ISLNK(mode) or stat.S_ISSOCK(mode)) and mode & 0o077:
+                open_to_others.append('%s %s' % (oct(mode & 0o777), name))
+    assert not open_to_others, open_to_others
+    for folder in ('', 'etc', 'data', 'logs', 'run'):
+        assert stat.S_IMODE((state / folder).stat().st_mode) == 0o700, folder
+    for name in ('state.json', 'clouds.yaml', 'localcloud.json', 'etc/heat.conf',
+                 'etc/senlin.conf', 'etc/ironic.conf', 'etc/keystone/keystone.conf'):
+        assert stat.S_IMODE((state / name).stat().st_mode) == 0o600, name
+
+
+def test_no_password_in_command_lines_logs_or_facts(localcloud):
+    state = _state(localcloud)
+    secrets = _secrets(state)
+    processes = _managed_processes(state)
+    commands = b' '.join(processes.values())
+    # Ironic retitles its processes (setproctitle): "ironic: master process [...]"
+    for service in (b'uwsgi', b'lc.runtime.heat_all', b'lc.runtime.senlin_allinone',
+                    b'ironic', b'http.server'):
+        assert service in commands, 'no managed process runs %s' % service
+    leaks = []
+    for pid, cmdline in sorted(processes.items()):
+        leaks += ['%s in the command line of pid %d' % (key, pid)
+                  for key, value in secrets.items() if value.encode() in cmdline]
+    logs = sorted((state / 'logs').iterdir())
+    assert any(log.name == 'keystone.log' for log in logs)
+    for path in logs + [state / 'localcloud.json']:
+        data = path.read_bytes()
+        leaks += ['%s in %s' % (key, path) for key, value in secrets.items()
+                  if value.encode() in data]
+    assert not leaks, leaks

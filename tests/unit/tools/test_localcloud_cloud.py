@@ -1,5 +1,6 @@
 """Unit tests of tools/localcloud: service wiring, facts, port conflicts (no services run)."""
 
+import json
 import socket
 
 import pytest
@@ -156,3 +157,67 @@ def test_keystone_restarted_after_identity_objects_were_made(settings, processes
     cloud._renew_caches(keystone, started)
     assert keystone.calls == (['stop', 'up'] if restarted else [])
     assert started == [keystone]
+
+
+# -- passwords stay out of argv, logs and facts (issue 10, finding 6) --------------------------
+
+def test_facts_hold_no_password(settings):
+    settings.make_dirs()
+    cloud = Cloud(settings)
+    ctx = make_ctx(settings, 'mariadb')
+    text = json.dumps(cloud.facts(ctx, cloud.services(ctx), []))
+    for key, value in ctx.secrets.items():
+        assert value not in text, key
+    facts = cloud.facts(ctx, cloud.services(ctx), [])
+    assert facts['credentials']['admin'] == {'username': 'admin', 'project_name': 'admin',
+                                             'cloud': 'localcloud'}
+    assert facts['clouds_yaml'] == str(settings.clouds_yaml)
+
+
+FAKE_MANAGE = '''#!{python}
+import json, os, sys
+with open(os.environ['FAKE_CALLS'], 'a') as out:
+    out.write(json.dumps({{'argv': sys.argv[1:],
+                           'password': os.environ.get('OS_BOOTSTRAP_PASSWORD')}}) + '\\n')
+print('keystone-manage', ' '.join(sys.argv[1:]))
+if 'fernet_setup' in sys.argv:
+    os.makedirs('{keys}', exist_ok=True)
+    open(os.path.join('{keys}', '0'), 'w').write('key')
+'''
+
+
+def test_keystone_bootstrap_password_not_in_argv_nor_log(settings, monkeypatch):
+    """keystone-manage (a fake that records its argv and environment) gets the admin password
+    in OS_BOOTSTRAP_PASSWORD, never on its command line (visible in /proc/<pid>/cmdline and
+    `ps`) nor in keystone.log, where run_logged writes each command line."""
+    import sys
+    from lc.keystone import Keystone
+    calls = settings.home / 'calls.jsonl'
+    monkeypatch.setenv('FAKE_CALLS', str(calls))
+    settings.make_dirs()
+    ctx = make_ctx(settings)
+    keystone = Keystone(ctx)
+    fake = settings.venv('openstack') / 'bin' / 'keystone-manage'
+    fake.parent.mkdir(parents=True)
+    keys = settings.data / 'keystone-fernet-keys'
+    fake.write_text(FAKE_MANAGE.format(python=sys.executable, keys=keys))
+    fake.chmod(0o755)
+    keystone.marker.touch()
+    keystone.prepare()                       # the config only
+    keystone.bootstrap(keystone.conf_dir / 'keystone.conf')
+    made = [json.loads(line) for line in calls.read_text().splitlines()]
+    assert sorted(c['argv'][2] for c in made) == ['bootstrap', 'credential_setup', 'db_sync',
+                                                  'fernet_setup']
+    password = ctx.secrets['admin_password']
+    for call in made:
+        assert password not in ' '.join(call['argv'])
+        assert not any(a.startswith('--bootstrap-password') for a in call['argv'])
+    bootstrap = next(c for c in made if c['argv'][2] == 'bootstrap')
+    assert bootstrap['password'] == password
+    log = keystone.log_path.read_text()
+    assert 'keystone-manage --config-file' in log and 'bootstrap' in log
+    for value in ctx.secrets.values():
+        assert value not in log
+    assert oct(keystone.log_path.stat().st_mode & 0o777) == '0o600'
+    # what keystone-manage creates is private too (its umask)
+    assert oct((keys / '0').stat().st_mode & 0o777) == '0o600'

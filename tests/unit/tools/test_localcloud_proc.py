@@ -1,6 +1,8 @@
 """Unit tests of tools/localcloud: process groups, pid files, port checks, readiness."""
 
 import http.server
+import os
+import signal
 import socket
 import sys
 import threading
@@ -121,3 +123,137 @@ def test_cli_parses(argv):
 def test_cli_rejects_bad_enroll():
     with pytest.raises(SystemExit):
         parser().parse_args(['enroll', 'many'])
+
+
+# -- stop/down never signals a process it cannot prove its own (issue 10, finding 12) ---------
+
+def _foreign_session():
+    """A real process in a session of its own (pid == pgid == sid): what a recycled pid may be."""
+    import subprocess
+    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],
+                             start_new_session=True)
+    assert proc.wait_until(lambda: proc.proc_start_time(child.pid), 5)
+    return child
+
+
+def _record(pid, start_time='missing', **extra):
+    record = {'pid': pid, 'pgid': pid, 'argv': ['some', 'service'], **extra}
+    if start_time != 'missing':
+        record['start_time'] = start_time
+    return record
+
+
+FOREIGN_RECORDS = {
+    'other start time': lambda pid: _record(pid, proc.proc_start_time(pid) - 1),
+    'start time null': lambda pid: _record(pid, None),
+    'no start time': lambda pid: _record(pid),
+    'other start time, marker not in its environment':
+        lambda pid: _record(pid, proc.proc_start_time(pid) + 1, marker='0' * 32),
+    'no start time, marker not in its environment': lambda pid: _record(pid, marker='0' * 32),
+}
+
+
+@pytest.mark.parametrize('kind', sorted(FOREIGN_RECORDS))
+def test_stop_never_signals_a_recycled_pid_leading_its_own_session(tmp_path, kind, capsys):
+    import json
+    child = _foreign_session()
+    try:
+        pidfile = proc.PidFile(tmp_path, 'svc')
+        pidfile.path.write_text(json.dumps(FOREIGN_RECORDS[kind](child.pid)))
+        stopped = proc.stop('svc', tmp_path, timeout=0.5)
+        time.sleep(0.3)
+        assert child.poll() is None, 'a process that is not ours was signalled'
+        assert not stopped
+        assert not pidfile.path.exists()                  # the stale record is gone
+        assert 'pid %d was not signalled' % child.pid in capsys.readouterr().err
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_down_leaves_a_recycled_pid_alone(tmp_path):
+    """`localcloud down` with run/heat.pid naming another session's leader: not signalled."""
+    import json
+    from lc import config, state
+    from lc.cloud import Cloud
+    environ = {'LOCALCLOUD_HOME': str(tmp_path / 'home'), 'LOCALCLOUD_DB': 'sqlite'}
+    for name in config.DEFAULT_PORTS:
+        environ['LOCALCLOUD_PORT_%s' % name.upper()] = str(free_port())
+    settings = config.settings_from_env(environ)
+    state.load_or_create(settings, 'sqlite')
+    settings.make_dirs()
+    child = _foreign_session()
+    try:
+        pidfile = proc.PidFile(settings.run, 'heat')
+        pidfile.path.write_text(json.dumps(_record(child.pid, proc.proc_start_time(child.pid) - 1)))
+        lines = []
+        assert Cloud(settings, echo=lines.append).down() == 0
+        time.sleep(0.3)
+        assert child.poll() is None, '`down` signalled a process it did not start'
+        assert not pidfile.path.exists()
+        assert any('heat' in line and 'pid %d was not signalled' % child.pid in line
+                   for line in lines), lines
+        assert 'nothing was running' in lines[-1]
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_stop_still_ends_children_whose_leader_is_gone(tmp_path):
+    """The leader exited, its child lingers in the group: the recorded marker (in the child's
+    environment) proves the group ours, so it is still stopped."""
+    script = ('import subprocess, sys; '
+              'subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])')
+    pid = proc.launch('orphans', [sys.executable, '-c', script], tmp_path, tmp_path / 'l')
+    try:
+        assert proc.wait_until(lambda: proc.PidFile(tmp_path, 'orphans').live_pid() is None, 10)
+        assert proc.wait_until(lambda: proc.group_members(pid), 5)
+        members = proc.group_members(pid)
+        assert len(members) == 1 and members[0] != pid
+        assert proc.stop('orphans', tmp_path, timeout=2)
+        assert proc.group_members(pid) == []
+    finally:
+        for member in proc.group_members(pid):        # this test's own processes only
+            os.kill(member, signal.SIGKILL)
+
+
+def test_stop_kills_members_without_the_marker_seen_with_their_leader(tmp_path):
+    """A member that does not show the marker (its environment overwritten, as setproctitle
+    does to Ironic's) and ignores SIGTERM, while its leader exits: proven ours together with the
+    leader before the SIGTERM (pid and start time), it gets the SIGKILL."""
+    child = ('import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); '
+             'open("ready", "w").close(); time.sleep(60)')
+    script = ('import subprocess, sys, time; '
+              'subprocess.Popen([sys.executable, "-c", %r], env={}); time.sleep(60)' % child)
+    pid = proc.launch('mixed', [sys.executable, '-c', script], tmp_path, tmp_path / 'l',
+                      cwd=str(tmp_path))
+    try:
+        assert proc.wait_until(lambda: (tmp_path / 'ready').exists(), 10)
+        members = [m for m in proc.group_members(pid) if m != pid]
+        record = proc.PidFile(tmp_path, 'mixed').read()
+        assert len(members) == 1 and not proc.proc_has_marker(members[0], record['marker'])
+        assert proc.stop('mixed', tmp_path, timeout=1)
+        assert proc.group_members(pid) == []
+    finally:
+        for member in proc.group_members(pid):        # this test's own processes only
+            os.kill(member, signal.SIGKILL)
+
+
+def test_launch_is_private(tmp_path):
+    """The log and pid files are created 0600, what the service creates too (umask 077)."""
+    script = 'open("made-by-the-service", "w").write("x")'
+    old = os.umask(0o022)
+    try:
+        pid = proc.launch('svc', [sys.executable, '-c', script], tmp_path / 'run',
+                          tmp_path / 'logs' / 'svc.log', cwd=str(tmp_path))
+    finally:
+        os.umask(old)
+    assert proc.wait_until(lambda: proc.group_members(pid) == [], 10)
+    for path in (tmp_path / 'logs' / 'svc.log', tmp_path / 'run' / 'svc.pid',
+                 tmp_path / 'made-by-the-service'):
+        assert oct(path.stat().st_mode & 0o777) == '0o600', path
+    for path in (tmp_path / 'logs', tmp_path / 'run'):
+        assert oct(path.stat().st_mode & 0o777) == '0o700', path
+    record = proc.PidFile(tmp_path / 'run', 'svc').read()
+    assert len(record['marker']) == 32 and record['start_time'] is not None
+    proc.stop('svc', tmp_path / 'run')

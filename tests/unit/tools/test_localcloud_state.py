@@ -142,3 +142,108 @@ def test_rebuild_with_autoincrement_stops_id_reuse(tmp_path):
     new_id = db.execute("INSERT INTO resource_properties_data (data) VALUES ('c')").lastrowid
     assert new_id == 3          # not 2: ids are never reused
     db.close()
+
+
+# -- private from the start (issue 10, finding 6) ---------------------------------------------
+
+def _mode(path):
+    return oct(path.stat().st_mode & 0o777)
+
+
+@pytest.fixture
+def no_chmod(monkeypatch):
+    """Files and directories must be created with their final mode: narrowing them afterwards
+    (chmod/fchmod) leaves a moment in which others can read them, so both fail here, and the
+    umask is the common 022."""
+    import os
+
+    def refuse(*args, **kwargs):
+        raise AssertionError('mode changed after creation: %r' % (args,))
+    monkeypatch.setattr(os, 'chmod', refuse)
+    monkeypatch.setattr(os, 'fchmod', refuse)
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_state_is_private_from_the_start(tmp_path, no_chmod):
+    from lc.heat import Heat
+    from lc.service import Context
+    settings = config.settings_from_env({'LOCALCLOUD_HOME': str(tmp_path / 'a' / 'home')})
+    record = state.load_or_create(settings, 'sqlite')
+    settings.make_dirs()
+    state.write_clouds_yaml(settings, record['secrets'])
+    state.write_facts(settings, {'nodes': []})
+    config.write_if_changed(settings.etc / 'keystone' / 'keystone.conf', '[DEFAULT]\n')
+    heat = Heat(Context(settings, record['secrets'], 'sqlite'))
+    config.write_if_changed(heat.conf_path, 'password = x\n')
+    for folder in (tmp_path / 'a', settings.home, settings.state, settings.etc,
+                   settings.etc / 'keystone', settings.data, settings.logs, settings.run,
+                   settings.images):
+        assert _mode(folder) == '0o700', folder
+    for path in (settings.state / 'state.json', settings.clouds_yaml, settings.facts_file,
+                 settings.etc / 'keystone' / 'keystone.conf', heat.conf_path):
+        assert _mode(path) == '0o600', path
+    assert sorted(p.name for p in settings.state.iterdir() if p.is_file()) == [
+        '.private-v1', 'clouds.yaml', 'localcloud.json', 'state.json']   # no temp file left
+
+
+def test_cli_lock_and_home_are_private(tmp_path, no_chmod):
+    from lc.cli import exclusive
+    home = tmp_path / 'home'
+    with exclusive(home):
+        pass
+    assert _mode(home) == '0o700' and _mode(home / '.lock') == '0o600'
+
+
+def test_write_if_changed_narrows_an_old_file(tmp_path):
+    path = tmp_path / 'localcloud.json'
+    path.write_text('{}\n')
+    path.chmod(0o644)
+    assert not config.write_if_changed(path, '{}\n')        # same text: not rewritten...
+    assert _mode(path) == '0o600'                            # ...but no longer readable
+
+
+def test_make_private_migrates_an_old_state(settings):
+    """A state made by the older tool: 0755 directories, 0644 files, the admin password in
+    keystone.log (keystone-manage's argv).  `up` narrows the modes and overwrites the leaked
+    secrets in place (same length: services appending to the log and recorded offsets are
+    unaffected); once."""
+    import os
+    secrets = state.new_secrets()
+    for folder in (settings.state, settings.logs, settings.data, settings.etc):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+    (settings.state / 'state.json').write_text(json.dumps({'db': 'sqlite', 'secrets': secrets}))
+    log = settings.logs / 'keystone.log'
+    text = ('--- localcloud: keystone-manage bootstrap --bootstrap-password %s --x\n'
+            'INFO ok\n' % secrets['admin_password'])
+    log.write_text(text)
+    (settings.etc / 'heat.conf').write_text('password = %s\n' % secrets['service_password'])
+    for path in (log, settings.state / 'state.json', settings.etc / 'heat.conf'):
+        path.chmod(0o644)
+    assert state.make_private(settings, secrets)
+    for folder in (settings.state, settings.logs, settings.data, settings.etc):
+        assert _mode(folder) == '0o700'
+    for path in (log, settings.state / 'state.json', settings.etc / 'heat.conf'):
+        assert _mode(path) == '0o600'
+    assert log.read_text() == text.replace(secrets['admin_password'],
+                                           '*' * len(secrets['admin_password']))
+    assert os.path.getsize(log) == len(text)
+    # the config file needs its password: only its mode changes
+    assert secrets['service_password'] in (settings.etc / 'heat.conf').read_text()
+    assert not state.make_private(settings, secrets)          # once per state
+
+
+def test_new_state_needs_no_migration(settings):
+    state.load_or_create(settings, 'sqlite')
+    assert not state.make_private(settings, state.new_secrets())
+
+
+def test_redact_file_across_chunks(tmp_path):
+    path = tmp_path / 'big.log'
+    secret = 'abcdef0123456789abcdef01'
+    data = ('x' * 5 + secret + 'y' * 7 + secret + 'z' * 3 + secret).encode()
+    path.write_bytes(data)
+    assert state.redact_file(path, [secret, 'not-there'], chunk=16) == 3
+    assert path.read_bytes() == data.replace(secret.encode(), b'*' * len(secret))

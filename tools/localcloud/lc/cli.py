@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import os
 import sys
 
 from . import soak, state
 from .cloud import Cloud
-from .config import DB_CHOICES, settings_from_env
+from .config import DB_CHOICES, open_private, private_dir, settings_from_env
 
 
 def parser() -> argparse.ArgumentParser:
@@ -84,8 +85,8 @@ def run_locked(cloud, args) -> int:
 @contextlib.contextmanager
 def exclusive(home):
     """Hold an flock on <home>/.lock (a concurrent `up` waits for the first one)."""
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / '.lock', 'w') as handle:
+    private_dir(home)
+    with os.fdopen(open_private(home / '.lock', os.O_WRONLY | os.O_CREAT), 'w') as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

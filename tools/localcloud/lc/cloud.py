@@ -72,6 +72,9 @@ class Cloud:
                    else 'MariaDB/mariadbd is not installed')
             self.echo(SQLITE_WARNING.format(why=why))
         self.settings.make_dirs()
+        if state.make_private(self.settings, ctx.secrets):
+            self.echo(f'made {self.settings.state} private (0700/0600) and removed secrets '
+                      'an older version had written to its logs')
         state.write_clouds_yaml(self.settings, ctx.secrets)
         by_name = {svc.name: svc for svc in self.services(ctx)}
         first = [by_name[n] for n in ('mariadb', 'images', 'keystone') if n in by_name]
@@ -283,17 +286,16 @@ class Cloud:
     def facts(self, ctx, services, nodes) -> dict:
         services = {svc.name: svc.facts() for svc in services}
         images = services['images']
-        secrets = ctx.secrets
         return {
             'home': str(self.settings.home),
             'state': str(self.settings.state),
             'clouds_yaml': str(self.settings.clouds_yaml),
             'clouds': {'admin': CLOUD_ADMIN, 'demo': CLOUD_DEMO},
+            # the passwords are in clouds.yaml (0600) only
             'credentials': {
-                'admin': {'username': 'admin', 'password': secrets['admin_password'],
-                          'project_name': 'admin'},
-                'demo': {'username': 'demo', 'password': secrets['demo_password'],
-                         'project_name': 'demo', 'roles': ['member']},
+                'admin': {'username': 'admin', 'project_name': 'admin', 'cloud': CLOUD_ADMIN},
+                'demo': {'username': 'demo', 'project_name': 'demo', 'roles': ['member'],
+                         'cloud': CLOUD_DEMO},
             },
             'projects': identity.recorded(self.settings),
             'auth_url': self.settings.auth_url,

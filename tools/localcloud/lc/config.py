@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 TOOL_DIR = Path(__file__).resolve().parent.parent          # tools/localcloud
@@ -148,8 +149,10 @@ class Settings:
         return self.url('keystone') + '/v3'
 
     def make_dirs(self) -> None:
-        for path in (self.etc, self.data, self.logs, self.run, self.images):
-            path.mkdir(parents=True, exist_ok=True)
+        """The state's directories, 0700 (the state holds passwords and keys)."""
+        for path in (self.home, self.state, self.etc, self.data, self.logs, self.run,
+                     self.images):
+            private_dir(path)
 
 
 def _truthy(value: str | None) -> bool:
@@ -272,13 +275,70 @@ def sqlite_url(path: Path) -> str:
     return f'sqlite:///{path}'
 
 
-def write_if_changed(path: Path, text: str, mode: int = 0o600) -> bool:
-    """Write text to path unless it already holds it; True when written."""
+# -- private files and directories -------------------------------------------------
+# The state holds the passwords of every user, Heat's encryption key, Keystone's fernet keys
+# and the services' databases: directories are made 0700 and files 0600 when they are
+# created (os.mkdir / os.open with the mode), never opened up first and narrowed afterwards.
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+CHILD_UMASK = 0o077          # for the services and setup commands (their DBs, logs, keys)
+
+
+def private_dir(path: Path) -> Path:
+    """Make path a directory of mode 0700: missing directories (parents included) are created
+    0700; an existing one is narrowed to 0700 (a state made before this rule)."""
+    path = Path(path)
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, PRIVATE_DIR)
+        except FileExistsError:
+            pass
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, path.stat().st_mode & PRIVATE_DIR)
+    return path
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                 mode: int = PRIVATE_FILE) -> int:
+    """os.open a file that, when it is created, is created with `mode` (0600)."""
+    private_dir(Path(path).parent)
+    return os.open(path, flags | getattr(os, 'O_CLOEXEC', 0), mode)
+
+
+def append_private(path: Path):
+    """A binary append handle of path (created 0600): the tool's logs."""
+    return os.fdopen(open_private(path), 'ab')
+
+
+def write_if_changed(path: Path, text: str, mode: int = PRIVATE_FILE) -> bool:
+    """Write text to path unless it already holds it; True when written.
+
+    The text goes to a temporary file created 0600 in the same directory (mkstemp), which then
+    replaces path: a reader never sees a partial file, and the content is never readable by
+    others, not even for a moment.  A file that already holds the text keeps it, with its
+    mode narrowed to `mode`."""
+    path = Path(path)
     if path.exists() and path.read_text() == text:
+        if path.stat().st_mode & 0o777 & ~mode:
+            os.chmod(path, mode)
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            if mode != PRIVATE_FILE:
+                os.fchmod(handle.fileno(), mode)
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return True

@@ -7,7 +7,7 @@ import json
 import subprocess
 
 from . import proc
-from .config import REGION
+from .config import CHILD_UMASK, REGION, append_private, write_if_changed
 from .venvs import python_of
 
 VENV = 'openstack'
@@ -45,15 +45,16 @@ def ensure(settings, env, data: dict) -> dict | None:
         if done.get('digest') == wanted:
             return None
     log = settings.log('identity')
-    with open(log, 'ab') as err:
+    # the spec (passwords) goes on stdin, not in argv
+    with append_private(log) as err:
         result = subprocess.run([python_of(settings, VENV), '-m', 'lc.runtime.identity'],
                                 input=json.dumps(data).encode(), env=env,
-                                stdout=subprocess.PIPE, stderr=err)
+                                stdout=subprocess.PIPE, stderr=err, umask=CHILD_UMASK)
     if result.returncode != 0:
         raise proc.ServiceError('keystone', f'creating the identity objects failed '
                                 f'(log {log})', proc.tail(log))
     facts = json.loads(result.stdout)
-    marker.write_text(json.dumps({'digest': wanted, **facts}) + '\n')
+    write_if_changed(marker, json.dumps({'digest': wanted, **facts}) + '\n')
     return facts
 
 

@@ -10,6 +10,7 @@ import hashlib
 import os
 import sys
 
+from .config import open_private, private_dir, write_if_changed
 from .service import Service
 
 IMAGE_NAME = 'disk.img'
@@ -18,16 +19,18 @@ IMAGE_SIZE = 1024 * 1024
 
 def make_image(folder, size: int = IMAGE_SIZE) -> str:
     """Create folder/disk.img (random bytes) with its checksum files once; returns sha256."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     image = folder / IMAGE_NAME
     sums = folder / (IMAGE_NAME + '.sha256')
     if image.exists() and sums.exists():
         return sums.read_text().split()[0]
-    image.write_bytes(os.urandom(size))
-    digest = hashlib.sha256(image.read_bytes()).hexdigest()
+    data = os.urandom(size)
+    with os.fdopen(open_private(image, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 'wb') as out:
+        out.write(data)
+    digest = hashlib.sha256(data).hexdigest()
     line = f'{digest}  {IMAGE_NAME}\n'
-    sums.write_text(line)
-    (folder / 'SHA256SUMS').write_text(line)
+    write_if_changed(folder / 'SHA256SUMS', line)
+    write_if_changed(sums, line)
     return digest
 
 

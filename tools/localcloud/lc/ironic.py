@@ -6,7 +6,8 @@ import json
 import subprocess
 
 from . import proc
-from .config import CLOUD_ADMIN, HOST, authtoken_section, render_ini, write_if_changed
+from .config import (CHILD_UMASK, CLOUD_ADMIN, HOST, append_private, authtoken_section,
+                     render_ini, write_if_changed)
 from .service import Service
 from .venvs import bin_of, python_of
 
@@ -92,9 +93,10 @@ def enroll(settings, env, count: int) -> list[dict]:
     """Make sure lc-node-0..count-1 exist and are available; returns every lc-node."""
     env = dict(env, OS_CLIENT_CONFIG_FILE=str(settings.clouds_yaml), OS_CLOUD=CLOUD_ADMIN)
     log = settings.log('enroll')
-    with open(log, 'ab') as err:
+    with append_private(log) as err:
         result = subprocess.run([python_of(settings, VENV), '-m', 'lc.runtime.enroll',
-                                 str(count)], env=env, stdout=subprocess.PIPE, stderr=err)
+                                 str(count)], env=env, stdout=subprocess.PIPE, stderr=err,
+                                umask=CHILD_UMASK)
     if result.returncode != 0:
         raise proc.ServiceError('ironic', f'enrolling {count} nodes failed (log {log})',
                                 proc.tail(log))

@@ -70,26 +70,34 @@ class Keystone(Service):
         self.db_path.unlink(missing_ok=True)
         manage = [bin_of(self.settings, VENV, 'keystone-manage'), '--config-file', conf]
         owner = ['--keystone-user', proc.current_user(), '--keystone-group', proc.current_group()]
-        url = self.settings.auth_url
         independent = [
             ('db_sync', manage + ['db_sync']),
             ('fernet_setup', manage + ['fernet_setup'] + owner),
             ('credential_setup', manage + ['credential_setup'] + owner),
         ]
-        bootstrap = manage + [
-            'bootstrap', '--bootstrap-password', self.ctx.secrets['admin_password'],
-            '--bootstrap-region-id', REGION, '--bootstrap-admin-url', url,
-            '--bootstrap-public-url', url, '--bootstrap-internal-url', url]
         # the DB and the two key repositories do not depend on each other
         with concurrent.futures.ThreadPoolExecutor(len(independent)) as pool:
             for future in [pool.submit(self._manage, what, argv) for what, argv in independent]:
                 future.result()
-        self._manage('bootstrap', bootstrap)
+        argv, env = self.bootstrap_command(conf)
+        self._manage('bootstrap', argv, env)
         sqlite.enable_wal(self.db_path)
-        self.marker.touch()
+        self.marker.touch(mode=0o600)
 
-    def _manage(self, what: str, argv: list) -> None:
-        proc.run_logged(argv, self.log_path, env=self.ctx.child_env(),
+    def bootstrap_command(self, conf) -> tuple[list, dict]:
+        """keystone-manage bootstrap: (argv, environment).  The admin password goes in the
+        environment (OS_BOOTSTRAP_PASSWORD, read by keystone-manage bootstrap), never in argv:
+        argv is visible to every user in /proc/<pid>/cmdline and `ps`, and run_logged writes
+        it to keystone.log."""
+        url = self.settings.auth_url
+        argv = [bin_of(self.settings, VENV, 'keystone-manage'), '--config-file', conf,
+                'bootstrap', '--bootstrap-region-id', REGION, '--bootstrap-admin-url', url,
+                '--bootstrap-public-url', url, '--bootstrap-internal-url', url]
+        env = self.ctx.child_env({'OS_BOOTSTRAP_PASSWORD': self.ctx.secrets['admin_password']})
+        return argv, env
+
+    def _manage(self, what: str, argv: list, env: dict | None = None) -> None:
+        proc.run_logged(argv, self.log_path, env=env or self.ctx.child_env(),
                         what=f'keystone-manage {what}', service=self.name)
 
     def command(self) -> list:

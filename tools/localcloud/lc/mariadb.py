@@ -72,7 +72,8 @@ class MariaDB(Service):
         proc.run_logged(['mariadb-install-db', '--no-defaults', f'--datadir={self.datadir}',
                          f'--user={proc.current_user()}', '--auth-root-authentication-method=normal',
                          '--skip-test-db'],
-                        self.log_path, what='mariadb-install-db', service=self.name)
+                        self.log_path, env=self.environment(), what='mariadb-install-db',
+                        service=self.name)
 
     def command(self) -> list:
         return [mariadbd_path() or 'mariadbd', '--no-defaults', f'--datadir={self.datadir}',
@@ -80,6 +81,10 @@ class MariaDB(Service):
                 f'--user={proc.current_user()}', f'--pid-file={self.settings.run / "mariadbd.pid"}',
                 '--innodb-buffer-pool-size=64M', '--skip-name-resolve',
                 '--max-connections=300', '--log-error=' + str(self.log_path)]
+
+    def environment(self) -> dict:
+        # mariadbd sets its own umask from these (default 0660 files): private datadir
+        return self.ctx.child_env({'UMASK': '0600', 'UMASK_DIR': '0700'})
 
     def is_ready(self) -> bool:
         return self._client('SELECT 1') == 0

@@ -1,8 +1,14 @@
 """Processes the tool starts: launch in a new session, record, probe, stop by group.
 
-Each managed process gets a pid file (JSON: pid, start time from /proc, argv).  A pid is
-only ever treated as ours when its /proc start time still matches the recorded one, so a
-recycled pid is never signalled.
+Each managed process gets a pid file (JSON: pid, process group, start time from /proc, a
+random marker, argv).  The marker is also in the process's environment
+(LOCALCLOUD_PROC_MARKER), which its children inherit.  A process group is only ever signalled
+when it is proven ours right before the signal: its leader is alive with the recorded /proc
+start time, or (the leader gone, children lingering) a member carries the recorded marker (a
+process that retitles itself with setproctitle, as Ironic does, overwrites the environment
+/proc shows, so for it only the first proof holds).  A recycled pid - even one that leads a
+session of its own - is never signalled, and neither is anything a record without a start time
+names: such a record is reported and removed.
 """
 
 from __future__ import annotations
@@ -10,13 +16,19 @@ from __future__ import annotations
 import errno
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from .config import CHILD_UMASK, append_private, write_if_changed
+
+MARKER_ENV = 'LOCALCLOUD_PROC_MARKER'
 
 
 class ServiceError(RuntimeError):
@@ -47,6 +59,25 @@ def proc_state(pid: int) -> str | None:
     except OSError:
         return None
     return stat[stat.rindex(')') + 2:].split()[0]
+
+
+def proc_pgid(pid: int) -> int | None:
+    try:
+        stat = Path(f'/proc/{pid}/stat').read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(')') + 2:].split()[2])
+
+
+def proc_has_marker(pid: int, marker: str | None) -> bool:
+    """True when pid's environment holds LOCALCLOUD_PROC_MARKER=marker."""
+    if not marker:
+        return False
+    try:
+        environ = Path(f'/proc/{pid}/environ').read_bytes()
+    except OSError:
+        return False
+    return f'{MARKER_ENV}={marker}'.encode() in environ.split(b'\0')
 
 
 def group_members(pgid: int) -> list[int]:
@@ -86,8 +117,7 @@ class PidFile:
     def write(self, pid: int, argv, **extra) -> None:
         record = {'pid': pid, 'pgid': pid, 'start_time': proc_start_time(pid),
                   'argv': [str(a) for a in argv], **extra}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(record) + '\n')
+        write_if_changed(self.path, json.dumps(record) + '\n')
 
     def read(self) -> dict | None:
         try:
@@ -101,59 +131,99 @@ class PidFile:
     def live_pid(self) -> int | None:
         """The recorded pid when that very process is still alive, else None."""
         record = self.read()
-        if not record:
-            return None
-        pid = record['pid']
-        start = proc_start_time(pid)
-        if start is None or start != record.get('start_time') or proc_state(pid) == 'Z':
-            return None
-        return pid
+        return leader_alive(record) if record else None
+
+
+def leader_alive(record: dict) -> int | None:
+    """The recorded pid when it is alive with the recorded start time (that very process)."""
+    pid = record.get('pid')
+    recorded = record.get('start_time')
+    if not isinstance(pid, int) or recorded is None:
+        return None
+    start = proc_start_time(pid)
+    if start is None or start != recorded or proc_state(pid) == 'Z':
+        return None
+    return pid
+
+
+def owned_group(record: dict) -> int | None:
+    """The recorded process group when it is proven ours now, else None.
+
+    Ours: its leader is alive with the recorded start time and still leads that group, or -
+    the leader gone - a member carries the recorded marker in its environment (only our
+    session's processes can be in a group our session created).  A pid or group id alone
+    proves nothing: the kernel reuses them, also for new session leaders."""
+    pid = record.get('pid')
+    pgid = record.get('pgid', pid)
+    if not isinstance(pgid, int) or pgid <= 1:
+        return None
+    leader = leader_alive(record)
+    if leader is not None:
+        return pgid if proc_pgid(leader) == pgid else None
+    marker = record.get('marker')
+    if marker and any(proc_has_marker(member, marker) for member in group_members(pgid)):
+        return pgid
+    return None
 
 
 # -- launching and stopping ------------------------------------------------------
 
 def launch(name: str, argv, run_dir: Path, log_path: Path, env=None, cwd=None) -> int:
-    """Start argv in its own session (own process group), output appended to log_path."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, 'ab') as log, open(os.devnull, 'rb') as devnull:
+    """Start argv in its own session (own process group), output appended to log_path.
+
+    The process and its children get a fresh marker in their environment (recorded in the pid
+    file) and umask 077: what they create (logs, databases, keys) is private."""
+    marker = secrets.token_hex(16)
+    env = dict(os.environ if env is None else env, **{MARKER_ENV: marker})
+    with append_private(log_path) as log, open(os.devnull, 'rb') as devnull:
         offset = log.seek(0, os.SEEK_END)
         child = subprocess.Popen([str(a) for a in argv], stdin=devnull, stdout=log,
                                  stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                 start_new_session=True, close_fds=True)
-    PidFile(run_dir, name).write(child.pid, argv, log=str(log_path), log_offset=offset)
+                                 start_new_session=True, close_fds=True, umask=CHILD_UMASK)
+    PidFile(run_dir, name).write(child.pid, argv, log=str(log_path), log_offset=offset,
+                                 marker=marker)
     return child.pid
 
 
-def stop(name: str, run_dir: Path, timeout: float = 6.0, sig=signal.SIGTERM) -> bool:
-    """Stop the process group recorded for name; True when something was stopped."""
+def _warn(message: str) -> None:
+    print(f'WARNING: {message}', file=sys.stderr, flush=True)
+
+
+def stop(name: str, run_dir: Path, timeout: float = 6.0, sig=signal.SIGTERM,
+         warn=_warn) -> bool:
+    """Stop the process group recorded for name; True when something was stopped.
+
+    Nothing is signalled unless owned_group() proves the group ours right before each signal;
+    a record that cannot prove it (no start time, or a pid now used by another process) is
+    reported through warn() when its pid is alive, and removed."""
     pidfile = PidFile(run_dir, name)
     record = pidfile.read()
     if not record:
         return False
-    pid = pidfile.live_pid()
-    pgid = record.get('pgid', record['pid'])
-    if pid is None and not group_members(pgid):
+    pid = record.get('pid')
+    pgid = owned_group(record)
+    if pgid is None:
+        if isinstance(pid, int) and proc_start_time(pid) is not None:
+            why = ('records no start time' if record.get('start_time') is None
+                   else 'names a pid that is now another process (its start time differs)')
+            warn(f'{name}: {pidfile.path} {why}: pid {pid} was not signalled; record removed')
         pidfile.remove()
         return False
-    if pid is not None or _group_is_ours(pgid, record):
-        _signal_group(pgid, sig)
-        if not _wait_group_gone(pgid, timeout):
+    # the members now, proven ours with the group: identified by pid and start time
+    members = {member: proc_start_time(member) for member in group_members(pgid)}
+    _signal_group(pgid, sig)
+    if not _wait_group_gone(pgid, timeout):
+        if owned_group(record) == pgid:
             _signal_group(pgid, signal.SIGKILL)
-            _wait_group_gone(pgid, 3.0)
+        else:
+            # the leader is gone and no member shows the marker (setproctitle, as Ironic's
+            # does, overwrites the environment /proc shows): only the members seen above
+            for member, start in members.items():
+                if start is not None and proc_start_time(member) == start:
+                    _signal_pid(member, signal.SIGKILL)
+        _wait_group_gone(pgid, 3.0)
     pidfile.remove()
     return True
-
-
-def _group_is_ours(pgid: int, record: dict) -> bool:
-    # the leader is gone but children of our session may linger (same pgid, and the
-    # session id equal to the pgid, which only our setsid'd leader could have created)
-    for member in group_members(pgid):
-        try:
-            if os.getsid(member) == pgid:
-                return True
-        except OSError:
-            continue
-    return False
 
 
 def _signal_group(pgid: int, sig) -> None:
@@ -164,6 +234,13 @@ def _signal_group(pgid: int, sig) -> None:
     except PermissionError as exc:   # pragma: no cover - not ours after all
         if exc.errno != errno.EPERM:
             raise
+
+
+def _signal_pid(pid: int, sig) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _wait_group_gone(pgid: int, timeout: float) -> bool:
@@ -287,13 +364,15 @@ def log_since_launch(pidfile: PidFile, limit: int = 1024 * 1024) -> str:
 
 
 def run_logged(argv, log_path: Path, env=None, what: str = '', service: str = '') -> None:
-    """Run a setup command with its output appended to log_path; ServiceError on failure."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, 'ab') as log:
+    """Run a setup command with its output appended to log_path; ServiceError on failure.
+
+    argv is written to the log: it must hold no secret (pass those in env)."""
+    with append_private(log_path) as log:
         log.write(f'\n--- localcloud: {" ".join(str(a) for a in argv)}\n'.encode())
         log.flush()
         result = subprocess.run([str(a) for a in argv], stdout=log,
-                                stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL)
+                                stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL,
+                                umask=CHILD_UMASK)
     if result.returncode != 0:
         raise ServiceError(service or Path(str(argv[0])).name,
                            f'{what or argv[0]} failed (exit {result.returncode})',

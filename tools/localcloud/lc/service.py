@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from . import proc
-from .config import HOST, TOOL_DIR, Settings, sqlite_url
+from .config import HOST, TOOL_DIR, Settings, sqlite_url, write_if_changed
 
 
 @dataclasses.dataclass
@@ -80,7 +80,7 @@ class Service:
         if sqlite_path is not None:
             sqlite_path.unlink(missing_ok=True)
         init()
-        marker.write_text('done\n')
+        write_if_changed(marker, 'done\n')
 
     def after_start(self) -> None:
         """Runs once after a launch of this invocation became ready."""
@@ -143,7 +143,8 @@ class Service:
         return time.monotonic() - start
 
     def stop(self) -> bool:
-        return proc.stop(self.name, self.settings.run)
+        return proc.stop(self.name, self.settings.run,
+                         warn=lambda message: self.ctx.echo(f'WARNING: {message}'))
 
     def facts(self) -> dict:
         return {'url': self.url, 'port': self.port, 'log': str(self.log_path)}

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .config import REQUIREMENTS_DIR, Settings
+from .config import REQUIREMENTS_DIR, Settings, private_dir
 
 LOCKS = {
     'openstack': 'openstack.txt',
@@ -62,7 +62,8 @@ def build(settings: Settings, name: str) -> float:
     log = settings.venvs / f'{name}.install.log'
     if target.exists():
         shutil.rmtree(target)
-    settings.venvs.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)
+    private_dir(settings.venvs)
     house = settings.wheelhouse / name
     complete = house / f'.complete-{lock_digest(name)[:16]}'
     lock = str(lock_path(name))
