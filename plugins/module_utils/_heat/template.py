@@ -35,6 +35,7 @@ import json
 import math
 import os
 import re
+import socket
 import ssl
 import stat
 import threading
@@ -165,7 +166,9 @@ def _as_template(content, source):
 def display_url(url):
     """The URL without user info and query (they may hold credentials or a signature), for messages."""
     parts = urllib_parse.urlsplit(url)
-    return urllib_parse.urlunsplit((parts.scheme, parts.hostname or '', parts.path, '', '')) if parts.scheme else url
+    if not parts.scheme:
+        return url
+    return urllib_parse.urlunsplit((parts.scheme, parts.netloc.rpartition('@')[2], parts.path, '', ''))
 
 
 def file_url(path):
@@ -238,10 +241,11 @@ class TemplateReader(object):
             real = os.path.realpath(path)
             if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
                 where = ' or '.join(roots) if roots else 'no local directory (a document from a URL)'
+                shown = path if real == os.path.abspath(path) else '%s (a link to %s)' % (path, real)
                 raise InvalidInput('%s is outside the directories a template may read: %s. Local get_file, '
                                    'nested template and resource_registry references are confined to the '
                                    "template's directory tree; set files_root to allow another directory"
-                                   % (path, where))
+                                   % (shown, where))
         try:
             info = os.stat(path)
             if not stat.S_ISREG(info.st_mode):
@@ -289,7 +293,7 @@ class TemplateReader(object):
         worker.daemon = True
         worker.start()
         worker.join(self.deadline.remaining())
-        if worker.is_alive():
+        if worker.is_alive() or isinstance(box.get('error'), socket.timeout):
             raise WaitTimeout('Downloading %s did not finish within the timeout of %ss'
                               % (what, self.deadline.seconds))
         if 'error' in box:
@@ -313,13 +317,17 @@ class TemplateReader(object):
             raise InvalidInput('Cannot download %s: HTTP %s %s' % (what, exc.code, exc.reason))
         except urllib_error.URLError as exc:
             reason = exc.reason
+            if isinstance(reason, socket.timeout):
+                raise reason
             if isinstance(reason, ssl.SSLError):
                 raise InvalidInput('Cannot download %s: TLS error: %s (set ca_cert to the CA that signed the server '
                                    'certificate)' % (what, reason))
             raise InvalidInput('Cannot download %s: %s' % (what, reason))
         except ssl.SSLError as exc:
             raise InvalidInput('Cannot download %s: TLS error: %s' % (what, exc))
-        except OSError as exc:  # socket.timeout included
+        except socket.timeout:
+            raise
+        except OSError as exc:
             raise InvalidInput('Cannot download %s: %s' % (what, exc))
         self._count(len(data), url)
         return data
