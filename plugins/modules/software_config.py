@@ -24,6 +24,19 @@ description:
     of such kept versions are returned in RV(superseded_ids).
   - O(state=absent) deletes every config with the name (absent means no config has this name); it fails,
     listing them, when deployments still use some.
+  - Secrets - Heat has no secret inputs (an input's C(default) is stored and returned like the rest of the
+    config). Pass secret input defaults in O(secret_input_defaults), a C(no_log) option - Ansible masks the
+    values in the C(Invoked with) line it logs on the managed host, in C(invocation), the result and the diff,
+    even when the task fails early. Better still, keep secrets out of the config and pass them per deployment
+    (C(secret_input_values) of M(cloudrise.openstack.software_deployment)).
+  - A secret written into O(config) itself, or into the C(default) of an input in O(inputs), is logged as
+    given - such a task needs C(no_log=true) (the task keyword). Heat returns both to every reader of the
+    project (M(cloudrise.openstack.software_config_info)).
+  - The diff (C(--diff)) never shows the defaults from O(secret_input_defaults). By default it does not show
+    the O(config) body or any input's C(default) either (configs are often scripts holding secrets) - a
+    changed config shows as C(********) with its size and a digest keyed for the run only, a default as
+    C(********) with such a digest, so the diff still shows what changed. O(diff_secrets=true) shows the
+    config and the defaults this task sets in O(inputs) in full.
 options:
   name:
     description:
@@ -49,8 +62,24 @@ options:
     description:
       - Input schema, a list of dicts with C(name) and optionally C(type) (default C(String)),
         C(description), C(default), C(replace_on_change).
+      - A secret default goes in O(secret_input_defaults) instead (this option is logged as given).
     type: list
     elements: dict
+  secret_input_defaults:
+    description:
+      - Defaults of inputs that are secret, input name to value. Each name must be an input listed in O(inputs)
+        without a C(default) of its own (else the task fails, naming the input, never the value); the value
+        becomes that input's C(default).
+      - A C(no_log) option - the values never appear in the module's log line, its C(invocation), its result or
+        its diff. They are compared like any default (moving a default here changes nothing in Heat).
+    type: dict
+  diff_secrets:
+    description:
+      - Show in the diff the O(config) body (by default only its size and a digest) and the defaults this task
+        sets in O(inputs). For configs that hold no secret. Defaults from O(secret_input_defaults), and stored
+        defaults this task does not set, are never shown.
+    type: bool
+    default: false
   outputs:
     description:
       - Output schema, a list of dicts with C(name) and optionally C(type), C(description), C(error_output).
@@ -79,6 +108,28 @@ EXAMPLES = r'''
     outputs:
       - name: result
   register: cfg
+
+- name: A config with a secret input default (no_log - masked even when the task fails)
+  cloudrise.openstack.software_config:
+    name: db-setup
+    group: script
+    config: "{{ lookup('ansible.builtin.file', 'db-setup.sh') }}"
+    inputs:
+      - name: db_host
+        default: db.example.com
+      - name: db_password
+        description: password of the application user
+    secret_input_defaults:
+      db_password: "{{ vault_db_password }}"
+
+- name: Preview a change with the script in full in the diff
+  cloudrise.openstack.software_config:
+    name: install-app
+    group: script
+    config: "{{ lookup('ansible.builtin.file', 'install.sh') }}"
+    diff_secrets: true
+  check_mode: true
+  diff: true
 
 - name: Remove every config named install-app
   cloudrise.openstack.software_config:
@@ -114,6 +165,8 @@ class SoftwareConfigModule(CloudModule):
         group=dict(type='str', default='Heat::Ungrouped'),
         config=dict(type='str'),
         inputs=dict(type='list', elements='dict'),
+        secret_input_defaults=dict(type='dict', no_log=True),
+        diff_secrets=dict(type='bool', default=False),
         outputs=dict(type='list', elements='dict'),
         options=dict(type='dict'),
     )

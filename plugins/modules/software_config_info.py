@@ -15,6 +15,9 @@ description:
   - Returns the software configs, all or those with a name or id, as a list (empty when nothing matches).
   - The list API returns no config body; with O(details=true) (the default when O(name) is set) each
     matching config is fetched in full.
+  - Secrets - a config in full holds its body and its inputs' defaults as Heat stores them, including defaults
+    set from C(secret_input_defaults) of M(cloudrise.openstack.software_config) (Heat has no secret inputs).
+    Set C(no_log=true) (the task keyword) on a task with O(details=true) when configs may hold secrets.
 options:
   name:
     description:

@@ -19,6 +19,15 @@ description:
   - When O(config) is a name and that config was replaced (new id, same name, see
     M(cloudrise.openstack.software_config)), the deployment is found by the name and moved to the new config id.
   - Only the options that are set are compared; an identical deployment is left alone (no write request).
+  - Secrets - pass secret input values in O(secret_input_values), a C(no_log) option - Ansible masks the values
+    in the C(Invoked with) line it logs on the managed host, in C(invocation), the result and the diff, even
+    when the task fails early (for example an unknown config). Values in O(input_values) are logged as given -
+    a task with secrets there needs C(no_log=true) (the task keyword). Heat returns input values to every
+    reader of the project.
+  - The diff (C(--diff)) shows input values as C(********) with a digest keyed for the run only (the diff still
+    shows which value changed; the digest cannot be matched against a guess). O(diff_secrets=true) shows the
+    values this task sets in O(input_values) in full; those from O(secret_input_values), and stored values the
+    task does not set, stay redacted.
 options:
   config:
     description:
@@ -53,7 +62,21 @@ options:
   input_values:
     description:
       - Values of the config's inputs.
+      - Secret values go in O(secret_input_values) instead (this option is logged as given).
     type: dict
+  secret_input_values:
+    description:
+      - Values of the config's inputs that are secret, merged into O(input_values); a name in both fails the
+        task (the message names the input, never its value).
+      - A C(no_log) option - the values never appear in the module's log line, its C(invocation), its result or
+        its diff. They are sent and compared like O(input_values) (moving a value here changes nothing in Heat).
+    type: dict
+  diff_secrets:
+    description:
+      - Show in the diff the values this task sets in O(input_values) (by default every input value is shown as
+        a digest). Values from O(secret_input_values) are never shown.
+    type: bool
+    default: false
   signal_transport:
     description:
       - How the agent signals completion; recorded as the input value C(deploy_signal_transport), which the Heat
@@ -74,6 +97,8 @@ EXAMPLES = r'''
     server_id: "{{ server.id }}"
     input_values:
       version: "2.0"
+    secret_input_values:                         # no_log: masked even when the task fails
+      db_password: "{{ vault_db_password }}"
     signal_transport: NO_SIGNAL
 
 - name: Record that it finished
@@ -110,6 +135,8 @@ class SoftwareDeploymentModule(CloudModule):
         status=dict(type='str', choices=['IN_PROGRESS', 'COMPLETE', 'FAILED']),
         status_reason=dict(type='str'),
         input_values=dict(type='dict'),
+        secret_input_values=dict(type='dict', no_log=True),
+        diff_secrets=dict(type='bool', default=False),
         signal_transport=dict(type='str', choices=['CFN_SIGNAL', 'TEMP_URL_SIGNAL', 'HEAT_SIGNAL', 'NO_SIGNAL',
                                                    'ZAQAR_SIGNAL']),
     )

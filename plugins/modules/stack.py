@@ -18,6 +18,19 @@ description:
     stored ones (Heat's stored template, environment and files; pseudo-parameters ignored). When they are
     equal nothing is sent (no write request) and the task reports C(changed=false); otherwise the stack is
     updated with a full C(PUT) (template, environment, files, parameters and tags).
+  - Secrets - pass secret parameter values in O(secret_parameters), a C(no_log) option, and declare them
+    C(hidden=true) in the template. Ansible then masks the values everywhere - in the C(Invoked with) line it
+    logs on the managed host, in C(invocation) of a task that fails before the template is read (a
+    missing template file, a bad YAML), in the result and in the diff - and Heat masks them in its own reads.
+    A hidden value typed in O(parameters) is masked only once the template was read (the module learns there
+    which parameters are hidden), so such a task needs C(no_log=true) (the task keyword). So does a task whose secrets are in
+    the template itself or its files (O(template_content), O(files), O(environment_content)), as module
+    options are logged as given.
+  - The diff (C(--diff)) never shows hidden or secret parameter values. By default it also hides what
+    templates and files may carry - the template defaults of hidden and secret parameters, and the content of
+    every file (C(get_file) contents, nested templates) - showing a file as C(********) with its size and a
+    digest keyed for the run only (equal contents show equal digests within one diff, so the diff still shows
+    which file changed; the digest cannot be matched against a guess). O(diff_secrets=true) shows them in full.
   - Hidden parameters (C(hidden=true) in the template) are masked by Heat in every read. To detect a change of their value
     without reading it, each write stores a salted digest of the hidden values in the stack
     environment's C(parameter_defaults) under C(cloudrise_hidden_parameters_digest) (Heat ignores defaults
@@ -111,6 +124,17 @@ options:
         (or the value from an environment file).
     type: dict
     default: {}
+  secret_parameters:
+    description:
+      - Stack parameters whose values are secret (passwords, keys, tokens), merged into O(parameters); a name
+        in both fails the task (the message names the parameter, never its value).
+      - A C(no_log) option - the values never appear in the module's log line, its C(invocation), its
+        result or its diff, even when the task fails before anything was read.
+      - They are sent and compared like O(parameters) (moving a value from O(parameters) here changes nothing
+        on the stack). Declare them C(hidden=true) in the template too, so that Heat masks them in its reads
+        (M(cloudrise.openstack.stack_info), the Heat API); a secret parameter the template does not hide is
+        compared by value and redacted in this module's diff and result only.
+    type: dict
   hidden_digest:
     description:
       - Store a digest of the hidden parameters' values in the stack (see the description), so that a change
@@ -128,6 +152,14 @@ options:
       - A C(no_log) option. Use the same key for every run on a stack - a digest written with another key (or
         with none) cannot be verified, counts as a change once and is then rewritten with this key.
     type: str
+  diff_secrets:
+    description:
+      - Show in the diff what is redacted by default - the template defaults of hidden and secret parameters
+        and the content of the files (C(get_file) contents, nested templates). For templates and files that
+        hold no secret.
+      - Hidden and O(secret_parameters) values are never shown.
+    type: bool
+    default: false
   tags:
     description:
       - Tags of the stack, as a comma-separated string (as in C(openstack.cloud.stack)) or a list.
@@ -179,9 +211,18 @@ EXAMPLES = r'''
       - "{{ role_path }}/files/env.yaml"
     parameters:
       size: 3
-      db_password: "{{ vault_db_password }}"   # declare it hidden: true in the template
+    secret_parameters:                          # no_log: masked even when the task fails early
+      db_password: "{{ vault_db_password }}"   # declare it hidden: true in the template too
     tags: [app, prod]
   register: app
+
+- name: A hidden value typed in parameters is masked only once the template was read - add no_log
+  cloudrise.openstack.stack:
+    name: legacy
+    template: legacy.yaml
+    parameters:
+      admin_password: "{{ vault_admin_password }}"
+  no_log: true
 
 - name: Use an output
   ansible.builtin.debug:
@@ -192,13 +233,21 @@ EXAMPLES = r'''
     name: inline
     template_content: "{{ lookup('ansible.builtin.template', 'stack.yaml.j2') }}"
 
-- name: Preview what an update would change
+- name: Preview what an update would change (file contents and hidden defaults shown as digests)
   cloudrise.openstack.stack:
     name: app
     template: app.yaml
   check_mode: true
   diff: true
   register: preview
+
+- name: The same preview with the files' contents and the hidden parameters' defaults in full
+  cloudrise.openstack.stack:
+    name: app
+    template: app.yaml
+    diff_secrets: true
+  check_mode: true
+  diff: true
 
 - name: Suspend the stack
   cloudrise.openstack.stack:
@@ -258,7 +307,8 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._base import C
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import to_dict  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.runner import StackRunner  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import DesiredStack, plan_stack, stack_outputs  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import (  # noqa: E402
+    DesiredStack, plan_stack, redact_stack, stack_outputs)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline  # noqa: E402
 
 try:
@@ -267,11 +317,11 @@ except ImportError:  # pragma: no cover - the base reports the missing SDK
     Stack = None
 
 
-def stack_result(stack):
-    """The SDK view of a stack dict (the keys openstack.cloud.stack returns)."""
+def stack_result(stack, secret_names=()):
+    """The SDK view of a stack dict (the keys openstack.cloud.stack returns), secret parameters redacted."""
     if stack is None:
         return None
-    return to_dict(Stack.existing(**stack))
+    return to_dict(Stack.existing(**redact_stack(stack, secret_names)))
 
 
 class StackModule(CloudModule):
@@ -285,9 +335,11 @@ class StackModule(CloudModule):
         environment=dict(type='list', elements='str'),
         environment_content=dict(type='raw'),
         parameters=dict(type='dict', default={}),
+        secret_parameters=dict(type='dict', no_log=True),
         files_root=dict(type='path'),
         hidden_digest=dict(type='bool', default=True),
         hidden_digest_key=dict(type='str', no_log=True),
+        diff_secrets=dict(type='bool', default=False),
         tags=dict(type='raw', aliases=['tag']),
         timeout=dict(type='int', default=3600),
         rollback=dict(type='bool', default=False),
@@ -313,7 +365,7 @@ class StackModule(CloudModule):
         if desired.state == 'absent':
             return self.result(plan.diff, id=(plan.current or {}).get('id'), stack=None, outputs={}, outputs_list=[])
         outputs, outputs_list = stack_outputs(stack)
-        return self.result(plan.diff, id=(stack or {}).get('id'), stack=stack_result(stack), outputs=outputs,
+        return self.result(plan.diff, id=(stack or {}).get('id'), stack=stack_result(stack, desired.secret_names), outputs=outputs,
                            outputs_list=outputs_list, **plan.extra)
 
 

@@ -15,6 +15,10 @@ description:
   - Returns the stacks matching the filters, as a list. Nothing matching is not an error (an empty list).
   - By O(name) (a name or an id) one stack is fetched; otherwise the stack list is read page by page.
   - Outputs, resources and events cost extra requests per stack and are fetched only when asked for.
+  - Secrets - Heat masks the values of hidden parameters (C(hidden=true) in the template) as C(******); other
+    parameters, outputs, resources' attributes and events are returned as Heat stores them. Declare every
+    secret parameter hidden (see C(secret_parameters) of M(cloudrise.openstack.stack)), or set C(no_log=true)
+    (the task keyword) on a task whose stacks may return secrets.
 options:
   name:
     description:

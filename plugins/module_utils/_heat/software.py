@@ -7,14 +7,22 @@ deployments (a config deployed to a server).
 Each follows the collection's shape: ``Desired*.from_params`` once at the module's boundary, ``read_*`` (the
 requests the plan needs), ``plan_*`` (pure: a ``Plan`` with the ``Difference`` and the steps), then
 ``apply_*`` (the writes) or, in check mode, ``plan.predicted``.
+
+Secrets: ``secret_input_defaults`` (config) and ``secret_input_values`` (deployment) are no_log options merged
+into ``inputs`` / ``input_values``; their values are always redacted in the diff. Unless the user sets
+``diff_secrets``, the diff also hides the config body, every input default and every deployment input value
+(``opaque``: a digest keyed for this run, so the diff still shows what changed).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, looks_like_id
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, CloudModuleError, NotFound
+import copy
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, is_equal, looks_like_id
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, CloudModuleError, InvalidInput, NotFound
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import merge_secret, opaque
 
 INPUT_DEFAULTS = {'type': 'String'}
 OUTPUT_DEFAULTS = {'error_output': False}
@@ -34,13 +42,34 @@ def normalize_io(items, defaults=None):
     return out
 
 
-def config_differences(desired, actual):
-    """The Difference between a desired software config body and a stored one (None = missing)."""
+def _shown_defaults(inputs, plain):
+    """Inputs as the diff shows them: each default ``opaque`` unless its input's name is in ``plain``."""
+    return [dict(i, default=opaque(i['default'], size=False)) if i.get('default') is not None
+            and i.get('name') not in plain else i for i in inputs]
+
+
+def config_differences(desired, actual, plain_defaults=None, diff_secrets=False):
+    """The Difference between a desired software config body and a stored one (None = missing).
+
+    Unless ``diff_secrets``, the diff shows the config body and the inputs' defaults as ``opaque``; with it,
+    the body and the defaults of the inputs named in ``plain_defaults`` in full (None: all of them).
+    """
     diff = Difference()
     actual = actual or {}
     diff.compare('group', desired['group'], actual.get('group') or 'Heat::Ungrouped')
-    diff.compare('config', desired['config'] or '', actual.get('config') or '')
-    diff.compare('inputs', normalize_io(desired['inputs']), normalize_io(actual.get('inputs')), 'list')
+    want_config, have_config = desired['config'] or '', actual.get('config') or ''
+    if not is_equal(want_config, have_config):
+        if diff_secrets:
+            diff.add('config', have_config, want_config)
+        else:
+            diff.add('config', opaque(have_config), opaque(want_config))
+    want_inputs, have_inputs = normalize_io(desired['inputs']), normalize_io(actual.get('inputs'))
+    if not is_equal(want_inputs, have_inputs, 'list'):
+        if diff_secrets and plain_defaults is None:
+            diff.add('inputs', have_inputs, want_inputs)
+        else:
+            plain = set(plain_defaults or ()) if diff_secrets else set()
+            diff.add('inputs', _shown_defaults(have_inputs, plain), _shown_defaults(want_inputs, plain))
     diff.compare('outputs', normalize_io(desired['outputs'], OUTPUT_DEFAULTS),
                  normalize_io(actual.get('outputs'), OUTPUT_DEFAULTS), 'list')
     diff.compare('options', desired['options'] or {}, actual.get('options') or {}, 'dict')
@@ -61,17 +90,47 @@ def referenced_config_ids(api):
 # -- software configs ---------------------------------------------------------------------------------
 
 class DesiredConfig(object):
-    """A software config as the user asked for it: ``body`` is what Heat stores (its defaults filled in)."""
+    """A software config as the user asked for it: ``body`` is what Heat stores (its defaults filled in);
+    ``secret_inputs`` the inputs whose defaults came from secret_input_defaults."""
 
-    def __init__(self, name, state='present', group=None, config=None, inputs=None, outputs=None, options=None):
+    def __init__(self, name, state='present', group=None, config=None, inputs=None, outputs=None, options=None,
+                 secret_inputs=None, diff_secrets=False):
         self.name, self.state = name, state
         self.body = dict(name=name, group=group or 'Heat::Ungrouped', config=config or '', inputs=inputs or [],
                          outputs=outputs or [], options=options or {})
+        self.secret_inputs = set(secret_inputs or ())
+        self.diff_secrets = diff_secrets
 
     @classmethod
     def from_params(cls, params):
+        inputs, secret = merge_input_defaults(params.get('inputs'), params.get('secret_input_defaults'))
         return cls(params['name'], params.get('state') or 'present', params.get('group'), params.get('config'),
-                   params.get('inputs'), params.get('outputs'), params.get('options'))
+                   inputs, params.get('outputs'), params.get('options'), secret, bool(params.get('diff_secrets')))
+
+    def differences(self, actual):
+        """The Difference with the stored config ``actual``: with diff_secrets, the defaults this task sets in
+        plain ``inputs`` show in full (a secret one, or one the task does not set, may hold a secret)."""
+        plain = set(i.get('name') for i in self.body['inputs'] if isinstance(i, dict) and i.get('default') is not None)
+        return config_differences(self.body, actual, plain - self.secret_inputs, self.diff_secrets)
+
+
+def merge_input_defaults(inputs, secret_defaults):
+    """``(inputs with the secret defaults set, their names)``: each name of ``secret_defaults`` must be an input
+    of ``inputs`` without a default of its own (the messages name inputs, never a value)."""
+    inputs = copy.deepcopy(inputs or [])
+    secret_defaults = dict(secret_defaults or {})
+    by_name = dict((i.get('name'), i) for i in inputs if isinstance(i, dict))
+    unknown = sorted(str(k) for k in secret_defaults if k not in by_name)
+    if unknown:
+        raise InvalidInput('secret_input_defaults sets the default of an input that inputs does not list; '
+                           'no input named: %s' % ', '.join(unknown))
+    both = sorted(str(k) for k in secret_defaults if by_name[k].get('default') is not None)
+    if both:
+        raise InvalidInput('Set each default in one option only; given in both inputs (default) and '
+                           'secret_input_defaults: %s' % ', '.join(both))
+    for name, value in secret_defaults.items():
+        by_name[name]['default'] = value
+    return inputs, set(secret_defaults)
 
 
 class CurrentConfigs(object):
@@ -88,7 +147,7 @@ def _superseded(current, desired):
     versions = current.versions
     if desired.state == 'absent':
         return list(versions)
-    if current.config is not None and config_differences(desired.body, current.config).changed:
+    if current.config is not None and desired.differences(current.config).changed:
         return list(versions)
     return versions[:-1]
 
@@ -136,7 +195,7 @@ def plan_config(current, desired):
         if config is None:
             diff.add('state', 'absent', 'present')
         else:
-            diff.merge(config_differences(desired.body, config))
+            diff.merge(desired.differences(config))
             if diff.changed:
                 diff.add('replaced_id', None, config['id'])
         if diff.changed:
@@ -168,20 +227,34 @@ def apply_config(api, plan):
 
 class DesiredDeployment(object):
     """A deployment of ``config`` (a name or an id) to ``server_id``; ``wanted`` holds the fields the user set
-    (``input_values`` with the signal transport folded in)."""
+    (``input_values`` with the secret input values and the signal transport folded in); ``secret_inputs`` the
+    names that came from secret_input_values."""
 
     def __init__(self, config, server_id, state='present', action=None, status=None, status_reason=None,
-                 input_values=None, signal_transport=None):
+                 input_values=None, signal_transport=None, secret_inputs=None, diff_secrets=False):
         self.config, self.server_id, self.state = config, server_id, state
         if signal_transport:
             input_values = dict(input_values or {}, deploy_signal_transport=signal_transport)
         self.wanted = dict(action=action, status=status, status_reason=status_reason, input_values=input_values)
+        self.secret_inputs = set(secret_inputs or ())
+        self.diff_secrets = diff_secrets
 
     @classmethod
     def from_params(cls, params):
+        input_values, secret = params.get('input_values'), params.get('secret_input_values')
+        if secret:
+            input_values, secret = merge_secret(input_values, secret, 'input_values', 'secret_input_values')
         return cls(params['config'], params['server_id'], params.get('state') or 'present', params.get('action'),
-                   params.get('status'), params.get('status_reason'), params.get('input_values'),
-                   params.get('signal_transport'))
+                   params.get('status'), params.get('status_reason'), input_values,
+                   params.get('signal_transport'), secret, bool(params.get('diff_secrets')))
+
+    def shown_inputs(self, values):
+        """Input values as the diff shows them: redacted, except with diff_secrets those this task sets in plain
+        input_values (a secret one, or one the task does not set, may hold a secret: always redacted)."""
+        if values is None:
+            return None
+        plain = set(self.wanted['input_values'] or ()) - self.secret_inputs if self.diff_secrets else set()
+        return dict((k, v if k in plain else opaque(v, size=False)) for k, v in values.items())
 
 
 def find_deployments(api, config_ids, server_id):
@@ -244,7 +317,10 @@ def plan_deployment(current, desired):
         return plan
     diff.compare('config_id', current.config_id, found.get('config_id'))
     for field in DEPLOYMENT_FIELDS:
-        diff.compare(field, wanted[field], found.get(field), 'dict' if field == 'input_values' else 'value')
+        if field != 'input_values':
+            diff.compare(field, wanted[field], found.get(field))
+        elif not is_equal(wanted[field], found.get(field), 'dict'):
+            diff.add(field, desired.shown_inputs(found.get(field)), desired.shown_inputs(wanted[field]))
     plan.predicted = found
     if diff.changed:
         body = dict((k, v) for k, v in wanted.items() if v is not None)

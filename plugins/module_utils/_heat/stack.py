@@ -2,14 +2,23 @@
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One stack: ``DesiredStack`` (what the user asked for), its comparison with the stored stack, previews,
-the status helpers and the failure details and message of a failed stack."""
+the status helpers and the failure details and message of a failed stack.
+
+Secrets: ``secret_parameters`` (a no_log option) are merged into ``parameters``; their names, and the
+template's hidden parameters, are redacted in the diff and the results. The diff also hides, unless the
+user sets ``diff_secrets``, what templates and files may carry: hidden parameters' template defaults and
+the contents of files (``get_file``, nested templates), shown as ``opaque`` (size and a digest keyed for
+this run only, so that the diff still shows which changed). ``opaque`` serves the software modules too."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import copy
+import hashlib
+import hmac
 import json
+import os
 import re
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, Plan, is_equal
@@ -27,6 +36,52 @@ except ImportError:  # pragma: no cover - the base reports the missing SDK
 STACK_NAME_RE = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$')
 ENV_SECTIONS_COMPARED = ('resource_registry', 'event_sinks', 'parameter_merge_strategies')
 CHANGE_KINDS = ('added', 'updated', 'replaced', 'deleted', 'unchanged')
+# The key of the diff's digests: random, for this run only. Within one diff equal contents show equal digests
+# (the diff shows what changed); nothing can be matched against a guess, or against another run's digests.
+_RUN_KEY = os.urandom(32)
+
+
+def opaque(value, size=True):
+    """A secret as the diff shows it: ``******** (<n> bytes, digest <hex>)`` (``size=False``: no size).
+
+    The digest is an HMAC-SHA256 under a key made for this run only (truncated to 16 hex digits).
+    None stays None (nothing there).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = json.dumps(value, sort_keys=True, default=str)
+    data = value.encode('utf-8')
+    digest = hmac.new(_RUN_KEY, data, hashlib.sha256).hexdigest()[:16]
+    if size:
+        return '%s (%d bytes, digest %s)' % (REDACTED, len(data), digest)
+    return '%s (digest %s)' % (REDACTED, digest)
+
+
+def redact_template_defaults(template, names):
+    """A copy of ``template`` with the defaults of the parameters ``names`` redacted (HOT and CFN)."""
+    if not template or not names:
+        return template
+    template = copy.deepcopy(template)
+    for section, key in (('parameters', 'default'), ('Parameters', 'Default')):
+        for name, schema in (template.get(section) or {}).items():
+            if name in names and isinstance(schema, dict) and key in schema:
+                schema[key] = REDACTED
+    return template
+
+
+def redact_stack(stack, names):
+    """A copy of a stack dict with the values of the parameters ``names`` redacted (those Heat masks stay
+    ``******``); None stays None."""
+    if stack is None or not names:
+        return stack
+    params = stack.get('parameters')
+    if not isinstance(params, dict):
+        return stack
+    stack = dict(stack)
+    stack['parameters'] = dict((k, REDACTED if k in names and v not in (None, '******') else v)
+                               for k, v in params.items())
+    return stack
 
 
 def _flatten_preview_resources(items):
@@ -113,12 +168,24 @@ def failure_details(api, stack):
     return sorted(found, key=lambda r: str(r['name'])), stack_reason
 
 
+def merge_secret(plain, secret, plain_option, secret_option):
+    """``(plain merged with secret, the names from secret)``: the dict option ``plain`` and its no_log twin
+    ``secret``. A name in both fails (the message names them, never a value)."""
+    plain, secret = dict(plain or {}), dict(secret or {})
+    both = sorted(set(plain) & set(secret))
+    if both:
+        raise InvalidInput('Set each value in one option only; given in both %s and %s: %s'
+                           % (plain_option, secret_option, ', '.join(str(k) for k in both)))
+    plain.update(secret)
+    return plain, set(secret)
+
+
 class DesiredStack(object):
     """What the user asked for, read and resolved on the controller before any request."""
 
     def __init__(self, name, template=None, files=None, environment=None, parameters=None, tags=None,
-                 timeout=3600, rollback=False, state='present', recreate_failed=False, hidden_digest=True,
-                 digest_key=None):
+                 timeout=3600, rollback=False, state='present', recreate_failed=False, secret_names=None,
+                 diff_secrets=False, hidden_digest=True, digest_key=None):
         self.name = name
         self.state = state
         self.recreate_failed = recreate_failed
@@ -130,8 +197,15 @@ class DesiredStack(object):
         self.timeout = timeout
         self.rollback = rollback
         self.hidden = hidden_parameter_names(template)
+        self.secret_names = set(secret_names or ())  # from secret_parameters: redacted like hidden ones
+        self.diff_secrets = diff_secrets
         self.hidden_digest = hidden_digest  # False: no digest; a change of a hidden value alone is not seen
         self.digest_key = digest_key        # the HMAC key of the digest (hidden_digest_key), else scrypt
+
+    @property
+    def redacted_names(self):
+        """The parameters whose values never show: the template's hidden ones and the secret_parameters."""
+        return self.hidden | self.secret_names
 
     @classmethod
     def from_params(cls, params, cwd=None):
@@ -139,6 +213,8 @@ class DesiredStack(object):
         name = params['name']
         if params.get('state') == 'absent':
             return cls(name, state='absent')
+        parameters, secret = merge_secret(params.get('parameters'), params.get('secret_parameters'),
+                                          'parameters', 'secret_parameters')
         if not STACK_NAME_RE.match(name or ''):
             raise InvalidInput("Invalid stack name '%s': it must start with a letter and contain only letters, "
                                "digits, '_', '-' and '.' (at most 255 characters)" % name)
@@ -151,10 +227,10 @@ class DesiredStack(object):
                                                   cwd=cwd, reader=reader)
         files = dict(tpl_files)
         files.update(env_files)
-        return cls(name, template, files, environment, params.get('parameters'),
+        return cls(name, template, files, environment, parameters,
                    normalize_tags(params.get('tags')), params.get('timeout') or 3600, params.get('rollback'),
-                   params.get('state') or 'present', bool(params.get('recreate_failed')),
-                   hidden_digest=params.get('hidden_digest') is not False,
+                   params.get('state') or 'present', bool(params.get('recreate_failed')), secret,
+                   bool(params.get('diff_secrets')), hidden_digest=params.get('hidden_digest') is not False,
                    digest_key=params.get('hidden_digest_key') or None)
 
     @property
@@ -202,14 +278,16 @@ def _redacted_section(values, hidden):
     return dict((k, REDACTED if k in hidden else v) for k, v in (values or {}).items())
 
 
-def compare_parameter_section(diff, key, desired, actual, hidden, hidden_unchanged):
+def compare_parameter_section(diff, key, desired, actual, hidden, hidden_unchanged, secret=()):
     """Compare one parameter section (``parameters`` or ``parameter_defaults``) of the environment.
 
     Non-hidden values compare as values; hidden ones (masked by Heat) by name, and their values as
-    ``hidden_unchanged`` (the stored digest's answer, DesiredStack.hidden_unchanged) says.
+    ``hidden_unchanged`` (the stored digest's answer, DesiredStack.hidden_unchanged) says. ``secret``
+    names (secret_parameters Heat does not mask) compare as values but are redacted like hidden ones.
     Returns True when it differs.
     """
     desired, actual = desired or {}, actual or {}
+    shown = set(hidden) | set(secret)
     plain_desired = dict((k, v) for k, v in desired.items() if k not in hidden)
     plain_actual = dict((k, v) for k, v in actual.items() if k not in hidden)
     differs = not is_equal(plain_desired, plain_actual, 'dict')
@@ -221,8 +299,8 @@ def compare_parameter_section(diff, key, desired, actual, hidden, hidden_unchang
     elif hidden_names_desired:
         hidden_differs = not hidden_unchanged
     if differs or hidden_differs:
-        before = _redacted_section(actual, hidden)
-        after = _redacted_section(desired, hidden)
+        before = _redacted_section(actual, shown)
+        after = _redacted_section(desired, shown)
         if hidden_differs:
             for name in hidden_names_desired:
                 after[name] = REDACTED + ' (changed)' if name in hidden_names_actual else REDACTED
@@ -238,7 +316,13 @@ def plan_stack_update(desired, stack, template, environment, files=None):
     """
     diff = Difference()
     hidden = desired.hidden | set(k for k, v in (environment.get('parameters') or {}).items() if v == '******')
-    diff.compare('template', desired.template, template, 'dict')
+    if not is_equal(desired.template, template, 'dict'):
+        if desired.diff_secrets:
+            diff.add('template', template, desired.template)
+        else:
+            names = hidden | desired.secret_names | hidden_parameter_names(template)
+            diff.add('template', redact_template_defaults(template, names),
+                     redact_template_defaults(desired.template, names))
     want_env = normalize_environment(desired.effective_environment)
     have_env = normalize_environment(environment)
     want_rest = dict((k, v) for k, v in want_env.items() if k in ENV_SECTIONS_COMPARED)
@@ -249,12 +333,13 @@ def plan_stack_update(desired, stack, template, environment, files=None):
     hidden_unchanged = desired.hidden_unchanged(stored_digest) if desired.hidden_values() else True
     for section in ('parameters', 'parameter_defaults'):
         compare_parameter_section(diff, section, want_env.get(section), have_env.get(section), hidden,
-                                  hidden_unchanged)
+                                  hidden_unchanged, desired.secret_names)
     if files is not None:
         changed_files = sorted(k for k in set(desired.files) | set(files) if desired.files.get(k) != files.get(k))
         if changed_files:
-            diff.add('files', dict((k, files.get(k)) for k in changed_files),
-                     dict((k, desired.files.get(k)) for k in changed_files))
+            show = (lambda v: v) if desired.diff_secrets else opaque
+            diff.add('files', dict((k, show(files.get(k))) for k in changed_files),
+                     dict((k, show(desired.files.get(k))) for k in changed_files))
     if desired.tags is not None:
         diff.compare('tags', desired.tags, sorted(stack.get('tags') or []), 'set')
     return diff
@@ -294,7 +379,7 @@ class StackPlan(Plan):
         """The predicted new stack, from the create preview's answer (``{}`` when none was made)."""
         desired = self.desired
         self.predicted = dict(stack_name=desired.name, id=None, stack_status=None,
-                              parameters=redact_hidden(desired.parameters, desired.hidden),
+                              parameters=redact_hidden(desired.parameters, desired.redacted_names),
                               tags=desired.tags, outputs=[],
                               description=(preview.get('stack') or {}).get('description'))
 

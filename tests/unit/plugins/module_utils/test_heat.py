@@ -1,6 +1,7 @@
 """Table-driven tests of the Heat service logic (plugins/module_utils/_heat/) with a fake Heat API."""
 
 import copy
+import hashlib
 import itertools
 import json
 
@@ -316,7 +317,8 @@ def test_plan_redacts_hidden_values_and_marks_hidden_changes():
 def test_plan_compares_files_when_fetched():
     want = desired(files={'file:///a.txt': 'new'})
     diff = heat_stack.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}), files={'file:///a.txt': 'old'})
-    assert diff.diff() == {'before': {'files': {'file:///a.txt': 'old'}}, 'after': {'files': {'file:///a.txt': 'new'}}}
+    assert diff.diff() == {'before': {'files': {'file:///a.txt': heat_stack.opaque('old')}},
+                           'after': {'files': {'file:///a.txt': heat_stack.opaque('new')}}}  # issue 10 #3: redacted
     same = heat_stack.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}), files={'file:///a.txt': 'new'})
     assert not same.changed
 
@@ -800,8 +802,8 @@ def test_config_lifecycle():
     assert not diff.changed and same['id'] == created['id'] and api.writes == []
     diff, replaced, kept = ensure_config(api, config_params(config='echo bye'))
     assert diff.changed and replaced['id'] != created['id']
-    assert diff.diff() == {'before': {'config': 'echo hi', 'replaced_id': None, 'deleted_ids': None},
-                           'after': {'config': 'echo bye', 'replaced_id': created['id'],
+    assert diff.diff() == {'before': {'config': heat_stack.opaque('echo hi'), 'replaced_id': None, 'deleted_ids': None},
+                           'after': {'config': heat_stack.opaque('echo bye'), 'replaced_id': created['id'],
                                      'deleted_ids': [created['id']]}}
     assert list(api.configs) == [replaced['id']]  # the old one is deleted after the new one exists
     diff, gone, kept = ensure_config(api, config_params(state='absent'))
@@ -981,3 +983,203 @@ def test_api_errors_raise_sdk_exceptions():
     assert api.get_config('c') is None
     with pytest.raises(sdk_exceptions.BadRequestException):
         api.create_stack({'stack_name': 's'})
+
+
+# -- secrets: no_log options merged into the plain ones, and the diff redacted by default (issue 10 #1, #3) ----------
+
+CANARY = 'canary-7d1f0e'
+
+
+def stack_params(**kwargs):
+    params = dict(name='s', state='present', template=None, template_content=copy.deepcopy(HOT), template_url=None,
+                  files=None, environment=None, environment_content=None, parameters={'p': 'b'},
+                  secret_parameters=None, tags=None, timeout=3600, rollback=False, recreate_failed=False,
+                  diff_secrets=False)
+    params.update(kwargs)
+    return params
+
+
+def test_secret_parameters_merge_into_parameters_and_count_as_secret(tmp_path):
+    want = heat_stack.DesiredStack.from_params(stack_params(secret_parameters={'pw': CANARY, 'q': CANARY + 'q'}),
+                                               cwd=str(tmp_path))
+    assert want.parameters == {'p': 'b', 'pw': CANARY, 'q': CANARY + 'q'}
+    assert want.secret_names == {'pw', 'q'} and want.redacted_names == {'pw', 'q'}
+    assert want.body()['parameters'] == want.parameters
+    assert heat_template.digest_matches({'parameters.pw': CANARY},
+                                        want.body()['environment']['parameter_defaults'][heat_template.HIDDEN_DIGEST_KEY])
+
+
+def test_secret_parameters_are_as_idempotent_as_plain_ones(tmp_path):
+    """Moving a hidden value from parameters to secret_parameters changes nothing on the stack."""
+    plain = heat_stack.DesiredStack.from_params(stack_params(parameters={'p': 'b', 'pw': CANARY}), cwd=str(tmp_path))
+    secret = heat_stack.DesiredStack.from_params(stack_params(secret_parameters={'pw': CANARY}), cwd=str(tmp_path))
+    env = plain.body()['environment']
+    env['parameters'] = {'p': 'b', 'pw': '******'}
+    assert not heat_stack.plan_stack_update(secret, STACK, HOT, env).changed
+
+
+@pytest.mark.parametrize('parameters, secret, match', [
+    ({'pw': 'a'}, {'pw': CANARY}, 'pw'),
+    ({'pw': 'a', 'x': 1}, {'x': CANARY, 'pw': CANARY}, 'pw, x'),
+])
+def test_a_parameter_in_both_fails_before_anything_is_read_and_without_its_value(parameters, secret, match):
+    params = stack_params(parameters=parameters, secret_parameters=secret, template='/nonexistent/t.yaml',
+                          template_content=None)
+    with pytest.raises(InvalidInput, match='both parameters and secret_parameters: %s$' % match) as err:
+        heat_stack.DesiredStack.from_params(params)
+    assert CANARY not in str(err.value)
+
+
+def test_secret_parameter_not_hidden_in_the_template_compares_by_value_and_is_redacted():
+    want = desired(parameters={'p': 'c'}, secret_names={'p'})
+    diff = heat_stack.plan_stack_update(want, STACK, HOT, stored_env({'p': 'b'}))
+    assert diff.diff() == {'before': {'parameters': {'p': REDACTED}}, 'after': {'parameters': {'p': REDACTED}}}
+    assert not heat_stack.plan_stack_update(desired(secret_names={'p'}), STACK, HOT, stored_env({'p': 'b'})).changed
+
+
+def test_predicted_and_returned_stacks_redact_secret_parameters():
+    want = desired(parameters={'p': CANARY, 'pw': CANARY}, secret_names={'p'})
+    plan = heat_stack.StackPlan(want)
+    plan.predict_create({})
+    assert plan.predicted['parameters'] == {'p': REDACTED, 'pw': REDACTED}
+    stack = dict(STACK, parameters={'p': 'old-' + CANARY, 'pw': '******', 'OS::stack_id': 'i'})
+    shown = heat_stack.redact_stack(stack, want.redacted_names)
+    assert shown['parameters'] == {'p': REDACTED, 'pw': '******', 'OS::stack_id': 'i'}
+    assert stack['parameters']['p'] == 'old-' + CANARY  # not changed in place
+    assert heat_stack.redact_stack(None, {'p'}) is None
+
+
+def hidden_default_template(default):
+    return dict(HOT, parameters={'p': {'type': 'string'}, 'pw': {'type': 'string', 'hidden': True, 'default': default}},
+                description=default[:3])
+
+
+def test_diff_redacts_hidden_defaults_and_files_by_default():
+    want = desired(template=hidden_default_template(CANARY + '-new'), files={'file:///a.txt': CANARY + ' new'})
+    diff = heat_stack.plan_stack_update(want, STACK, hidden_default_template(CANARY + '-old'), stored_env({'p': 'b'}),
+                                        files={'file:///a.txt': CANARY + ' old', 'file:///b.txt': 'gone'})
+    rendered = diff.diff()
+    assert CANARY not in json.dumps(rendered)
+    assert sorted(rendered['after']) == ['files', 'template']
+    assert rendered['after']['template']['parameters']['pw']['default'] == REDACTED
+    assert rendered['before']['template']['parameters']['pw']['default'] == REDACTED
+    before, after = rendered['before']['files'], rendered['after']['files']
+    assert before['file:///a.txt'] != after['file:///a.txt']  # the diff still shows THAT it changed
+    assert after['file:///a.txt'].startswith(REDACTED + ' (%d bytes, digest ' % len(CANARY + ' new'))
+    assert after['file:///b.txt'] is None and before['file:///b.txt'].startswith(REDACTED)
+
+
+def test_diff_secrets_shows_hidden_defaults_and_files_but_never_hidden_values():
+    want = desired(template=hidden_default_template(CANARY + '-new'), files={'file:///a.txt': CANARY + ' new'},
+                   parameters={'p': 'b', 'pw': 'value-' + CANARY}, diff_secrets=True)
+    diff = heat_stack.plan_stack_update(want, STACK, hidden_default_template(CANARY + '-old'),
+                                        stored_env({'p': 'b', 'pw': '******'}), files={'file:///a.txt': CANARY + ' old'})
+    rendered = diff.diff()
+    assert rendered['after']['template']['parameters']['pw']['default'] == CANARY + '-new'
+    assert rendered['before']['files'] == {'file:///a.txt': CANARY + ' old'}
+    assert 'value-' + CANARY not in json.dumps(rendered)
+
+
+def test_redact_template_defaults_is_a_copy_and_knows_cfn():
+    cfn = {'AWSTemplateFormatVersion': '2010-09-09',
+           'Parameters': {'Pw': {'Type': 'String', 'NoEcho': 'true', 'Default': CANARY}, 'X': {'Default': 'x'}}}
+    shown = heat_stack.redact_template_defaults(cfn, {'Pw'})
+    assert shown['Parameters'] == {'Pw': {'Type': 'String', 'NoEcho': 'true', 'Default': REDACTED}, 'X': {'Default': 'x'}}
+    assert cfn['Parameters']['Pw']['Default'] == CANARY
+    assert heat_stack.redact_template_defaults(None, {'Pw'}) is None
+
+
+def test_opaque_digest_is_keyed_per_run_and_sized_on_request():
+    assert heat_stack.opaque(None) is None
+    assert heat_stack.opaque('abc') == heat_stack.opaque('abc') != heat_stack.opaque('abd')
+    assert heat_stack.opaque('abc', size=False).startswith(REDACTED + ' (digest ')
+    assert hashlib.sha256(b'abc').hexdigest()[:16] not in heat_stack.opaque('abc')  # not a plain (guessable) hash
+    assert heat_stack.opaque({'a': 1}) == heat_stack.opaque({'a': 1})
+
+
+def test_config_secret_input_defaults_merge_into_inputs():
+    params = config_params(inputs=[{'name': 'a'}, {'name': 'pw', 'description': 'db password'}],
+                           secret_input_defaults={'pw': CANARY})
+    want = heat_software.DesiredConfig.from_params(params)
+    assert want.body['inputs'] == [{'name': 'a'}, {'name': 'pw', 'description': 'db password', 'default': CANARY}]
+    assert want.secret_inputs == {'pw'}
+    assert params['inputs'][1] == {'name': 'pw', 'description': 'db password'}  # the option is not changed
+
+
+@pytest.mark.parametrize('inputs, secret, match', [
+    ([{'name': 'a'}], {'pw': CANARY}, "no input named: pw"),
+    ([{'name': 'pw', 'default': 'x'}], {'pw': CANARY}, 'both inputs.*default.*and secret_input_defaults: pw'),
+    (None, {'pw': CANARY}, "no input named: pw"),
+])
+def test_config_secret_input_defaults_errors(inputs, secret, match):
+    with pytest.raises(InvalidInput, match=match) as err:
+        heat_software.DesiredConfig.from_params(config_params(inputs=inputs, secret_input_defaults=secret))
+    assert CANARY not in str(err.value)
+
+
+def test_config_diff_redacts_the_config_and_secret_input_defaults():
+    api = FakeConfigs()
+    inputs = [{'name': 'a', 'default': 'plain-1'}, {'name': 'pw'}]
+    ensure_config(api, config_params(config='echo ' + CANARY, inputs=inputs, secret_input_defaults={'pw': CANARY + '1'}))
+    diff, config, kept = ensure_config(api, config_params(config='echo ' + CANARY + '2', secret_input_defaults={'pw': CANARY + '2'},
+                                                          inputs=[{'name': 'a', 'default': 'plain-2'}, {'name': 'pw'}]),
+                                       check_mode=True)
+    rendered = diff.diff()
+    assert CANARY not in json.dumps(rendered)
+    assert rendered['before']['config'] != rendered['after']['config']
+    assert rendered['after']['config'].startswith(REDACTED + ' (%d bytes, digest ' % len('echo ' + CANARY + '2'))
+    before = [i.get('default') for i in rendered['before']['inputs']]
+    after = [i.get('default') for i in rendered['after']['inputs']]
+    assert before[0] == heat_stack.opaque('plain-1', size=False) and after[0] == heat_stack.opaque('plain-2', size=False)
+    assert before[1].startswith(REDACTED + ' (digest ') and before[1] != after[1]
+
+
+def test_config_diff_secrets_shows_the_config_but_never_secret_input_defaults():
+    api = FakeConfigs()
+    ensure_config(api, config_params(config='echo 1', inputs=[{'name': 'pw'}], secret_input_defaults={'pw': CANARY + '1'}))
+    diff, config, kept = ensure_config(api, config_params(config='echo 2', diff_secrets=True,
+                                                          inputs=[{'name': 'pw'}, {'name': 'a', 'default': 'plain'}],
+                                                          secret_input_defaults={'pw': CANARY + '2'}), check_mode=True)
+    rendered = diff.diff()
+    assert (rendered['before']['config'], rendered['after']['config']) == ('echo 1', 'echo 2')
+    assert [i.get('default') for i in rendered['after']['inputs']][1] == 'plain'
+    assert CANARY not in json.dumps(rendered)
+    # a default this task does not set in plain inputs (it may have been secret before) stays redacted
+    diff, config, kept = ensure_config(api, config_params(config='echo 2', inputs=[{'name': 'pw'}], diff_secrets=True),
+                                       check_mode=True)
+    assert diff.diff()['before']['inputs'][0]['default'].startswith(REDACTED)
+    assert CANARY not in json.dumps(diff.diff())
+
+
+def test_deployment_secret_input_values_merge_into_input_values():
+    want = heat_software.DesiredDeployment.from_params(deployment_params(
+        input_values={'a': 1}, secret_input_values={'pw': CANARY}, signal_transport='NO_SIGNAL'))
+    assert want.wanted['input_values'] == {'a': 1, 'pw': CANARY, 'deploy_signal_transport': 'NO_SIGNAL'}
+    assert want.secret_inputs == {'pw'}
+    only_secret = heat_software.DesiredDeployment.from_params(deployment_params(secret_input_values={'pw': CANARY}))
+    assert only_secret.wanted['input_values'] == {'pw': CANARY}
+    with pytest.raises(InvalidInput, match='both input_values and secret_input_values: pw$') as err:
+        heat_software.DesiredDeployment.from_params(deployment_params(input_values={'pw': 'x'},
+                                                                      secret_input_values={'pw': CANARY}))
+    assert CANARY not in str(err.value)
+
+
+def test_deployment_diff_redacts_input_values_unless_asked():
+    api = FakeConfigs()
+    ensure_config(api, config_params())
+    ensure_deployment(api, deployment_params(input_values={'a': 'plain-1'}, secret_input_values={'pw': CANARY + '1'}))
+    for diff_secrets in (False, True):
+        diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 'plain-2'}, diff_secrets=diff_secrets,
+                                                             secret_input_values={'pw': CANARY + '2'}), check_mode=True)
+        rendered = diff.diff()
+        assert CANARY not in json.dumps(rendered)
+        before, after = rendered['before']['input_values'], rendered['after']['input_values']
+        assert before['pw'] != after['pw'] and after['pw'].startswith(REDACTED)
+        assert (before['a'], after['a']) == (('plain-1', 'plain-2') if diff_secrets else
+                                             (heat_stack.opaque('plain-1', size=False), heat_stack.opaque('plain-2', size=False)))
+    diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 'plain-2'}), check_mode=True)
+    assert diff.changed
+    diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 'plain-2'}, diff_secrets=True), check_mode=True)
+    assert diff.diff()['before']['input_values'] == {'a': 'plain-1', 'pw': heat_stack.opaque(CANARY + '1', size=False)}
+    diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 'plain-1'}, secret_input_values={'pw': CANARY + '1'}))
+    assert not diff.changed
