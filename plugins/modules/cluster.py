@@ -35,6 +35,15 @@ description:
   - All options are checked before any write, that is C(min_size <= desired_capacity <= max_size) (with the
     cluster's current values for those not given), the profile exists, an inline O(profile_spec) passes
     Senlin's validation.
+  - "Secrets in the profile (a password in a Heat parameter, an C(admin_pass) or C(user_data) property): pass
+    them in O(profile_secret_parameters) or O(profile_secret_properties), which are C(no_log): they are merged
+    into O(profile_spec) and stay out of the module's invocation (the C(Invoked with) log line on the managed
+    host, C(invocation) of a failed task) and are masked in the result and the diff. A secret written directly
+    in O(profile_spec) appears in the invocation: such a task needs C(no_log=true)."
+  - "The diff shows a profile spec redacted unless O(diff_secrets=true): its C(type) and C(version), and each
+    property (each Heat parameter) as C(******** <digest>), so you see which parts change, not their values."
+  - "Senlin stores a profile's spec as given (no encryption) and shows it to every member of the project and to
+    the cloud admins: what protects a secret in a spec is the project's membership."
   - Requests clustering API microversion 1.12.
 options:
   name:
@@ -72,7 +81,27 @@ options:
         applied to existing nodes: Senlin sends Heat a stack update without a template and Heat answers
         400 \"No template specified\". The module refuses such a change before any write when the cluster has
         nodes; change the template too, or set O(profile_only=true)."
+      - Put secrets in O(profile_secret_parameters) or O(profile_secret_properties) instead (see the
+        description); a task with secrets in O(profile_spec) itself needs C(no_log=true).
     type: dict
+  profile_secret_parameters:
+    description:
+      - Heat parameters merged into O(profile_spec)'s C(properties.parameters) (C(os.heat.stack) specs only),
+        for passwords and keys. C(no_log), so they are kept out of the invocation and masked in the result and the diff.
+      - They are part of the spec, so a change makes a new profile as any spec change does.
+    type: dict
+  profile_secret_properties:
+    description:
+      - Properties merged into O(profile_spec)'s C(properties) (top-level keys replace those of
+        O(profile_spec)), for secrets of any profile type. C(no_log) as O(profile_secret_parameters).
+    type: dict
+  diff_secrets:
+    description:
+      - Show O(profile_spec) in full in the diff (C(--diff)). By default it is redacted (C(type), C(version),
+        each property as C(******** <digest>)), since a spec may hold secrets. The values of
+        O(profile_secret_parameters) and O(profile_secret_properties) are masked even then.
+    type: bool
+    default: false
   profile_name:
     description:
       - Name of the profile created from O(profile_spec). Defaults to the cluster's name.
@@ -173,6 +202,18 @@ EXAMPLES = r'''
     desired_capacity: 3
     metadata:
       tier: web
+
+- name: Nodes that get a password as a Heat parameter (kept out of logs without no_log on the task)
+  cloudrise.openstack.cluster:
+    name: db
+    profile_spec:
+      type: os.heat.stack
+      version: '1.0'
+      properties:
+        template: "{{ lookup('file', 'db-node.yaml') | from_yaml }}"
+    profile_secret_parameters:
+      db_password: "{{ vault_db_password }}"
+    desired_capacity: 2
 
 - name: Scale it to 4 nodes
   cloudrise.openstack.cluster:
@@ -326,6 +367,7 @@ actions:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (  # noqa: E402
     DesiredCluster, apply_cluster_healing, converge_cluster, find_cluster, plan_cluster, read_cluster_profiles)
 
@@ -337,6 +379,9 @@ class ClusterModule(CloudModule):
         state=dict(type='str', default='present', choices=['present', 'absent']),
         profile=dict(type='str'),
         profile_spec=dict(type='dict'),
+        profile_secret_parameters=dict(type='dict', no_log=True),
+        profile_secret_properties=dict(type='dict', no_log=True),
+        diff_secrets=dict(type='bool', default=False),
         profile_name=dict(type='str'),
         profile_only=dict(type='bool', default=False),
         min_size=dict(type='int'),
@@ -362,6 +407,7 @@ class ClusterModule(CloudModule):
         current = find_cluster(client, desired)
         current_profile, wanted_profile = read_cluster_profiles(client, current, desired)
         plan = plan_cluster(current, desired, current_profile, wanted_profile)
+        remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)
         if plan.new_profile:
             client.validate_spec('profile', plan.new_profile[1])
         target, failure = current, None

@@ -42,9 +42,12 @@ options:
     default: false
   hide_urls:
     description:
-      - Replace the receivers' webhook URLs by C(********).
+      - Replace the webhook receivers' URLs B(and ids) by C(********) (the id is the secret part of a webhook's
+        URL, see M(cloudrise.openstack.receiver)); they are also masked wherever else they would appear.
+      - Set C(false) to read the URLs, and then set C(no_log=true) on the task, since a webhook URL is a bearer
+        credential. The default was C(false) before.
     type: bool
-    default: false
+    default: true
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES
@@ -95,8 +98,8 @@ clusters:
       type: list
       elements: dict
     receivers:
-      description: Receivers targeting the cluster (C(channel.alarm_url) redacted with O(hide_urls=true)) when
-        O(with_receivers=true).
+      description: Receivers targeting the cluster when O(with_receivers=true); a webhook's C(id) and
+        C(channel.alarm_url) are C(********) unless O(hide_urls=false).
       type: list
       elements: dict
 '''
@@ -113,7 +116,7 @@ class ClusterInfoModule(CloudModule):
         with_nodes=dict(type='bool', default=False),
         with_policies=dict(type='bool', default=False),
         with_receivers=dict(type='bool', default=False),
-        hide_urls=dict(type='bool', default=False),
+        hide_urls=dict(type='bool', default=True),
     )
     module_kwargs = dict(supports_check_mode=True)
     microversions = {'clustering': MICROVERSION}
@@ -121,8 +124,10 @@ class ClusterInfoModule(CloudModule):
     def run(self):
         p = self.params
         client = SenlinClient(self.conn, wait=False, timeout=p['timeout'])
+        secrets = self.module.no_log_values if p['hide_urls'] else None
         clusters = cluster_details(client, list_clusters(client, p['name'], p['status']), nodes=p['with_nodes'],
-                                   policies=p['with_policies'], receivers=p['with_receivers'], hide_urls=p['hide_urls'])
+                                   policies=p['with_policies'], receivers=p['with_receivers'], hide_urls=p['hide_urls'],
+                                   secrets=secrets)
         return self.info_result(clusters=clusters)
 
 

@@ -20,6 +20,15 @@ description:
     names them (the M(cloudrise.openstack.cluster) module's O(cloudrise.openstack.cluster#module:profile_spec)
     switches a cluster to a new profile).
   - Name and metadata are updated in place.
+  - "Secrets in a spec (a password in a Heat parameter, an C(admin_pass) or C(user_data) property): pass them
+    in O(secret_parameters) or O(secret_properties), which are C(no_log): they are merged into O(spec) and
+    stay out of the module's invocation (the C(Invoked with) log line on the managed host, C(invocation) of a
+    failed task) and are masked in the result and the diff. A secret written directly in O(spec) appears in
+    the invocation and in the returned RV(profile.spec): such a task needs C(no_log=true)."
+  - "The diff shows a spec redacted unless O(diff_secrets=true): its C(type) and C(version), and each property
+    (each Heat parameter) as C(******** <digest>), so you see which parts change, not their values."
+  - "Senlin stores the spec as given (no encryption) and shows it to every member of the project
+    (C(GET /profiles)) and to the cloud admins: what protects a secret in a spec is the project's membership."
   - Requests clustering API microversion 1.12.
 options:
   name:
@@ -31,7 +40,28 @@ options:
     description:
       - The profile spec, with C(type) (for example C(os.heat.stack)), C(version) and C(properties).
       - Required to create the profile.
+      - Put secrets in O(secret_parameters) or O(secret_properties) instead (see the description); a task with
+        secrets in O(spec) itself needs C(no_log=true).
     type: dict
+  secret_parameters:
+    description:
+      - Heat parameters merged into O(spec)'s C(properties.parameters) (C(os.heat.stack) specs only), for
+        passwords and keys. C(no_log), so they are kept out of the invocation and masked in the result and the diff.
+      - They are part of the spec for Senlin, so they are compared (a change replaces the profile) and stored
+        with it.
+    type: dict
+  secret_properties:
+    description:
+      - Properties merged into O(spec)'s C(properties) (top-level keys replace those of O(spec)), for secrets of
+        any profile type, for example an C(os.nova.server) C(admin_pass). C(no_log) as O(secret_parameters).
+    type: dict
+  diff_secrets:
+    description:
+      - Show the spec in full in the diff (C(--diff)). By default it is redacted (C(type), C(version), each
+        property as C(******** <digest>)), since a spec may hold secrets. The values of O(secret_parameters) and
+        O(secret_properties) are masked even then.
+    type: bool
+    default: false
   metadata:
     description:
       - Metadata of the profile. Compared as a whole.
@@ -65,6 +95,19 @@ EXAMPLES = r'''
               type: OS::Heat::RandomString
         timeout: 2
 
+- name: A profile whose Heat stacks get a database password (kept out of logs without no_log on the task)
+  cloudrise.openstack.cluster_profile:
+    name: db-profile
+    spec:
+      type: os.heat.stack
+      version: '1.0'
+      properties:
+        template: "{{ lookup('file', 'db-node.yaml') | from_yaml }}"
+        parameters:
+          flavor: m1.small
+    secret_parameters:
+      db_password: "{{ vault_db_password }}"
+
 - name: Delete it
   cloudrise.openstack.cluster_profile:
     name: web-profile
@@ -87,7 +130,8 @@ profile:
       description: Profile type with version, for example C(os.heat.stack-1.0).
       type: str
     spec:
-      description: The spec.
+      description: The spec as Senlin stores it (the values of O(secret_parameters) and O(secret_properties)
+        masked).
       type: dict
     metadata:
       description: Metadata.
@@ -96,6 +140,7 @@ profile:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (  # noqa: E402
     DesiredProfile, apply_profile, plan_profile, read_profile)
 
@@ -105,6 +150,9 @@ class ClusterProfileModule(CloudModule):
         name=dict(type='str', required=True),
         spec=dict(type='dict'),
         metadata=dict(type='dict'),
+        secret_parameters=dict(type='dict', no_log=True),
+        secret_properties=dict(type='dict', no_log=True),
+        diff_secrets=dict(type='bool', default=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
     module_kwargs = dict(supports_check_mode=True)
@@ -115,6 +163,7 @@ class ClusterProfileModule(CloudModule):
         client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
         profile, users = read_profile(client, desired)
         plan = plan_profile(profile, desired, users)
+        remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)
         profile = self.apply_or_predict(plan, lambda: apply_profile(client, profile, plan), profile)
         return self.result(plan.diff, profile=profile)
 

@@ -8,7 +8,10 @@ Which file holds what:
 
 - ``client.py``: ``SenlinClient``, the REST calls (409-locked retry), finding objects, Senlin's asynchronous
   actions and the waits on them (one task-wide ``_wait.Deadline``), failure messages naming failed nodes.
-- ``common.py``: small pure helpers the other files share (``Desired``, ids, spec comparison, create/delete diffs).
+- ``common.py``: small pure helpers the other files share (``Desired``, ids, spec comparison, create/delete diffs,
+  the secret parts merged into a profile spec, ``SpecView``: a spec redacted for the diff).
+- ``create.py``: creates that survive a lost answer (a token in the metadata, looked up before resending) and the
+  clean-up of the duplicates an interrupted create left behind.
 - ``health.py``: the health of a cluster's nodes and the repair of broken ones (``converge_health``).
 - ``cluster.py``: sizes, ``DesiredCluster``, ``ClusterPlan``, ``plan_cluster``, ``apply_cluster``, and
   ``converge_cluster`` (node repair, check/recover after the plan).

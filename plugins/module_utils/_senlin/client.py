@@ -18,6 +18,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api impo
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import failure_details, is_failed_status
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, InvalidInput, NotFound, ResourceFailed
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import get_value, quote_value
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import MARKED_KINDS, MARKER_KEY, split_duplicates
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import NODE_BUSY, assess_nodes, describe_problem
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline, retry, wait_for
 
@@ -64,6 +65,8 @@ class SenlinClient(object):
         self.wait = wait
         self.deadline = deadline if deadline is not None else Deadline(timeout)   # the whole task's budget
         self.actions = []
+        self.markers = {}   # object id -> the create token found in its metadata
+        self.orphans = []   # [(kind, object)]: duplicates left by an interrupted create, to delete (create.py)
         self._proxy = None
         self._heat = heat
 
@@ -287,7 +290,7 @@ class SenlinClient(object):
             if params:
                 url += '?' + '&'.join('%s=%s' % (k, quote_value(v)) for k, v in sorted(params.items()))
             page = self.get_json(url).get(many) or []
-            items.extend(page)
+            items.extend(self.unmark(kind, item) for item in page)
             # Senlin pages only when asked (limit); without a limit it returns all
             if not query.get('limit') or len(page) < int(query['limit']):
                 return items
@@ -296,9 +299,21 @@ class SenlinClient(object):
     def get(self, kind, ident):
         path, one, _many = KINDS[kind]
         try:
-            return self.get_json('%s/%s' % (path, ident)).get(one)
+            return self.unmark(kind, self.get_json('%s/%s' % (path, ident)).get(one))
         except sdk_exceptions.NotFoundException:
             return None
+
+    def unmark(self, kind, item):
+        """``item`` without the create token in its metadata (remembered in ``markers``); returns ``item``.
+
+        The token (``create.py``) is taken out of every object read, so no comparison, plan or result sees it."""
+        if kind in MARKED_KINDS and isinstance(item, dict) and isinstance(item.get('metadata'), dict) \
+                and MARKER_KEY in item['metadata']:
+            item['metadata'] = dict(item['metadata'])
+            token = item['metadata'].pop(MARKER_KEY)
+            if item.get('id'):
+                self.markers[item['id']] = token
+        return item
 
     def find(self, kind, name_or_id, required=False):
         """One object by id or exact name; None (or NotFound when ``required``); Ambiguous on duplicates."""
@@ -311,7 +326,11 @@ class SenlinClient(object):
                 return found
         matches = [item for item in self.list(kind, name=name_or_id) if item.get('name') == name_or_id]
         if len(matches) > 1:
-            raise Ambiguous(kind, name_or_id, [m['id'] for m in matches])
+            keeper, orphans = split_duplicates(self, kind, matches)
+            if keeper is None:
+                raise Ambiguous(kind, name_or_id, [m['id'] for m in matches])
+            self.orphans.extend((kind, orphan) for orphan in orphans)
+            return keeper
         if matches:
             return matches[0]
         if required:

@@ -12,7 +12,8 @@ __metaclass__ = type
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, ResourceFailed
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
-    Desired, diff_for_create, plan_delete, spec_equal)
+    Desired, SpecView, diff_for_create, merge_spec_secrets, plan_delete, spec_equal)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import (
     HealthReport, converge_health, is_heat_profile)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (
@@ -84,7 +85,16 @@ class DesiredCluster(Desired):
 
     OPTIONS = ('name', 'new_name', 'state', 'profile', 'profile_spec', 'profile_name', 'profile_only', 'min_size',
                'max_size', 'desired_capacity', 'strict', 'cluster_timeout', 'metadata', 'config', 'check', 'recover',
-               'recover_params', 'repair', 'keep_failed')
+               'recover_params', 'repair', 'keep_failed', 'profile_secret_properties', 'profile_secret_parameters',
+               'diff_secrets')
+    SECRETS = ('profile_spec', 'profile_secret_properties', 'profile_secret_parameters')
+
+    def __init__(self, **values):
+        super(DesiredCluster, self).__init__(**values)
+        self.profile_spec = merge_spec_secrets(
+            self.profile_spec, self.profile_secret_properties, self.profile_secret_parameters,
+            names=('profile_spec', 'profile_secret_properties', 'profile_secret_parameters'))
+        self.view = SpecView(full=self.diff_secrets)
 
     @property
     def sizes(self):
@@ -224,7 +234,7 @@ def _plan_profile_change(plan, current, desired, current_profile, wanted_profile
         plan.new_profile = managed_profile(plan.profile_name, spec)
         if is_managed(current_profile):
             plan.old_profile_id = current_profile['id']
-        plan.diff.add('profile_spec', old_spec, spec)
+        plan.diff.add('profile_spec', desired.view.show(old_spec), desired.view.show(spec))
         plan.update['profile_id'] = None  # filled with the new profile's id at apply time
     elif wanted_profile is not None and wanted_profile['id'] != current.get('profile_id'):
         plan.update['profile_id'] = wanted_profile['id']
@@ -287,13 +297,11 @@ def apply_cluster(client, current, plan, warn=None):
             plan.update['profile_id'] = new_profile_id
     try:
         if plan.create is not None:
-            data, record = client.start('POST', '/clusters', {'cluster': plan.create}, 'CLUSTER_CREATE')
-            cluster_id = data['cluster']['id']
+            cluster, record = create_object(client, 'cluster', plan.create, 'CLUSTER_CREATE')
+            cluster_id = cluster['id']
             new_profile_id = None  # in use by the cluster from now on
-            if record:
-                record['target'] = cluster_id
-                if client.wait:
-                    client.wait_record(record)
+            if record and client.wait:
+                client.wait_record(record)
         else:
             cluster_id = current['id']
         if plan.update:

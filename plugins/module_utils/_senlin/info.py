@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import looks_like_id
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import redact_receiver
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import receiver_secrets, redact_receiver
 
 
 def list_clusters(client, name=None, status=None):
@@ -27,10 +27,14 @@ def list_clusters(client, name=None, status=None):
     return sorted(clusters, key=lambda c: (c.get('name') or '', c.get('id')))
 
 
-def cluster_details(client, clusters, nodes=False, policies=False, receivers=False, hide_urls=False):
-    """Add the clusters' ``nodes``, ``policies`` (bindings) and ``receivers`` (URLs redacted with ``hide_urls``)
-    to each cluster dict, as asked. Returns ``clusters``."""
+def cluster_details(client, clusters, nodes=False, policies=False, receivers=False, hide_urls=True, secrets=None):
+    """Add the clusters' ``nodes``, ``policies`` (bindings) and ``receivers`` (webhook URLs and ids redacted with
+    ``hide_urls``) to each cluster dict, as asked. The hidden values go into ``secrets`` (a set), when given, to be
+    masked everywhere else. Returns ``clusters``."""
     all_receivers = client.list('receiver') if receivers and clusters else []
+    if hide_urls and secrets is not None:
+        for receiver in all_receivers:
+            secrets.update(receiver_secrets(receiver))
     for cluster in clusters:
         if nodes:
             cluster['nodes'] = sorted(client.list('node', cluster_id=cluster['id']),

@@ -12,6 +12,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._compare impor
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, ResourceFailed
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
     Desired, diff_for_create, diff_for_delete, quote_value)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import HEAT_PROFILE
 
 try:
@@ -250,9 +251,9 @@ def apply_node(client, current, plan):
 
 
 def _create_node(client, body):
-    data, _action = client.write('POST', '/nodes', {'node': body}, 'NODE_CREATE')
-    node = data['node']
-    client.actions[-1]['target'] = node['id']
+    node, record = create_object(client, 'node', body, 'NODE_CREATE')
+    if record and client.wait:
+        client.wait_record(record)
     if node.get('name') != body['name']:
         # Senlin names a node created in a cluster after the cluster's node.name.format
         client.write('PATCH', '/nodes/%s' % node['id'], {'node': {'name': body['name']}}, 'NODE_UPDATE', node['id'])

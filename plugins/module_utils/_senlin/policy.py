@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
     Desired, diff_for_create, diff_for_delete, spec_equal, spec_type)
 
@@ -214,7 +215,7 @@ def apply_policy(client, current, plan):
         client.request('DELETE', '/policies/%s' % policy['id'], retry_locked=False)
         policy = None
     if plan.create is not None:
-        policy = client.request('POST', '/policies', {'policy': plan.create}).json()['policy']
+        policy = create_object(client, 'policy', plan.create)[0]
     if policy is not None:
         apply_bindings(client, policy['id'], plan.attach, plan.update, plan.detach)
     return policy

@@ -10,8 +10,9 @@ __metaclass__ = type
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan, is_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
-    Desired, diff_for_create, plan_delete, spec_equal, spec_type)
+    Desired, SpecView, diff_for_create, merge_spec_secrets, plan_delete, spec_equal, spec_type)
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -59,7 +60,7 @@ def create_profile(client, name, spec, metadata=None):
     body = dict(name=name, spec=spec)
     if metadata is not None:
         body['metadata'] = metadata
-    return client.request('POST', '/profiles', {'profile': body}).json()['profile']
+    return create_object(client, 'profile', body)[0]
 
 
 def managed_profile(name, spec):
@@ -90,7 +91,13 @@ def delete_managed_profiles(client, profile_ids, profile_name=None, warn=None):
 class DesiredProfile(Desired):
     """The profile the user asked for (the cluster_profile module's options)."""
 
-    OPTIONS = ('name', 'spec', 'metadata', 'state')
+    OPTIONS = ('name', 'spec', 'metadata', 'state', 'secret_properties', 'secret_parameters', 'diff_secrets')
+    SECRETS = ('spec', 'secret_properties', 'secret_parameters')
+
+    def __init__(self, **values):
+        super(DesiredProfile, self).__init__(**values)
+        self.spec = merge_spec_secrets(self.spec, self.secret_properties, self.secret_parameters)
+        self.view = SpecView(full=self.diff_secrets)
 
     def differs(self, current):
         """True when the profile must be created, or replaced (Senlin cannot change a spec)."""
@@ -132,9 +139,10 @@ def plan_profile(current, desired, users=()):
                 raise InvalidInput("Profile '%s' has a different spec, and Senlin cannot change a spec; it cannot be "
                                    "replaced while in use by: %s." % (current['name'], ', '.join(users)), users=users)
             plan.delete = True
-            plan.diff.add('spec', current.get('spec'), desired.spec)
+            plan.diff.add('spec', desired.view.show(current.get('spec')), desired.view.show(desired.spec))
         else:
-            plan.diff.merge(diff_for_create(dict(name=desired.name, spec=desired.spec, metadata=desired.metadata)))
+            plan.diff.merge(diff_for_create(dict(name=desired.name, spec=desired.view.show(desired.spec),
+                                                 metadata=desired.metadata)))
         plan.create = dict(name=desired.name, spec=desired.spec, metadata=desired.metadata)
         plan.predicted = dict(name=desired.name, spec=desired.spec, metadata=desired.metadata or {},
                               type=spec_type(desired.spec))
@@ -153,4 +161,4 @@ def apply_profile(client, current, plan):
         return create_profile(client, **plan.create)
     if plan.update:
         return client.request('PATCH', '/profiles/%s' % current['id'], {'profile': plan.update}).json()['profile']
-    return None
+    return None if plan.delete else current

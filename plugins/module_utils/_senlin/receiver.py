@@ -11,19 +11,36 @@ import copy
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Plan
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
     Desired, diff_for_create, get_value, plan_delete)
 
 
+def is_webhook(receiver):
+    """True for a webhook receiver (its id is the secret part of its URL), also when the type is not known yet."""
+    return get_value(receiver, 'type') in (None, 'webhook')
+
+
 def redact_receiver(data, hide_url):
-    """A receiver dict with its trigger URL redacted when ``hide_url``."""
+    """A receiver dict without its secrets when ``hide_url``: a webhook's trigger URL is
+    ``.../v1/webhooks/<receiver id>/trigger?V=2``, so the id is the credential: both ``channel.alarm_url`` and
+    ``id`` become ``********``. A message receiver's id is no credential (its queue needs a token) and stays."""
     if not hide_url or data is None:
         return data
     data = copy.deepcopy(data)
     channel = data.get('channel')
     if isinstance(channel, dict) and 'alarm_url' in channel:
         channel['alarm_url'] = REDACTED
+    if is_webhook(data) and data.get('id'):
+        data['id'] = REDACTED
     return data
+
+
+def receiver_secrets(receiver):
+    """The values that give away a webhook (its id and URL); [] for a message receiver or None."""
+    if receiver is None or not is_webhook(receiver):
+        return []
+    return [value for value in (get_value(receiver, 'id'), receiver_url(receiver)) if value]
 
 
 def receiver_url(receiver):
@@ -101,7 +118,7 @@ def apply_receiver(client, current, plan):
     if plan.delete and current:
         client.request('DELETE', '/receivers/%s' % current['id'], retry_locked=False)
     if plan.create is not None:
-        return client.request('POST', '/receivers', {'receiver': plan.create}).json()['receiver']
+        return create_object(client, 'receiver', plan.create)[0]
     if plan.update:
         return client.request('PATCH', '/receivers/%s' % current['id'], {'receiver': plan.update}).json()['receiver']
     return None
