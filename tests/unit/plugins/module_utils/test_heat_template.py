@@ -17,6 +17,7 @@ import time
 import pytest
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, WaitTimeout
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import reader as heat_reader
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import stack as heat_stack
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import template as heat_template
 
@@ -334,6 +335,25 @@ def test_template_from_a_url_reads_no_local_file(server, tmp_path):
         heat_template.load_template(template_url=srv.url + '/main.yaml')
 
 
+def test_environment_from_a_url_reads_no_local_file(server, layout):
+    (layout / 'templates' / 'main.yaml').write_text(hot_get_file('data.txt'))
+    srv = server({'/env.yaml': (200, ('resource_registry: {"My::N": "file://%s/templates/nested.yaml"}\n'
+                                      % layout).encode())})
+    reader = heat_template.TemplateReader()
+    heat_template.load_template(template=str(layout / 'templates' / 'main.yaml'), reader=reader)
+    with pytest.raises(InvalidInput, match='nested.yaml is outside the directories a template may read: no local'):
+        heat_template.load_environment([srv.url + '/env.yaml'], reader=reader)
+
+
+def test_a_redirect_to_another_scheme_is_not_followed(server):
+    srv = server({})
+    srv.httpd.RequestHandlerClass.do_GET = lambda self: (self.send_response(302),
+                                                         self.send_header('Location', 'ftp://127.0.0.1:9/x'),
+                                                         self.send_header('Content-Length', '0'), self.end_headers())
+    with pytest.raises(InvalidInput, match=r'Cannot download http://127.0.0.1:\d+/t.yaml: unknown url type: ftp'):
+        heat_template.load_template(template_url=srv.url + '/t.yaml')
+
+
 def test_download_errors_and_oversize(server):
     srv = server({'/big.yaml': (200, b'#' * (heat_template.MAX_FILE_BYTES + 10))})
     with pytest.raises(InvalidInput, match=r'http://127.0.0.1:\d+/big.yaml is larger than 1048576 bytes'):
@@ -386,7 +406,7 @@ def test_tls_options_reach_the_download(monkeypatch, tmp_path):
     def capture(context=None, **kwargs):
         seen.append(context)
         raise Refuse()
-    monkeypatch.setattr(heat_template.urllib_request, 'HTTPSHandler', capture)
+    monkeypatch.setattr(heat_reader.urllib_request, 'HTTPSHandler', capture)
     params = dict(name='s', template_url='https://127.0.0.1:9/t.yaml', timeout=5)
     with pytest.raises(Refuse):
         heat_stack.DesiredStack.from_params(dict(params, validate_certs=False))
