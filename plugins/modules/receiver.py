@@ -60,7 +60,7 @@ options:
   hide_url:
     description:
       - Keep a webhook's URL B(and its id) out of the result, the diff and the error messages; RV(alarm_url),
-        RV(receiver.channel.alarm_url) and RV(receiver.id) are C(********), and the id is masked wherever it
+        C(receiver.channel.alarm_url) and RV(receiver.id) are C(********), and the id is masked wherever it
         would appear (for example in the URL of a failed request). The id is the secret part of the URL, so
         hiding the URL alone would not do. The module itself uses the id for its own requests.
       - A message receiver's id is not hidden (its Zaqar queue needs a Keystone token).
