@@ -28,9 +28,14 @@ import re
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.reader import (  # noqa: F401 - re-exported
-    ALIAS_EXTRA_NODES, MAX_FILE_BYTES, MAX_TOTAL_BYTES, TemplateReader, display_url, load_environment, load_template,
-    parse_environment, parse_template, parse_template_text)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.reader import (
+    MAX_FILE_BYTES, MAX_TOTAL_BYTES, TemplateReader, load_environment, load_template)
+
+__all__ = [  # the reader's names stay importable from here, where the Heat modules have always found them
+    'MAX_FILE_BYTES', 'MAX_TOTAL_BYTES', 'TemplateReader', 'load_environment', 'load_template',
+    'HIDDEN_DIGEST_KEY', 'SCRYPT_COST', 'SCRYPT_MAX_MEMORY', 'PBKDF2_ITERATIONS', 'PBKDF2_MAX_ITERATIONS',
+    'normalize_tags', 'normalize_environment', 'hidden_parameter_names', 'hidden_values', 'make_digest',
+    'digest_matches', 'redact_hidden', 'timeout_minutes']
 
 HIDDEN_DIGEST_KEY = 'cloudrise_hidden_parameters_digest'
 SCRYPT_COST = (2 ** 15, 8, 1)          # n, r, p: 32 MiB of memory and about 0.1 s per digest
