@@ -85,8 +85,8 @@ options:
     default: true
   timeout:
     description:
-      - How long, in seconds, to wait when O(wait=true). Each module documents its own default. Must be positive: a value
-        of 0 or less fails before any request.
+      - How long, in seconds, to wait when O(wait=true). Each module documents its own default. It must be positive; a
+        value of 0 or less fails before any request.
     type: int
     default: 180
 requirements:
