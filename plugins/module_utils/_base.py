@@ -22,6 +22,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, translate_exception
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import BoundedRequests, Deadline
 
 try:
     import openstack
@@ -113,6 +114,8 @@ class CloudModule(object):
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff
         self._conn = None
+        # the task's time budget (``timeout``), made when the task starts: it bounds and retries the requests
+        self.deadline = None
 
     # -- connection ---------------------------------------------------------------------------------
     def connect_kwargs(self):
@@ -139,7 +142,18 @@ class CloudModule(object):
     def conn(self):
         if self._conn is None:
             self._conn = openstack.connect(**self.connect_kwargs())
+            self.bound_requests(self._conn)
         return self._conn
+
+    def bound_requests(self, conn):
+        """Every request of the connection (all services share its keystoneauth session) bounded by the task's
+        deadline, and retried when transient and safe (``_wait.BoundedRequests``). ``api_timeout`` (the option,
+        the cloud dict or clouds.yaml), when set, stays the most a request may wait for an answer."""
+        if self.deadline is None:
+            return
+        session = conn.session
+        if not isinstance(session.request, BoundedRequests):
+            session.request = BoundedRequests(session.request, self.deadline, api_timeout=session.timeout)
 
     def _check_shared_options(self):
         """Shared options checked before any request."""
@@ -202,6 +216,8 @@ class CloudModule(object):
             self.module.fail_json(msg=missing_required_lib('openstacksdk'), exception=SDK_IMPORT_ERROR)
         try:
             self._check_shared_options()
+            if self.params.get('timeout'):
+                self.deadline = Deadline(self.params['timeout'])
             self._setup_logging()
             result = self.run()
         except Exception as exc:  # translated once, here

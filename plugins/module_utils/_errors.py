@@ -20,6 +20,9 @@ try:
 except ImportError:  # pragma: no cover
     ksa_exceptions = None
 
+# Answers of a proxy or load balancer in front of a service that is restarting or overloaded: worth another try.
+TRANSIENT_STATUS_CODES = (502, 503, 504)
+
 
 class CloudModuleError(Exception):
     """A failure the module reports with ``msg`` and extra result keys.
@@ -60,10 +63,84 @@ class WaitTimeout(CloudModuleError):
     """The deadline passed before the resource reached the wanted state."""
 
 
+_StallBase = ksa_exceptions.ConnectTimeout if ksa_exceptions is not None else Exception
+
+
+class RequestStalled(_StallBase):
+    """A request got no answer within its timeout (a keystoneauth ``ConnectTimeout``, so handled as one)."""
+
+    def __init__(self, msg, method=None, url=None):
+        super(RequestStalled, self).__init__(msg)
+        self.msg, self.method, self.url = msg, method, url
+
+
+def status_code_of(exc):
+    """The HTTP status of an openstacksdk or keystoneauth HTTP error, else None."""
+    for attr in ('status_code', 'http_status'):
+        value = getattr(exc, attr, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def is_transient(exc):
+    """True for a failure that another try of the same request may not have: a 502/503/504 answer, a
+    connection refused, reset or timed out, a read timeout. Never for a 4xx, a 500, a TLS error or a typed
+    error of this collection."""
+    if isinstance(exc, CloudModuleError):
+        return False
+    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.HttpException):
+        return status_code_of(exc) in TRANSIENT_STATUS_CODES
+    if ksa_exceptions is not None:
+        if isinstance(exc, ksa_exceptions.HttpError):
+            return status_code_of(exc) in TRANSIENT_STATUS_CODES
+        if isinstance(exc, ksa_exceptions.RetriableConnectionFailure):
+            return True
+    return False
+
+
+def not_sent(exc):
+    """True when a failed request surely never reached the service (no connection was made), so that even a
+    write may be sent again. A reset, a lost answer or a read timeout after sending is not such a failure."""
+    if ksa_exceptions is None or isinstance(exc, RequestStalled):
+        return False
+    if not isinstance(exc, (ksa_exceptions.ConnectFailure, ksa_exceptions.ConnectTimeout)):
+        return False
+    cause = exc.__cause__ or exc.__context__  # the requests exception keystoneauth translated
+    if cause is None:
+        return False
+    if type(cause).__name__ == 'ConnectTimeout':  # requests' timeout while connecting
+        return True
+    reason = getattr(cause.args[0], 'reason', None) if cause.args else None
+    return type(reason).__name__ in ('NewConnectionError', 'ConnectTimeoutError')
+
+
+def answer_lost(exc):
+    """True when a request was sent and its connection broke before the answer (reset, closed, aborted)."""
+    if ksa_exceptions is None or not isinstance(exc, ksa_exceptions.ConnectFailure) or not_sent(exc):
+        return False
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and 'Connection aborted' in str(cause)
+
+
 def _http_details(exc):
     details = dict(status_code=getattr(exc, 'status_code', None), request_id=getattr(exc, 'request_id', None),
                    url=getattr(exc, 'url', None))
     return dict((k, v) for k, v in details.items() if v is not None)
+
+
+def _connection_message(exc):
+    """The message of a keystoneauth connection failure (refused, lost, timed out), else None."""
+    if isinstance(exc, RequestStalled):
+        return exc.msg
+    if isinstance(exc, ksa_exceptions.ConnectFailure):
+        if answer_lost(exc):
+            return ('The connection to the OpenStack endpoint broke before the answer came (the service may have '
+                    'carried out the request: run the task again to converge): %s' % exc)
+        return 'Cannot connect to the OpenStack endpoint: %s' % exc
+    if isinstance(exc, (ksa_exceptions.ConnectTimeout, ksa_exceptions.ConnectionError)):
+        return 'Connection to the OpenStack endpoint failed: %s' % exc
+    return None
 
 
 def translate_exception(exc):
@@ -77,10 +154,9 @@ def translate_exception(exc):
     if ksa_exceptions is not None:
         if isinstance(exc, ksa_exceptions.Unauthorized):
             return 'Authentication failed (check the credentials of the cloud): %s' % exc, _http_details(exc)
-        if isinstance(exc, ksa_exceptions.ConnectFailure):
-            return 'Cannot connect to the OpenStack endpoint: %s' % exc, {}
-        if isinstance(exc, (ksa_exceptions.ConnectTimeout, ksa_exceptions.ConnectionError)):
-            return 'Connection to the OpenStack endpoint failed: %s' % exc, {}
+        connection = _connection_message(exc)
+        if connection:
+            return connection, {}
         if isinstance(exc, ksa_exceptions.EndpointNotFound):
             return 'The service is not in the cloud catalog: %s' % exc, {}
         if isinstance(exc, ksa_exceptions.ClientException):

@@ -9,15 +9,33 @@ clock and the sleep, so tests drive every wait with one fake clock.
 
 The first polls are short so a module returns within about half a second of the server finishing;
 after a minute the interval grows so long waits do not hammer the API.
+
+Transient failures (``_errors.is_transient``: a 502/503/504, a connection refused or reset, a read timeout)
+never end a task while its deadline has time left: a poll of ``wait_for`` that fails so is polled again,
+and ``BoundedRequests`` (installed on the task's keystoneauth session by the base) sends an idempotent
+request (GET, HEAD) again with ``RETRY_BACKOFF``. A write is sent again only when it surely never reached the
+service (``_errors.not_sent``). Every request's timeout is the time left of the task's deadline (at least
+``MIN_REQUEST_TIMEOUT``, at most the user's ``api_timeout``), so a stalled answer cannot outlive the task.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import ResourceFailed, WaitTimeout
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
+    TRANSIENT_STATUS_CODES, RequestStalled, ResourceFailed, WaitTimeout, is_transient, not_sent, translate_exception)
+
+try:
+    from keystoneauth1 import exceptions as ksa_exceptions
+except ImportError:  # pragma: no cover - the base reports the missing SDK
+    ksa_exceptions = None
+
+IDEMPOTENT_METHODS = ('GET', 'HEAD', 'OPTIONS')
+# The least time a request gets once the deadline passed (a clean-up after a timeout still sends requests).
+MIN_REQUEST_TIMEOUT = 10
 
 
 class Backoff(object):
@@ -64,27 +82,45 @@ class Deadline(object):
         return 'Deadline(%ss, %.1fs left)' % (self.seconds, self.remaining())
 
 
+def _error_text(exc):
+    return translate_exception(exc)[0]
+
+
 def wait_for(fetch, done, failed=None, deadline=None, what='resource', describe=None, backoff=DEFAULT_BACKOFF):
     """Call ``fetch()`` until ``done(obj)``; raise on ``failed(obj)`` or when the ``deadline`` passes.
 
     ``deadline``: a ``Deadline`` (default: 180 s from now). ``failed(obj)`` returns a reason (truthy) when
     the object is in a failure state; ``describe(obj)`` renders the last state for the messages.
     ``fetch`` is called at least once, even when the deadline has passed. Returns the last fetched object.
-    The timeout message names the deadline's whole budget (the user's ``timeout``), not what was left.
+    A transient error of ``fetch()`` (``_errors.is_transient``) is not fatal: the polls go on until the
+    deadline; any other error propagates. The timeout message names the deadline's whole budget (the user's
+    ``timeout``), not what was left, and the last poll's error when the last poll failed.
     """
     deadline = deadline if deadline is not None else Deadline(180)
     describe = describe or (lambda obj: getattr(obj, 'status', obj))
+    fetched, obj, last_error = False, None, None
     for interval in backoff.intervals(deadline.clock):
-        obj = fetch()
-        if done(obj):
-            return obj
-        reason = failed(obj) if failed else None
-        if reason:
-            raise ResourceFailed('%s failed: %s' % (what, reason), status=describe(obj))
+        try:
+            obj = fetch()
+        except Exception as exc:  # only transient errors are kept; the others propagate
+            if not is_transient(exc):
+                raise
+            last_error = exc
+        else:
+            fetched, last_error = True, None
+            if done(obj):
+                return obj
+            reason = failed(obj) if failed else None
+            if reason:
+                raise ResourceFailed('%s failed: %s' % (what, reason), status=describe(obj))
         remaining = deadline.remaining()
         if remaining <= 0:
-            raise WaitTimeout('Timed out after %ss waiting for %s; last state: %s'
-                              % (deadline.seconds, what, describe(obj)), status=describe(obj))
+            status = describe(obj) if fetched else None
+            msg = 'Timed out after %ss waiting for %s; last state: %s' % (deadline.seconds, what,
+                                                                          status if fetched else 'unknown')
+            if last_error is not None:
+                msg += '; the last poll failed: %s' % _error_text(last_error)
+            raise WaitTimeout(msg, status=status)
         deadline.sleep(min(interval, remaining))
     return None  # pragma: no cover - intervals() never ends
 
@@ -104,3 +140,74 @@ def retry(call, again, deadline, attempts=None, backoff=RETRY_BACKOFF):
             return result
         deadline.sleep(interval)
     return None  # pragma: no cover - intervals() never ends
+
+
+def retry_transient(call, deadline, may_retry=is_transient, transient_result=None, backoff=RETRY_BACKOFF):
+    """Return ``call()``'s result, calling again after an error for which ``may_retry(exc)`` is true (default:
+    a transient error) or a result for which ``transient_result(result)`` is true, while the deadline has time
+    for the next pause. Then the last error is raised (or the last result returned, for the caller to judge)."""
+    for interval in backoff.intervals(deadline.clock):
+        try:
+            result = call()
+        except Exception as exc:  # only the errors may_retry accepts are retried; the others propagate
+            if not may_retry(exc) or deadline.remaining() <= interval:
+                raise
+        else:
+            if transient_result is None or not transient_result(result) or deadline.remaining() <= interval:
+                return result
+        deadline.sleep(interval)
+    return None  # pragma: no cover - intervals() never ends
+
+
+class BoundedRequests(object):
+    """A keystoneauth ``Session.request`` bounded by a task's ``deadline``; the base installs it on the session
+    every service proxy of the task's connection shares (``session.request = BoundedRequests(...)``).
+
+    - each request's timeout is the time left (at least ``min_timeout``, at most ``api_timeout`` when the user
+      set one); a request that gets no answer in time raises ``RequestStalled`` naming it;
+    - an idempotent request (GET, HEAD, OPTIONS) that fails transiently (a 502/503/504 answer, a connection
+      refused or reset, no answer in time) is sent again with ``backoff`` while the deadline has time;
+    - a write (POST, PUT, PATCH, DELETE) is sent again only when it surely never reached the service: its
+      answer may be lost after the service acted on it, and resending could act twice.
+    """
+
+    TIMED_OUT_URL = re.compile(r'Request to (\S+) timed out')
+
+    def __init__(self, send, deadline, api_timeout=None, min_timeout=MIN_REQUEST_TIMEOUT, backoff=RETRY_BACKOFF):
+        self.send, self.deadline, self.api_timeout = send, deadline, api_timeout
+        self.min_timeout, self.backoff = min_timeout, backoff
+
+    def timeout(self):
+        """The timeout of a request sent now: the time left, at least ``min_timeout``, at most ``api_timeout``."""
+        left = max(self.deadline.remaining(), self.min_timeout)
+        return left if self.api_timeout is None else min(left, self.api_timeout)
+
+    def _once(self, url, method, kwargs):
+        if kwargs.get('timeout') is not None:  # the caller chose its own
+            return self.send(url, method, **kwargs)
+        timeout = self.timeout()
+        try:
+            return self.send(url, method, **dict(kwargs, timeout=timeout))
+        except RequestStalled:
+            raise
+        except Exception as exc:
+            if ksa_exceptions is None or not isinstance(exc, ksa_exceptions.ConnectTimeout) or not_sent(exc):
+                raise  # not a stalled answer (a connect timeout sent nothing: even a write may be sent again)
+            match = self.TIMED_OUT_URL.search(str(exc))
+            target = match.group(1) if match else url
+            why = ('api_timeout' if self.api_timeout is not None and timeout >= self.api_timeout
+                   else "the time left of the task's timeout of %ss" % self.deadline.seconds)
+            msg = '%s %s got no answer within %.0fs (%s)' % (method.upper(), target, timeout, why)
+            if method.upper() not in IDEMPOTENT_METHODS:
+                msg += '; the service may have carried it out: run the task again to converge'
+            raise RequestStalled(msg, method=method.upper(), url=target)
+
+    def __call__(self, url, method, **kwargs):
+        idempotent = method.upper() in IDEMPOTENT_METHODS
+
+        def transient_answer(response):
+            return idempotent and getattr(response, 'status_code', None) in TRANSIENT_STATUS_CODES
+
+        return retry_transient(lambda: self._once(url, method, kwargs), self.deadline,
+                               may_retry=is_transient if idempotent else not_sent,
+                               transient_result=transient_answer, backoff=self.backoff)

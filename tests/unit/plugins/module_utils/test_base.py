@@ -262,3 +262,46 @@ def test_validate_certs_false_warns(args, warned, capsys, monkeypatch):
     code, dummy = run_module(dict(args, name='x'), 2, capsys)
     assert code == 0
     assert any('validate_certs is false' in msg for msg in messages) is warned
+
+
+class FakeSession(object):
+    def __init__(self, timeout=None):
+        self.timeout = timeout
+        self.sent = []
+
+    def request(self, url, method, **kwargs):
+        self.sent.append((method, url, kwargs.get('timeout')))
+
+
+class FakeConn(object):
+    def __init__(self, timeout=None):
+        self.session = FakeSession(timeout)
+
+
+@pytest.mark.parametrize('api_timeout', [None, 7])
+def test_the_connection_bounds_every_request_by_the_task_deadline(monkeypatch, api_timeout):
+    monkeypatch.setattr(_base.openstack, 'connect', lambda **kwargs: FakeConn(kwargs.get('api_timeout')))
+    module = build({'name': 'x', 'timeout': 30, 'api_timeout': api_timeout})
+    module.deadline = _base.Deadline(30)
+    conn = module.conn
+    assert isinstance(conn.session.request, _base.BoundedRequests)
+    assert conn.session.request.deadline is module.deadline and conn.session.request.api_timeout == api_timeout
+    conn.session.request('/stacks', 'GET')
+    (method, url, timeout), = conn.session.sent
+    assert (method, url) == ('GET', '/stacks') and 0 < timeout <= (api_timeout or 30)
+    assert module.conn is conn and isinstance(conn.session.request.send, type(FakeSession().request))  # wrapped once
+
+
+def test_the_task_deadline_starts_with_the_task(monkeypatch, capsys):
+    seen = {}
+
+    class Timed(Probe):
+        def run(self):
+            seen['deadline'] = self.deadline
+            return self.result()
+    with patch_module_args({'name': 'x', 'timeout': 42}):
+        module = Timed()
+        assert module.deadline is None  # no connection bounded before the task runs
+        with pytest.raises(SystemExit):
+            module()
+    assert seen['deadline'].seconds == 42 and 41 < seen['deadline'].remaining() <= 42
