@@ -59,6 +59,16 @@ CONNECT_KWARGS = dict(
 )
 
 
+SECRET_CONNECT_KWARGS = ('auth', 'key')
+SECRET_AUTH_KEYS = ('password', 'token', 'secret', 'application_credential_secret', 'passcode', 'totp')
+
+
+def clear_secrets(cloud):
+    """The secret settings a cloud dict holds in clear (``auth.password``, ``auth.token``, ``key``, ...)."""
+    found = ['auth.%s' % k for k in sorted(cloud.get('auth') or {}) if k in SECRET_AUTH_KEYS]
+    return found + [k for k in ('key', 'password', 'token') if cloud.get(k)]
+
+
 def private_file(path):
     """``path`` created (or made) readable and writable by its owner only, before anything is written to it."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -125,10 +135,20 @@ class CloudModule(object):
         if params['interface'] == SHARED_SPEC['interface']['default']:
             explicit.pop('interface')
         if isinstance(cloud, dict):
+            # the secrets may come as the no_log options auth/client_key: that keeps them out of the task's log
+            secret = dict((kw, explicit.pop(kw)) for kw in SECRET_CONNECT_KWARGS if kw in explicit)
             if explicit:
                 raise InvalidInput('When cloud is a dict, set its settings inside it, not as options: %s'
                                    % ', '.join(sorted(opt for opt, kw in CONNECT_KWARGS.items() if kw in explicit)))
+            leaked = clear_secrets(cloud)
+            if leaked:
+                self.warn('cloud holds %s in clear text: Ansible logs a task\'s arguments on the managed host and '
+                          'returns them when the task fails early. Pass secrets in auth (or client_key), which are '
+                          'never logged, and keep the rest of the cloud dict in cloud.' % ', '.join(leaked))
             kwargs = dict(cloud)
+            if 'auth' in secret:
+                kwargs['auth'] = dict(cloud.get('auth') or {}, **secret.pop('auth'))
+            kwargs.update(secret)
         else:
             kwargs = dict(explicit, interface=params['interface'])
             if cloud is not None:

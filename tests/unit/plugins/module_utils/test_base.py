@@ -67,6 +67,27 @@ def test_cloud_dict_with_other_connection_options_is_rejected():
     assert info.value.msg == 'When cloud is a dict, set its settings inside it, not as options: region_name, validate_certs'
 
 
+def test_cloud_dict_takes_its_secrets_from_the_no_log_options(monkeypatch):
+    warned = []
+    monkeypatch.setattr(Probe, 'warn', lambda self, msg: warned.append(msg))
+    module = build({'name': 'x', 'cloud': {'auth': {'auth_url': 'http://k', 'username': 'u'}, 'region_name': 'R'},
+                    'auth': {'password': 'canary-pw'}, 'client_key': '/k'})
+    kwargs = module.connect_kwargs()
+    assert kwargs['auth'] == {'auth_url': 'http://k', 'username': 'u', 'password': 'canary-pw'}
+    assert kwargs['key'] == '/k' and kwargs['region_name'] == 'R'
+    assert warned == []
+    # the values of the no_log options are what Ansible masks in its log line and in invocation
+    assert 'canary-pw' in module.module.no_log_values
+
+
+def test_cloud_dict_with_a_password_in_clear_warns(monkeypatch):
+    warned = []
+    monkeypatch.setattr(Probe, 'warn', lambda self, msg: warned.append(msg))
+    build({'name': 'x', 'cloud': {'auth': {'auth_url': 'http://k', 'password': 'p', 'token': 't'}}}).connect_kwargs()
+    assert len(warned) == 1 and warned[0].startswith('cloud holds auth.password, auth.token in clear text')
+    assert 'canary' not in warned[0]
+
+
 def test_module_spec_overrides_shared_defaults():
     assert build({'name': 'x'}).params['timeout'] == 600
 
