@@ -28,6 +28,12 @@ description:
     without a network service), so a bad task changes nothing.
   - Check mode reports what would be reserved, provisioned, released or unprovisioned, per instance, with
     no write request.
+  - Secrets - the config drive's user data and meta data are never returned, neither in RV(instances) nor in
+    the diff (C(--diff) shows state, node and image only). Pass their secret parts in
+    O(instances[].config_drive.secret_cloud_config) and O(instances[].config_drive.secret_meta_data), C(no_log)
+    suboptions, to keep them out of the module's log line and C(invocation) too; a task with secrets anywhere
+    else in O(instances) needs C(no_log=true). O(instances[].ssh_public_keys) takes public keys only; no option
+    takes a private key.
 author:
   - cloudrise.openstack contributors (@cloudrise)
 extends_documentation_fragment:
@@ -153,6 +159,22 @@ options:
             description:
               - Extra meta data; C(public_keys), C(uuid), C(name) and C(hostname) are always set by the module.
             type: dict
+          secret_cloud_config:
+            description:
+              - Secret parts of O(instances[].config_drive.cloud_config) (passwords, password hashes, private
+                keys, tokens), merged into it. A C(no_log) option - Ansible masks its values in the C(Invoked with)
+                line it logs on the managed host, in C(invocation) of a failed task and in the result.
+              - A key may not be in both; the error names the key only.
+              - Values typed in O(instances[].config_drive.cloud_config) are logged as given, so a task with
+                secrets there (or in O(instances[].config_drive.meta_data)) needs C(no_log=true) (the task keyword).
+              - Each string value of it is masked wherever it appears in the task's output, so do not put short or
+                common values (V(true), a user name) in it that are not secret.
+            type: dict
+          secret_meta_data:
+            description:
+              - Secret parts of O(instances[].config_drive.meta_data), merged into it, like
+                O(instances[].config_drive.secret_cloud_config).
+            type: dict
   state:
     description:
       - V(present) reserves and deploys each instance and (with O(wait)) waits until it is C(active).
@@ -240,6 +262,11 @@ EXAMPLES = r'''
         ssh_public_keys:
           - "{{ lookup('file', '~/.ssh/id_ed25519.pub') }}"
         user_name: heat-admin
+        config_drive:
+          cloud_config:
+            ntp: {servers: [ntp.example.com]}
+          secret_cloud_config:                 # no_log: masked in the module's log line and invocation
+            chpasswd: {list: "root:{{ vault_root_password }}", expire: false}
       - hostname: compute-1
         name: node-7
         image: http://images.example.com/overcloud-full.qcow2
@@ -387,7 +414,10 @@ INSTANCE_SPEC = dict(
     ssh_public_keys=dict(type='list', elements='str', no_log=False),
     user_name=dict(type='str'),
     passwordless_sudo=dict(type='bool', default=True),
-    config_drive=dict(type='dict', options=dict(cloud_config=dict(type='dict'), meta_data=dict(type='dict'))),
+    # secret_*: no_log suboptions, so Ansible masks their values in the Invoked-with log line and in invocation
+    config_drive=dict(type='dict', options=dict(cloud_config=dict(type='dict'), meta_data=dict(type='dict'),
+                                                secret_cloud_config=dict(type='dict', no_log=True),
+                                                secret_meta_data=dict(type='dict', no_log=True))),
 )
 
 

@@ -20,6 +20,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import
 
 HOSTNAME_FIELD = 'display_name'          # metalsmith's instance_info key for the hostname
 DEFAULT_RESOURCE_CLASS = 'baremetal'
+SECRET_PREFIX = 'secret_'                 # config_drive.secret_cloud_config, config_drive.secret_meta_data
 
 _HOSTNAME_RE = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$', re.I)
 
@@ -54,6 +55,28 @@ def normalize_image(image):
     return dict((k, image.get(k)) for k in ('href', 'checksum', 'kernel', 'ramdisk'))
 
 
+def merge_config_drive_secrets(config_drive):
+    """``config_drive`` with its ``secret_cloud_config``/``secret_meta_data`` (no_log suboptions, so Ansible
+    masks their values in the Invoked-with log line and in ``invocation``) merged into ``cloud_config`` /
+    ``meta_data``. A key in both fails, naming the key only (never a value)."""
+    config_drive = dict(config_drive or {})
+    merged = {}
+    for key in ('cloud_config', 'meta_data'):
+        plain, secret = config_drive.get(key), config_drive.get(SECRET_PREFIX + key)
+        for name, value in ((key, plain), (SECRET_PREFIX + key, secret)):
+            if value is not None and not isinstance(value, dict):
+                raise ValueError('config_drive.%s must be a dict' % name)
+        if secret:
+            both = sorted(set(plain or {}) & set(secret))
+            if both:
+                raise ValueError('a key is set in both config_drive.%s and config_drive.%s%s: %s'
+                                 % (key, SECRET_PREFIX, key, ', '.join(str(k) for k in both)))
+            plain = dict(plain or {})
+            plain.update(secret)
+        merged[key] = plain
+    return merged
+
+
 def normalize_instance(raw, index, state):
     """One instance of the user's list as a plain dict with every key set; raises ValueError."""
     spec = dict(raw or {})
@@ -65,10 +88,7 @@ def normalize_instance(raw, index, state):
     candidates = list(spec.get('candidates') or [])
     if spec.get('name') and spec['name'] not in candidates:
         candidates.append(spec['name'])
-    config_drive = dict(spec.get('config_drive') or {})
-    for key in ('cloud_config', 'meta_data'):
-        if config_drive.get(key) is not None and not isinstance(config_drive[key], dict):
-            raise ValueError('config_drive.%s must be a dict' % key)
+    config_drive = merge_config_drive_secrets(spec.get('config_drive'))
     keys = spec.get('ssh_public_keys') or []
     if isinstance(keys, str):
         keys = [keys]

@@ -1237,3 +1237,82 @@ def test_checksum_download_with_no_time_left(monkeypatch, capsys):
     assert result['failed'] and calls == []
     assert ("instance 'sum': cannot download checksum file https://x/SHA256SUMS: no time left of the task's "
             "timeout (5s)") in result['msg']
+
+
+# ------------------------------------------------------------------------------------------------
+# Config-drive secrets (issue 10 #1): the no_log suboptions, merged; never in the output or the log line
+# ------------------------------------------------------------------------------------------------
+
+SECRET_CANARY = 'canary-Bm77-no-log'      # a secret_cloud_config value
+PLAIN_CANARY = 'canary-Bm78-user-data'    # a value typed in cloud_config (no no_log): still never returned
+
+
+@pytest.mark.parametrize('drive, expected', [
+    (None, dict(cloud_config=None, meta_data=None)),
+    (dict(cloud_config={'a': 1}, secret_cloud_config={'b': 's'}), dict(cloud_config={'a': 1, 'b': 's'}, meta_data=None)),
+    (dict(secret_cloud_config={'b': 's'}, secret_meta_data={'m': 't'}), dict(cloud_config={'b': 's'}, meta_data={'m': 't'})),
+    (dict(meta_data={'m': 1}, secret_meta_data={}), dict(cloud_config=None, meta_data={'m': 1})),
+])
+def test_merge_config_drive_secrets(drive, expected):
+    assert bm_spec.merge_config_drive_secrets(drive) == expected
+
+
+@pytest.mark.parametrize('drive, message', [
+    (dict(cloud_config={'users': [], 'a': 1}, secret_cloud_config={'users': [SECRET_CANARY]}),
+     'a key is set in both config_drive.cloud_config and config_drive.secret_cloud_config: users'),
+    (dict(secret_meta_data='x'), 'config_drive.secret_meta_data must be a dict'),
+])
+def test_merge_config_drive_secrets_errors(drive, message):
+    with pytest.raises(ValueError) as err:
+        bm_spec.merge_config_drive_secrets(drive)
+    assert str(err.value) == message and SECRET_CANARY not in str(err.value)
+
+
+def run_drive_module(monkeypatch, capsys, conn, **params):
+    """baremetal_instance as Ansible runs it, on a fake cloud: (its JSON answer, the lines it logged)."""
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible.module_utils.testing import patch_module_args
+    from ansible_collections.cloudrise.openstack.plugins.modules import baremetal_instance
+    logged = []
+    monkeypatch.setattr(AnsibleModule, 'log', lambda self, msg, log_args=None: logged.append(msg))
+    monkeypatch.setattr(baremetal_instance.BaremetalInstanceModule, 'conn', conn)
+    with patch_module_args(dict(params, _ansible_diff=True)):
+        with pytest.raises(SystemExit):
+            baremetal_instance.main()
+    return json.loads(capsys.readouterr().out), logged
+
+
+def drive_instance(hostname, **kwargs):
+    return spec(hostname, user_name='admin', config_drive=dict(
+        cloud_config={'write_files': [{'path': '/etc/motd', 'content': PLAIN_CANARY}]},
+        secret_cloud_config={'chpasswd': {'list': 'root:' + SECRET_CANARY, 'expire': False}},
+        meta_data={'role': PLAIN_CANARY}, secret_meta_data={'token': SECRET_CANARY}), **kwargs)
+
+
+def test_config_drive_secrets_reach_ironic_but_not_the_output_or_the_log(monkeypatch, capsys):
+    conn, _helper = make_cloud()
+    result, logged = run_drive_module(monkeypatch, capsys, conn, instances=[drive_instance('web-1')], wait=False)
+    assert result['changed'] and not result.get('failed'), result
+    node = [n for n in conn.baremetal._nodes.values() if getattr(n, 'config_drive', None)][0]
+    user_data = node.config_drive['user_data']
+    assert SECRET_CANARY in user_data and PLAIN_CANARY in user_data and 'admin' in user_data
+    assert node.config_drive['meta_data']['token'] == SECRET_CANARY
+    assert SECRET_CANARY not in json.dumps(result)
+    answer = dict((k, v) for k, v in result.items() if k != 'invocation')    # the options as given: logged
+    assert PLAIN_CANARY not in json.dumps(answer)                             # the result and diff never echo it
+    assert 'user_data' not in json.dumps(result['instances'])
+    assert logged and all(SECRET_CANARY not in line for line in logged)
+
+
+def test_config_drive_secrets_stay_out_of_invocation_of_an_early_failure(monkeypatch, capsys):
+    conn, _helper = make_cloud()
+    bad = drive_instance('web-1', image={'href': 'http://127.0.0.1:8089/disk.img'})     # no checksum: fails
+    result, logged = run_drive_module(monkeypatch, capsys, conn, instances=[bad])
+    assert result['failed'] and 'image.checksum is required' in result['msg']
+    assert conn.baremetal.writes == []
+    drive = result['invocation']['module_args']['instances'][0]['config_drive']
+    assert drive['secret_cloud_config']['chpasswd']['list'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+    assert drive['secret_meta_data'] == {'token': 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'}
+    assert SECRET_CANARY not in json.dumps(result)
+    assert logged and all(SECRET_CANARY not in line for line in logged)
+    assert any('Invoked with' in line for line in logged)
