@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 try:
     from openstack import exceptions as sdk_exceptions
 except ImportError:  # pragma: no cover - the base reports the missing SDK
@@ -129,10 +131,28 @@ def _http_details(exc):
     return dict((k, v) for k, v in details.items() if v is not None)
 
 
+TLS_URL = re.compile(r'connecting to (https://[^/\s:]+(?::\d+)?)')
+TLS_REASON = re.compile(r'certificate verify failed: ([^(\'"]+)')
+
+
+def _tls_message(exc):
+    """A TLS failure named plainly: which endpoint, why, and what to set."""
+    text = str(exc)
+    url = TLS_URL.search(text)
+    reason = TLS_REASON.search(text)
+    why = reason.group(1).strip() if reason else text
+    if 'verify failed' in text or 'CERTIFICATE_VERIFY_FAILED' in text:
+        return ('The TLS certificate of %s is not trusted (certificate verify failed: %s). Set ca_cert (or cacert in '
+                'clouds.yaml) to the CA that signed it.' % (url.group(1) if url else 'the OpenStack endpoint', why))
+    return 'TLS connection to %s failed: %s' % (url.group(1) if url else 'the OpenStack endpoint', text)
+
+
 def _connection_message(exc):
     """The message of a keystoneauth connection failure (refused, lost, timed out), else None."""
     if isinstance(exc, RequestStalled):
         return exc.msg
+    if isinstance(exc, ksa_exceptions.SSLError):
+        return _tls_message(exc)
     if isinstance(exc, ksa_exceptions.ConnectFailure):
         if answer_lost(exc):
             return ('The connection to the OpenStack endpoint broke before the answer came (the service may have '

@@ -326,3 +326,17 @@ def test_the_task_deadline_starts_with_the_task(monkeypatch, capsys):
         with pytest.raises(SystemExit):
             module()
     assert seen['deadline'].seconds == 42 and 41 < seen['deadline'].remaining() <= 42
+
+
+@pytest.mark.parametrize('text, msg', [
+    ("SSL exception connecting to https://127.0.0.1:40123/v3/auth/tokens: HTTPSConnectionPool(host='127.0.0.1', "
+     "port=40123): Max retries exceeded with url: /v3/auth/tokens (Caused by SSLError(SSLCertVerificationError(1, "
+     "'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate in certificate chain "
+     "(_ssl.c:1006)')))",
+     'The TLS certificate of https://127.0.0.1:40123 is not trusted (certificate verify failed: self-signed '
+     'certificate in certificate chain). Set ca_cert (or cacert in clouds.yaml) to the CA that signed it.'),
+    ('SSL exception connecting to https://h:1/x: wrong version number',
+     'TLS connection to https://h:1 failed: SSL exception connecting to https://h:1/x: wrong version number'),
+])
+def test_tls_failures_are_named_plainly(text, msg):
+    assert translate_exception(ksa_exceptions.SSLError(text)) == (msg, {})
