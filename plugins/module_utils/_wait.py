@@ -185,6 +185,7 @@ class BoundedRequests(object):
     def _once(self, url, method, kwargs):
         if kwargs.get('timeout') is not None:  # the caller chose its own
             return self.send(url, method, **kwargs)
+        left = self.deadline.remaining()
         timeout = self.timeout()
         try:
             return self.send(url, method, **dict(kwargs, timeout=timeout))
@@ -195,8 +196,12 @@ class BoundedRequests(object):
                 raise  # not a stalled answer (a connect timeout sent nothing: even a write may be sent again)
             match = self.TIMED_OUT_URL.search(str(exc))
             target = match.group(1) if match else url
-            why = ('api_timeout' if self.api_timeout is not None and timeout >= self.api_timeout
-                   else "the time left of the task's timeout of %ss" % self.deadline.seconds)
+            if self.api_timeout is not None and timeout >= self.api_timeout:
+                why = 'api_timeout'
+            elif left >= self.min_timeout:
+                why = "the time left of the task's timeout of %ss" % self.deadline.seconds
+            else:
+                why = "the least a request gets; %.0fs were left of the task's timeout of %ss" % (left, self.deadline.seconds)
             msg = '%s %s got no answer within %.0fs (%s)' % (method.upper(), target, timeout, why)
             if method.upper() not in IDEMPOTENT_METHODS:
                 msg += '; the service may have carried it out: run the task again to converge'

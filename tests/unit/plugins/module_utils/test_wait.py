@@ -309,3 +309,13 @@ def test_a_lost_answer_is_told_apart_from_a_refused_connection():
                                                     'again to converge)')
     assert not answer_lost(refused())
     assert translate_exception(refused())[0].startswith('Cannot connect to the OpenStack endpoint')
+
+
+def test_a_request_stalled_past_the_deadline_says_it_had_the_least_time(clock):
+    deadline = clock.deadline(8)
+    clock.sleep(5)
+    send = FakeSend(clock, ksa_exceptions.ConnectTimeout('Request to http://h/v1/x timed out'), per_call=MIN_REQUEST_TIMEOUT)
+    with pytest.raises(RequestStalled) as info:
+        BoundedRequests(send, deadline)('/x', 'GET')
+    assert str(info.value) == ("GET http://h/v1/x got no answer within %ds (the least a request gets; 3s were left "
+                               "of the task's timeout of 8s)" % MIN_REQUEST_TIMEOUT)
