@@ -83,7 +83,8 @@ class SecretLogFilter(logging.Filter):
     """Keeps secrets out of the SDK log.
 
     Request bodies (templates, hidden parameters, config drives, input values) are replaced by their size on
-    keystoneauth's ``REQ: curl ... -d '<body>'`` lines, and every value Ansible knows as secret (the module's
+    keystoneauth's ``REQ: curl ... -d '<body>'`` lines, response bodies (``RESP BODY: ...``: stack outputs, webhook
+    URLs) likewise, and every value Ansible knows as secret (the module's
     ``no_log`` options) is replaced by ``********`` in every record, whatever logger wrote it.
     """
 
@@ -97,6 +98,8 @@ class SecretLogFilter(logging.Filter):
         message = record.getMessage()
         if message.startswith('REQ: '):
             message = self.REQUEST_BODY.sub(lambda m: " -d '<body of %d bytes not logged>'" % len(m.group(1)), message)
+        elif message.startswith('RESP BODY:'):  # keystoneauth's response body line (one logger, no split)
+            message = 'RESP BODY: <%d bytes not logged>' % (len(message) - len('RESP BODY: '))
         for secret in sorted((str(v) for v in self.secrets if v), key=len, reverse=True):
             message = message.replace(secret, REDACTED)
         record.msg, record.args = message, None

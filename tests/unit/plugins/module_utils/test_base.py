@@ -234,6 +234,8 @@ def test_private_file_is_created_0600_and_tightened(tmp_path):
     ("REQ: curl -g -i -X POST http://h/v1/stacks -H \"X-Auth-Token: {SHA256}ab\" -d '{\"parameters\": {\"pw\": \"x\"}}'",
      "REQ: curl -g -i -X POST http://h/v1/stacks -H \"X-Auth-Token: {SHA256}ab\" -d '<body of 27 bytes not logged>'"),
     ('REQ: curl -g -i -X GET http://h/v1/stacks', 'REQ: curl -g -i -X GET http://h/v1/stacks'),
+    ('RESP BODY: {"receiver": {"channel": {"alarm_url": "x"}}}', 'RESP BODY: <45 bytes not logged>'),
+    ('RESP: [200] Content-Type: application/json', 'RESP: [200] Content-Type: application/json'),
     ('connecting with s3cret-pw and s3cret', 'connecting with ******** and ********'),
 ])
 def test_secret_log_filter(message, expected):
@@ -252,6 +254,7 @@ def test_sdk_log_has_no_bodies_and_no_no_log_values(tmp_path):
         logging.getLogger('keystoneauth.session').debug(
             "REQ: curl -g -i -X POST http://h/v3/auth/tokens -d '{\"password\": \"canary-pw-1\", \"hidden\": \"canary-2\"}'")
         logging.getLogger('keystoneauth.session.body').debug('RESP BODY: {"alarm_url": "canary-3"}')
+        logging.getLogger('keystoneauth.session').debug('RESP BODY: {"outputs": "canary-4"}')
         logging.getLogger('openstack').debug('retrying with canary-pw-1')
         for handler in logging.getLogger('openstack').handlers:
             handler.flush()
@@ -264,7 +267,7 @@ def test_sdk_log_has_no_bodies_and_no_no_log_values(tmp_path):
             logger.setLevel(level)
     text = path.read_text()
     assert 'REQ: curl -g -i -X POST http://h/v3/auth/tokens' in text and 'retrying with ********' in text
-    assert not [canary for canary in ('canary-pw-1', 'canary-2', 'canary-3') if canary in text]
+    assert not [canary for canary in ('canary-pw-1', 'canary-2', 'canary-3', 'canary-4') if canary in text]
     assert path.stat().st_mode & 0o777 == 0o600
 
 
