@@ -58,7 +58,10 @@ options:
     aliases: [key]
   api_timeout:
     description:
-      - Timeout in seconds of each API request (not of the whole task, see O(timeout)). Must be positive.
+      - The most, in seconds, each API request waits for an answer (not the whole task, see O(timeout)). Must be
+        positive.
+      - When not set (here, in a O(cloud) dict or in C(clouds.yaml)), each request waits at most the time left of
+        O(timeout), and at least 10 seconds.
     type: int
   interface:
     description:
@@ -90,6 +93,10 @@ options:
     description:
       - How long, in seconds, to wait when O(wait=true). Each module documents its own default. It must be positive; a
         value of 0 or less fails before any request.
+      - The task's requests share this time. A read (GET) that fails transiently (HTTP 502, 503 or 504, a connection
+        refused or reset, no answer) is sent again while time is left, and a wait polls on through such failures. A
+        write is sent again only when it never reached the service; when its answer is lost the task fails saying so,
+        and running it again converges.
     type: int
     default: 180
 requirements:
