@@ -18,7 +18,7 @@ options:
         (as openstacksdk's C(openstack.connect()) takes it).
       - When not set, openstacksdk resolves the cloud from C(OS_CLOUD), C(OS_CLIENT_CONFIG_FILE) and the
         other C(OS_*) environment variables; this is how an AWX/Tower OpenStack credential reaches a module.
-      - When a dict, the other connection options must not be set, except O(auth) and O(client_key): they are
+      - When a dict, the other connection options must not be set, except O(auth) and O(client_key), which are
         merged into it (O(auth) over the dict's C(auth)). Put the secrets there, not in the dict. Ansible logs a
         task's arguments on the managed host and returns them when the task fails early; O(auth) and O(client_key)
         are never logged, a password or token inside a dict O(cloud) is (the module warns when it finds one).
