@@ -247,6 +247,8 @@ def scanned(ansible_env, canary_user, tmp_path_factory):
     finally:
         clean.play(ansible_env, 'cleanup.yml', varsfile, tmp_path)
         conn.close()
+    failed = [r['task'] for r in clean.records() if r['status'] in ('failed', 'item_failed')]
+    assert not failed, 'the clean-up left objects behind (%s): %s' % (tmp_path, failed)
     return canaries, (main, clean), sdk_log
 
 
