@@ -244,6 +244,12 @@ notes:
     warns. Unprovision it (O(state=absent)) and provision it again to change it.
   - The C(network_data) of the config drive is not generated from Neutron (metalsmith does it); cloud-init
     then configures the network by DHCP.
+  - Two runs at once on the same hostname never make two instances (Ironic allows one allocation per name). The
+    run that comes second either finds the instance and goes on with it, or fails saying that another run
+    reserved or deployed the same hostname at the same time, and undoes nothing of the other run's; a re-run
+    then reports no change.
+  - A run that is interrupted (SIGINT, or killed) leaves at most the reservation, with or without the
+    instance written on its node, or a deployment in progress; the next run continues from there.
 '''
 
 EXAMPLES = r'''

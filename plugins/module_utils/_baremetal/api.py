@@ -161,6 +161,13 @@ class BaremetalApi(object):
     def get_node(self, node_id):
         return self.bm.get_node(node_id)
 
+    def find_allocation_named(self, name):
+        """The allocation named ``name`` now (Ironic's names are unique), or None."""
+        for allocation in self.bm.allocations():
+            if allocation.name == name:
+                return allocation
+        return None
+
     def get_allocation_or_none(self, allocation_id):
         try:
             return self.bm.get_allocation(allocation_id)

@@ -25,7 +25,9 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.ima
 from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.matching import node_label, reserve_candidates
 from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.plan import OPTIONAL_WAITS, has_writes
 from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.spec import HOSTNAME_FIELD
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import ResourceFailed, WaitTimeout, translate_exception
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
+    ResourceFailed, WaitTimeout, sdk_exceptions, translate_exception,
+)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline, retry, wait_for
 
 # Clean-up (undeploy, release) must be able to finish even when the task's timeout was tiny.
@@ -139,7 +141,7 @@ class Executor(object):
             candidates = reserve_candidates(job, len(attempts))
             if candidates or narrowed:
                 kwargs['candidate_nodes'] = candidates or [n.id for n in job.candidates]
-            allocation = self.bm.create_allocation(**kwargs)
+            allocation = self._create_allocation(job, kwargs)
             job.undo.append(('allocation', allocation.id))
             try:
                 return self._wait_allocation(allocation, job.hostname, deadline)
@@ -156,6 +158,18 @@ class Executor(object):
         if isinstance(allocation, ResourceFailed):
             raise ResourceFailed("Reserving a node for '%s' failed: %s" % (job.hostname, allocation.msg))
         job.current = {'allocation': allocation, 'node': self.api.get_node(allocation.node_id)}
+
+    def _create_allocation(self, job, kwargs):
+        """POST the reservation. Ironic's allocation names are unique: a 409 on a name this run's snapshot did not
+        have means another run reserved the same hostname meanwhile (this run then changed nothing)."""
+        try:
+            return self.bm.create_allocation(**kwargs)
+        except Exception as exc:  # the SDK's ConflictException (409)
+            if not is_conflict(exc) or self.api.find_allocation_named(job.hostname) is None:
+                raise
+            raise ResourceFailed('another run reserved the same hostname at the same time (Ironic: %s); this run '
+                                 'changed nothing - run the task again once the other run is done'
+                                 % ironic_reason(exc))
 
     def _step_wait_allocation(self, job, deadline):
         allocation = self._wait_allocation(job.current['allocation'], job.hostname, deadline)
@@ -175,10 +189,30 @@ class Executor(object):
         node = self.bm.patch_node(node, [{'op': 'add', 'path': '/instance_info', 'value': info}])
         job.undo.append(('instance_info', node.id))
         drive = render_config_drive(job.spec, node, network_data)
-        self.api.set_provision_state(node.id, 'active', config_drive=drive)
+        try:
+            self.api.set_provision_state(node.id, 'active', config_drive=drive)
+        except Exception as exc:  # the SDK's BadRequestException (400): Ironic's InvalidStateRequested
+            self._refused(job, node, exc)
         # only a deploy Ironic accepted is this run's to undo: a refused one (another run deployed the node
         # first) must never unprovision the node
         job.undo.append(('deploy', node.id))
+
+    def _refused(self, job, node, exc):
+        """A provision request Ironic refused: when the node now carries a deployment this run did not start,
+        another run deployed the same hostname at the same time - say so (the clean-up leaves it alone)."""
+        now = reason = None
+        if is_bad_request(exc):
+            try:
+                now = self.api.get_node(node.id)
+            except Exception:  # the refusal is what to report
+                now = None
+        if now is not None:
+            reason = deployed_by_others(now)
+        if reason is None:
+            raise exc
+        state = reason.split(',')[0]
+        raise ResourceFailed('another run deployed the same hostname at the same time (node %s is now %s); Ironic '
+                             "refused this run's deploy request: %s" % (node_label(now), state, ironic_reason(exc)))
 
     def _still_free(self, job, node):
         """The node of a reservation read in the snapshot, read again before the first write: another run
@@ -366,3 +400,17 @@ def deployed_by_others(node):
     if node.provision_state in UNTOUCHED_STATES:
         return None
     return "in provision state '%s', a deployment this run did not start" % node.provision_state
+
+
+def is_conflict(exc):
+    return sdk_exceptions is not None and isinstance(exc, sdk_exceptions.ConflictException)
+
+
+def is_bad_request(exc):
+    return sdk_exceptions is not None and isinstance(exc, sdk_exceptions.BadRequestException)
+
+
+def ironic_reason(exc):
+    """Ironic's own words for a refused request (without the SDK's 'OpenStack API error' prefix)."""
+    msg = translate_exception(exc)[0]
+    return msg.split(': ', 1)[1] if msg.startswith('OpenStack API error') and ': ' in msg else msg

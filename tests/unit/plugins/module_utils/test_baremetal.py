@@ -1316,3 +1316,46 @@ def test_config_drive_secrets_stay_out_of_invocation_of_an_early_failure(monkeyp
     assert SECRET_CANARY not in json.dumps(result)
     assert logged and all(SECRET_CANARY not in line for line in logged)
     assert any('Invoked with' in line for line in logged)
+
+
+# ------------------------------------------------------------------------------------------------
+# Two runs at once on one hostname (issue 10 #10): the run that loses says so, and changes nothing of the other's
+# ------------------------------------------------------------------------------------------------
+
+def test_refused_deploy_names_the_other_run():
+    conn, helper = make_cloud()
+    another_run_first(conn.baremetal, lambda: run(bm_api.BaremetalApi(conn), [spec('twin')]))
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('twin', name='n2')])
+    msg = err.value.msg
+    assert ("'twin' (node n2 (uuid-n2)): another run deployed the same hostname at the same time (node n2 (uuid-n2) "
+            "is now in provision state 'active'); Ironic refused this run's deploy request: ") in msg
+    assert 'can not be performed on node "uuid-n2" while it is in state "active"' in msg   # Ironic's reason kept
+    assert conn.baremetal._node('n2').provision_state == 'active'
+
+
+def test_refused_deploy_for_another_reason_is_reported_as_is(monkeypatch):
+    conn, helper = make_cloud()
+
+    def maintenance_first():
+        conn.baremetal._node('n2').is_maintenance = True
+    another_run_first(conn.baremetal, maintenance_first)
+    with pytest.raises(ResourceFailed) as err:
+        run(helper, [spec('twin', name='n2')])
+    assert 'node n2 is in maintenance mode' in err.value.msg and 'another run' not in err.value.msg
+
+
+def test_reservation_taken_by_another_run_at_the_same_time_fails_clearly_and_writes_nothing():
+    conn, helper = make_cloud()
+    proxy = conn.baremetal
+    mine = plan_only(helper, [spec('twin')])                   # 'twin' absent: this run will reserve it
+    run(bm_api.BaremetalApi(conn), [spec('twin')])              # another run reserves and deploys it first
+    proxy.writes[:] = []
+    with pytest.raises(ResourceFailed) as err:
+        apply_instances(helper, mine, new_deadline=CLOCK.deadline)
+    assert ("'twin': another run reserved the same hostname at the same time (Ironic: An allocation with name twin "
+            "already exists); this run changed nothing") in err.value.msg
+    assert proxy.writes == [('create_allocation', 'twin')]
+    assert [a.name for a in proxy._allocations.values()] == ['twin'] and proxy._node('n0').provision_state == 'active'
+    again = plan_only(helper, [spec('twin')])
+    assert [job.steps for job in again.jobs] == [[]]             # a re-run has nothing to do
