@@ -113,12 +113,10 @@ def _leaves(value, path=''):
         for key, item in value.items():
             sub = '%s.%s' % (path, key) if path else str(key)
             yield sub + ' (key)', str(key)
-            for leaf in _leaves(item, sub):
-                yield leaf
+            yield from _leaves(item, sub)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            for leaf in _leaves(item, '%s[%d]' % (path, index)):
-                yield leaf
+            yield from _leaves(item, '%s[%d]' % (path, index))
     elif value is not None:
         yield path, value if isinstance(value, str) else json.dumps(value)
 

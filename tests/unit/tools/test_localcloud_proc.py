@@ -146,7 +146,7 @@ def _record(pid, start_time='missing', **extra):
 FOREIGN_RECORDS = {
     'other start time': lambda pid: _record(pid, proc.proc_start_time(pid) - 1),
     'start time null': lambda pid: _record(pid, None),
-    'no start time': lambda pid: _record(pid),
+    'no start time': _record,
     'other start time, marker not in its environment':
         lambda pid: _record(pid, proc.proc_start_time(pid) + 1, marker='0' * 32),
     'no start time, marker not in its environment': lambda pid: _record(pid, marker='0' * 32),
@@ -228,7 +228,7 @@ def test_stop_kills_members_without_the_marker_seen_with_their_leader(tmp_path):
     pid = proc.launch('mixed', [sys.executable, '-c', script], tmp_path, tmp_path / 'l',
                       cwd=str(tmp_path))
     try:
-        assert proc.wait_until(lambda: (tmp_path / 'ready').exists(), 10)
+        assert proc.wait_until((tmp_path / 'ready').exists, 10)
         members = [m for m in proc.group_members(pid) if m != pid]
         record = proc.PidFile(tmp_path, 'mixed').read()
         assert len(members) == 1 and not proc.proc_has_marker(members[0], record['marker'])

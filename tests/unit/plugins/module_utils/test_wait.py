@@ -296,6 +296,7 @@ def test_a_stalled_request_names_itself(clock):
 
 
 def test_a_lost_answer_is_told_apart_from_a_refused_connection():
+    reset = None
     try:
         try:
             raise requests.exceptions.ConnectionError(ConnectionResetError(104, 'Connection aborted.'))
