@@ -178,6 +178,10 @@ options:
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES
+notes:
+  - Senlin does not enforce unique names. When two runs create the same cluster at once, the run whose cluster
+    is newer waits for its create to end, deletes its own cluster (and the profile it made from O(profile_spec)),
+    then waits for the older cluster and returns it, with a warning. Clusters made otherwise are never deleted.
 author:
   - cloudrise.openstack contributors (@cloudrise)
 '''
@@ -367,7 +371,7 @@ actions:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans, report_twins  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (  # noqa: E402
     DesiredCluster, apply_cluster_healing, converge_cluster, find_cluster, plan_cluster, read_cluster_profiles)
 
@@ -415,6 +419,7 @@ class ClusterModule(CloudModule):
             target, failure = apply_cluster_healing(client, current, plan, desired, warn=self.warn)
         elif plan.changed:
             target = plan.predicted
+        report_twins(client, warn=self.warn)
         target = converge_cluster(client, target, plan, desired, self.check_mode, failure, warn=self.warn)
         return self.result(plan.diff, cluster=target, node_ids=list((target or {}).get('nodes') or []),
                            actions=client.actions, **plan.health.result())

@@ -180,7 +180,7 @@ actions:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans, report_twins  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.node import (  # noqa: E402
     DesiredNode, apply_node, plan_node, read_node)
 
@@ -210,6 +210,7 @@ class ClusterNodeModule(CloudModule):
         plan = plan_node(current, desired)
         remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)
         node = self.apply_or_predict(plan, lambda: apply_node(client, current, plan), current.node)
+        report_twins(client, warn=self.warn)
         return self.result(plan.diff, node=node, actions=client.actions)
 
 

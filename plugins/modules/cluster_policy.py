@@ -156,6 +156,7 @@ actions:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import report_twins  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.policy import (  # noqa: E402
     DesiredPolicy, apply_policy, plan_policy, read_policy)
@@ -180,6 +181,7 @@ class ClusterPolicyModule(CloudModule):
         current = read_policy(client, desired)
         plan = plan_policy(current, desired)
         policy = self.apply_or_predict(plan, lambda: apply_policy(client, current, plan), current.policy)
+        report_twins(client, warn=self.warn)
         return self.result(plan.diff, policy=policy, bindings=plan.bindings, actions=client.actions)
 
 

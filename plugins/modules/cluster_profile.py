@@ -140,7 +140,7 @@ profile:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans, report_twins  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (  # noqa: E402
     DesiredProfile, apply_profile, plan_profile, read_profile)
 
@@ -165,6 +165,7 @@ class ClusterProfileModule(CloudModule):
         plan = plan_profile(profile, desired, users)
         remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)
         profile = self.apply_or_predict(plan, lambda: apply_profile(client, profile, plan), profile)
+        report_twins(client, warn=self.warn)
         return self.result(plan.diff, profile=profile)
 
 

@@ -83,6 +83,8 @@ extends_documentation_fragment:
 notes:
   - Message receivers need Zaqar, which the test cloud of this collection does not have; they are covered by
     unit tests only.
+  - Senlin does not enforce unique names. When two runs create the same receiver at once (same name and content),
+    the run whose receiver is newer deletes its own and returns the older one, with a warning.
 author:
   - cloudrise.openstack contributors (@cloudrise)
 '''
@@ -179,6 +181,7 @@ alarm_url:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import report_twins  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.receiver import (  # noqa: E402
     DesiredReceiver, apply_receiver, plan_receiver, receiver_secrets, receiver_url, redact_receiver)
@@ -210,6 +213,7 @@ class ReceiverModule(CloudModule):
                              if desired.cluster and desired.state == 'present' else None)
         receiver = self.apply_or_predict(plan, lambda: self.keep_secret(desired, apply_receiver(client, receiver, plan)),
                                          receiver)
+        report_twins(client, warn=self.warn)
         url = receiver_url(receiver)
         return self.result(plan.diff, receiver=redact_receiver(receiver, desired.hide_url),
                            alarm_url=REDACTED if (desired.hide_url and url) else url)

@@ -67,6 +67,9 @@ class SenlinClient(object):
         self.actions = []
         self.markers = {}   # object id -> the create token found in its metadata
         self.orphans = []   # [(kind, object)]: duplicates left by an interrupted create, to delete (create.py)
+        self.twins = []     # [(kind, object)]: this run's objects deleted for a concurrent run's older twin
+        self.twin_clock = {}   # object id -> when this run created it (create.settle_twins)
+        self.adopted = set()   # ids of a concurrent run's objects this run uses instead of its own
         self._proxy = None
         self._heat = heat
 

@@ -13,7 +13,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._compare impor
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, ResourceFailed
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
     Desired, SpecView, diff_for_create, merge_spec_secrets, plan_delete, spec_equal)
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object, settle_twins
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import (
     HealthReport, converge_health, is_heat_profile)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (
@@ -281,6 +281,21 @@ def _delete_cluster(client, cluster, plan, warn=None):
         client.delete_stacks(left)
 
 
+def _create_cluster(client, body, new_profile_id):
+    """Create the cluster (waiting on it when ``client.wait``); a concurrent run's older twin is adopted instead
+    (``settle_twins``: a first look right after the create, the last after the wait). Returns the cluster's id."""
+    cluster, record = create_object(client, 'cluster', body, 'CLUSTER_CREATE', settle=False)
+    if record and client.wait:
+        client.wait_record(record)
+    if cluster['id'] not in client.adopted:
+        cluster, record = settle_twins(client, 'cluster', cluster, body, record, 'CLUSTER_CREATE')
+        if record and client.wait and record.get('status') is None:
+            client.wait_record(record)
+    if new_profile_id and cluster.get('profile_id') != new_profile_id:
+        delete_profile_if_unused(client, new_profile_id)   # the adopted twin uses the other run's profile
+    return cluster['id']
+
+
 def apply_cluster(client, current, plan, warn=None):
     """Carry out ``plan`` (never called in check mode). Returns the cluster dict afterwards (None when deleted)."""
     if plan.delete:
@@ -290,18 +305,18 @@ def apply_cluster(client, current, plan, warn=None):
     new_profile_id = None
     if plan.new_profile:
         name, spec, metadata = plan.new_profile
-        new_profile_id = create_profile(client, name, spec, metadata)['id']
+        # a concurrent run's twin profile is settled through the cluster: the run whose cluster goes deletes its
+        # profile below when the cluster it adopts uses another (an update keeps its cluster: no look)
+        new_profile_id = create_profile(client, name, spec, metadata,
+                                        settle=False if plan.create is not None else None)['id']
         if plan.create is not None:
             plan.create['profile_id'] = new_profile_id
         else:
             plan.update['profile_id'] = new_profile_id
     try:
         if plan.create is not None:
-            cluster, record = create_object(client, 'cluster', plan.create, 'CLUSTER_CREATE')
-            cluster_id = cluster['id']
+            cluster_id = _create_cluster(client, plan.create, new_profile_id)
             new_profile_id = None  # in use by the cluster from now on
-            if record and client.wait:
-                client.wait_record(record)
         else:
             cluster_id = current['id']
         if plan.update:

@@ -20,6 +20,10 @@ would fail on the ambiguous name. So:
   when each carries a create token of this collection and nothing uses it (a profile: no cluster or node; a
   cluster: no policy and no receiver). The module then deletes them (``remove_orphans``; in check mode it only
   reports them). Anything else is still an ``Ambiguous`` error: objects made by hand are never deleted.
+- **Two runs at once** (``settle_twins``): both found nothing and both created. Right after its create each run
+  lists the same-named twins (made by this collection for the same request); the oldest is the one object, a
+  run whose object is newer deletes its own and adopts the oldest (waiting for it), and the run with the oldest
+  takes a last look ``SETTLE_SECONDS`` after its create, as Senlin's times have seconds only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -53,6 +57,9 @@ MARKED_KINDS = ('cluster', 'node', 'profile')
 PATHS = {'cluster': ('/clusters', 'cluster'), 'node': ('/nodes', 'node'), 'profile': ('/profiles', 'profile'),
          'policy': ('/policies', 'policy'), 'receiver': ('/receivers', 'receiver')}
 BUSY = ('INIT', 'CREATING')
+# Senlin stores times to the second: a twin made in the same second as ours may be stored after our first look.
+# The last look for twins is taken at least this long after our create answered (see settle_twins).
+SETTLE_SECONDS = 2.0
 
 
 def new_token():
@@ -67,8 +74,21 @@ def is_lost(exc):
     if RequestStalled is not None and isinstance(exc, RequestStalled):
         return True
     if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.HttpException):
-        return (getattr(exc, 'status_code', None) or 0) >= 500
+        return (getattr(exc, 'status_code', None) or 0) >= 500 and not senlin_error(exc)
     return False
+
+
+def senlin_error(exc):
+    """True when the error answer is Senlin's own (``{"error": {"type": <Senlin exception>, ...}}``, e.g. a 500
+    EResourceCreation of a message receiver without Zaqar): the request was processed and failed, its answer
+    was not lost (a proxy's or the web server's 5xx has no such body)."""
+    response = getattr(exc, 'response', None)
+    try:
+        body = response.json() if response is not None else None
+    except Exception:  # noqa: BLE001 - no JSON body: not Senlin's error
+        return False
+    error = body.get('error') if isinstance(body, dict) else None
+    return isinstance(error, dict) and bool(error.get('type'))
 
 
 def age(obj):
@@ -98,11 +118,20 @@ def find_created(client, kind, body, token):
     return sorted(found, key=age)[0] if found else None
 
 
-def create_object(client, kind, body, what=None):
+def create_object(client, kind, body, what=None, settle=True):
     """POST a new ``kind`` object from ``body``; ``what``: the name of the action it starts (clusters, nodes),
     recorded in ``client.actions`` and not waited on here. Returns ``(object, action record or None)``.
 
-    A lost answer is looked up (``find_created``) before anything is sent again; see the module docstring."""
+    A lost answer is looked up (``find_created``) before anything is sent again; see the module docstring.
+    Then a concurrent twin is looked for (``settle_twins``; ``settle`` false: only the first look, the caller
+    takes the last one later, e.g. after waiting on the create; None: no look)."""
+    obj, record = _create_object(client, kind, body, what)
+    if settle is None:
+        return obj, record
+    return settle_twins(client, kind, obj, body, record, what, final=settle)
+
+
+def _create_object(client, kind, body, what=None):
     path, one = PATHS[kind]
     token = new_token() if kind in MARKED_KINDS else None
     if token:
@@ -132,6 +161,79 @@ def create_object(client, kind, body, what=None):
                          % (kind, body.get('name'), describe(lost), kind,
                             ' (the request was sent %d times)' % attempts if attempts > 1 else ''),
                          status_code=getattr(lost, 'status_code', None))
+
+
+# -- two runs at once ------------------------------------------------------------------------------------
+
+def is_twin(client, kind, found, body):
+    """True when ``found`` (same name) is what a concurrent run of this collection made for the same request:
+    a cluster or node with a create token of this collection; a profile with a token and the same spec; a
+    policy or receiver (no metadata) with the same content."""
+    if kind in MARKED_KINDS and not client.markers.get(found.get('id')):
+        return False
+    if kind in MARKED_KINDS and kind != 'profile':
+        return True
+    return same_content(kind, found, body)
+
+
+def settle_twins(client, kind, obj, body, record=None, what=None, final=True):
+    """After creating ``obj`` (this run's), make sure two runs at once keep one object: Senlin does not enforce
+    unique names, so two runs that both found nothing both create. Every run lists the same-named twins
+    (``is_twin``) and the oldest (``age``: Senlin's time, then id) is the one object: a run whose object is not
+    the oldest deletes its own (after its create action ended: Senlin refuses to delete a creating cluster) and
+    adopts the oldest (with its create action, so that the caller waits for it to be ACTIVE). A run whose object
+    is the oldest keeps it; the last look is taken ``SETTLE_SECONDS`` after the create (Senlin's times have
+    seconds only, so a twin of the same second is seen by then). ``final`` false: only a first look, without
+    waiting (the caller calls again with ``final`` once its create action ended).
+
+    Returns ``(object, action record or None)``; ``client.twins`` records the deleted ones."""
+    clock = client.deadline.clock
+    started = client.twin_clock.setdefault(obj.get('id'), clock())
+    name = body.get('name') or obj.get('name')
+    while True:
+        listed = [o for o in client.list(kind, name=name) if o.get('name') == name] if name else []
+        mine = next((o for o in listed if o.get('id') == obj.get('id')), obj)
+        older = sorted((o for o in listed if o.get('id') != obj.get('id') and age(o) < age(mine)
+                        and is_twin(client, kind, o, body)), key=age)
+        if older:
+            keeper = older[0]
+            discard_own(client, kind, mine, record, what)
+            client.adopted.add(keeper.get('id'))
+            return keeper, adopt_action(client, kind, keeper, what)
+        left = SETTLE_SECONDS - (clock() - started)
+        if not final or left <= 0 or client.deadline.expired:
+            return obj, record
+        client.deadline.sleep(min(left, client.deadline.remaining()))
+
+
+def discard_own(client, kind, obj, record, what):
+    """Delete this run's object that a concurrent run's older twin replaces; recorded in ``client.twins``."""
+    if record is not None:
+        if record in client.actions:
+            client.actions.remove(record)
+        if record.get('status') is None:   # a cluster or node that is still being created cannot be deleted
+            try:
+                client.wait_action(record['id'], what)
+            except ResourceFailed:
+                pass
+    path = '%s/%s' % (PATHS[kind][0], obj['id'])
+    if kind in ('cluster', 'node'):
+        _data, delete = client.start('DELETE', path, None, '%s_DELETE' % kind.upper(), obj['id'])
+        if delete is not None:
+            client.actions.remove(delete)
+            client.wait_action(delete['id'], delete['name'])
+    else:
+        client.request('DELETE', path, retry_locked=False)
+    client.twins.append((kind, obj))
+
+
+def report_twins(client, warn=None):
+    """Tell the user about the objects of this run that ``settle_twins`` deleted (a warning each)."""
+    twins, client.twins = client.twins, []
+    for kind, obj in twins:
+        if warn:   # a receiver's id is the secret part of its webhook URL: never named
+            warn("Another run created %s '%s' at the same time: this run deleted its own%s and uses the older "
+                 "one." % (kind, obj.get('name'), '' if kind == 'receiver' else ' (%s)' % obj['id']))
 
 
 def describe(exc):

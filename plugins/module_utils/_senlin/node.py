@@ -251,7 +251,8 @@ def apply_node(client, current, plan):
 
 
 def _create_node(client, body):
-    node, record = create_object(client, 'node', body, 'NODE_CREATE')
+    # Senlin renames a node made in a cluster: a twin check by name is only a first look here
+    node, record = create_object(client, 'node', body, 'NODE_CREATE', settle=False)
     if record and client.wait:
         client.wait_record(record)
     if node.get('name') != body['name']:

@@ -56,11 +56,11 @@ def delete_profile_if_unused(client, profile_id, warn=None):
         return False
 
 
-def create_profile(client, name, spec, metadata=None):
+def create_profile(client, name, spec, metadata=None, settle=True):
     body = dict(name=name, spec=spec)
     if metadata is not None:
         body['metadata'] = metadata
-    return create_object(client, 'profile', body)[0]
+    return create_object(client, 'profile', body, settle=settle)[0]
 
 
 def managed_profile(name, spec):
