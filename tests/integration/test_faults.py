@@ -10,7 +10,9 @@ results, what reached the services and what the proxies injected:
 - a stalled answer to a poll: the task ends within ``timeout`` (plus a margin) naming the request that stalled;
 - Senlin's 409 "locked" on a cluster create and 503s/resets while its action is polled: retried, the task succeeds;
 - the answer to ``POST /v1/allocations`` (Ironic) lost: the task fails saying so, the re-run converges, one
-  allocation.
+  allocation;
+- the answer to ``POST /clusters`` (Senlin, where names are not unique) lost: the module finds the cluster by its
+  create token in the same run, sends no second create, one cluster and one profile.
 """
 
 import json
@@ -266,3 +268,34 @@ def test_a_lost_answer_to_post_allocations_fails_clearly_and_the_rerun_converges
     assert posts == 1  # the re-run found the allocation, sent no second one
     assert fired == [('reset', 2), ('drop_response', 1)]
     assert not released.get('failed') and released['changed'], released.get('msg')
+
+
+def test_a_lost_answer_to_post_clusters_leaves_one_cluster_and_converges(faults, direct):
+    """Senlin names are not unique: a create resent after a lost answer would make a twin. The module looks the
+    cluster up by its create token instead (``_senlin/create.py``), in the same run or the re-run."""
+    name = unique('faults-lostcluster')
+    spec = {'type': 'os.heat.stack', 'version': '1.0', 'properties': {'template': QUICK_TEMPLATE, 'timeout': 2}}
+    proxy = faults.rules('clustering', dict(method='POST', path='/clusters$', action='drop_response'))
+    cluster = dict(name=name, profile_spec=spec, desired_capacity=0, cloud=faults.cloud, timeout=120)
+    clustering = direct['user'].clustering
+    try:
+        (lost, rerun), dummy = faults.play([{'name': 'cluster', 'cloudrise.openstack.cluster': cluster}] * 2,
+                                           'lost-cluster')
+        clusters = [c for c in clustering.clusters() if c.name == name]
+        profiles = [p for p in clustering.profiles() if p.name == name]
+    finally:
+        for found in [c for c in clustering.clusters() if c.name == name]:
+            clustering.delete_cluster(found, ignore_missing=True)
+            clustering.wait_for_delete(found, wait=120)
+        for found in [p for p in clustering.profiles() if p.name == name]:
+            clustering.delete_profile(found, ignore_missing=True)
+    assert faults.fired('clustering') == [('drop_response', 1)]
+    # the lost answer is recovered in the same run: the cluster carrying this run's create token is found
+    assert not lost.get('failed'), lost.get('msg')
+    assert lost['changed'] and lost['cluster']['status'] == 'ACTIVE'
+    assert lost['cluster']['id'] == rerun['cluster']['id']
+    assert not rerun.get('failed'), rerun.get('msg')
+    assert rerun['changed'] is False and rerun['cluster']['status'] == 'ACTIVE'
+    assert [c.id for c in clusters] == [rerun['cluster']['id']], 'a twin cluster was made'
+    assert len(profiles) == 1, 'the managed profile was made more than once'
+    assert proxy.seen('POST', '/clusters$') == 1, 'the create was sent again'
