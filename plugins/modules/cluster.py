@@ -407,7 +407,7 @@ class ClusterModule(CloudModule):
 
     def run(self):
         desired = DesiredCluster.from_params(self.params)
-        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         current = find_cluster(client, desired)
         current_profile, wanted_profile = read_cluster_profiles(client, current, desired)
         plan = plan_cluster(current, desired, current_profile, wanted_profile)

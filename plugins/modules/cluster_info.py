@@ -123,7 +123,7 @@ class ClusterInfoModule(CloudModule):
 
     def run(self):
         p = self.params
-        client = SenlinClient(self.conn, wait=False, timeout=p['timeout'])
+        client = SenlinClient(self.conn, wait=False, timeout=p['timeout'], deadline=self.deadline)
         secrets = self.module.no_log_values if p['hide_urls'] else None
         clusters = cluster_details(client, list_clusters(client, p['name'], p['status']), nodes=p['with_nodes'],
                                    policies=p['with_policies'], receivers=p['with_receivers'], hide_urls=p['hide_urls'],

@@ -205,7 +205,7 @@ class ClusterNodeModule(CloudModule):
 
     def run(self):
         desired = DesiredNode.from_params(self.params)
-        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         current = read_node(client, desired)
         plan = plan_node(current, desired)
         remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)

@@ -177,7 +177,7 @@ class ClusterPolicyModule(CloudModule):
 
     def run(self):
         desired = DesiredPolicy.from_params(self.params)
-        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         current = read_policy(client, desired)
         plan = plan_policy(current, desired)
         policy = self.apply_or_predict(plan, lambda: apply_policy(client, current, plan), current.policy)

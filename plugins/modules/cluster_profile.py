@@ -160,7 +160,7 @@ class ClusterProfileModule(CloudModule):
 
     def run(self):
         desired = DesiredProfile.from_params(self.params)
-        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         profile, users = read_profile(client, desired)
         plan = plan_profile(profile, desired, users)
         remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)

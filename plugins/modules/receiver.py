@@ -206,7 +206,7 @@ class ReceiverModule(CloudModule):
 
     def run(self):
         desired = DesiredReceiver.from_params(self.params)
-        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'])
+        client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         receiver = client.find('receiver', desired.name)
         self.keep_secret(desired, receiver)
         plan = plan_receiver(receiver, desired, client.find('cluster', desired.cluster, required=True)
