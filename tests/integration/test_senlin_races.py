@@ -68,7 +68,8 @@ def start(env, path, step):
     bindir = os.path.dirname(sys.executable)
     log_path = OUTPUT / ('senlin-races-%s.log' % step)
     with open(str(log_path), 'w', encoding='utf-8') as log:   # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(  # pylint: disable=consider-using-with - waited on by finish() or killed
+        # the process is waited on by finish() or killed
+        proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [os.path.join(bindir, 'ansible-playbook'), '-i', 'localhost,', str(path)],
             env=dict(env, ANSIBLE_PYTHON_INTERPRETER=sys.executable), cwd=str(path.parent),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
