@@ -33,24 +33,10 @@ __metaclass__ = type
 import uuid
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import is_equal
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import ResourceFailed
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
+    RequestStalled, ResourceFailed, ksa_exceptions, sdk_exceptions)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import get_value, spec_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import wait_for
-
-try:
-    from openstack import exceptions as sdk_exceptions
-except ImportError:  # pragma: no cover - the base reports the missing SDK
-    sdk_exceptions = None
-
-try:
-    from keystoneauth1 import exceptions as ksa_exceptions
-except ImportError:  # pragma: no cover
-    ksa_exceptions = None
-
-try:  # a write whose answer did not come within the task's time (the base's bounded requests)
-    from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import RequestStalled
-except ImportError:  # pragma: no cover - a base without bounded requests
-    RequestStalled = None
 
 MARKER_KEY = 'cloudrise_create_token'
 MARKED_KINDS = ('cluster', 'node', 'profile')
@@ -71,7 +57,7 @@ def is_lost(exc):
     failed or timed out, or a 5xx came (from Senlin or from a proxy in front of it)."""
     if ksa_exceptions is not None and isinstance(exc, ksa_exceptions.ConnectionError):
         return True
-    if RequestStalled is not None and isinstance(exc, RequestStalled):
+    if isinstance(exc, RequestStalled):
         return True
     if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.HttpException):
         return (getattr(exc, 'status_code', None) or 0) >= 500 and not senlin_error(exc)
