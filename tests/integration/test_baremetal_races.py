@@ -13,62 +13,36 @@
 Logs: tests/output/integration/baremetal-races-<step>.log.
 """
 
-import json
 import os
 import pathlib
-import re
 import signal
 import subprocess
-import sys
 import time
 
 import openstack
+import playbook_runs
 import pytest
+from playbook_runs import OUTPUT, barrier_task, finish, write_playbook
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / 'tests' / 'output' / 'integration'
-RECAP = re.compile(r'^localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 PREFIX = 'it-bmrace'
 
-# Waits (in the playbook, before the cloud task) until the test releases every run at once.
-BARRIER = ("import os, sys, time; open(sys.argv[1], 'w').close(); "
-           "[time.sleep(0.02) for _ in range(3000) if not os.path.exists(sys.argv[2])]")
 
 
 def playbook(tmp_path, name, hostname, state='present', barrier=None):
     tasks = []
     if barrier:
-        tasks.append({'name': 'Barrier', 'ansible.builtin.command':
-                      {'argv': [sys.executable, '-c', BARRIER, str(barrier[0]), str(barrier[1])]},
-                      'changed_when': False})
+        tasks.append(barrier_task(barrier[0], barrier[1], 60))
     instance = {'hostname': hostname}
     if state == 'present':
         instance['image'] = {'href': os.environ['LOCALCLOUD_IMAGE_URL'],
                              'checksum': os.environ['LOCALCLOUD_IMAGE_CHECKSUM']}
     tasks.append({'name': 'Instance', 'cloudrise.openstack.baremetal_instance': {
         'state': state, 'timeout': 240, 'instances': [instance]}})
-    path = tmp_path / ('%s.yml' % name)
-    path.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'connection': 'local',
-                                 'tasks': tasks}], indent=1))
-    return path
+    return write_playbook(tmp_path, name, tasks)
 
 
 def start(env, path, step):
-    bindir = os.path.dirname(sys.executable)
-    log = open(str(OUTPUT / ('baremetal-races-%s.log' % step)), 'w')
-    proc = subprocess.Popen([os.path.join(bindir, 'ansible-playbook'), '-i', 'localhost,', str(path)],
-                            env=dict(env, ANSIBLE_PYTHON_INTERPRETER=sys.executable), cwd=str(path.parent),
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    proc.log_path = log.name
-    log.close()
-    return proc
-
-
-def finish(proc, timeout=300):
-    rc = proc.wait(timeout=timeout)
-    out = pathlib.Path(proc.log_path).read_text()
-    recap = RECAP.search(out)
-    return rc, out, int(recap.group(2)) if recap else None
+    return playbook_runs.start(env, path, 'baremetal-races-%s' % step)
 
 
 def run(env, path, step):

@@ -9,21 +9,16 @@
 Logs: tests/output/integration/senlin-races-<step>.log.
 """
 
-import json
 import os
-import pathlib
-import re
 import signal
 import subprocess
-import sys
 import time
 
 import openstack
+import playbook_runs
 import pytest
+from playbook_runs import OUTPUT, barrier_task, finish, write_playbook
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / 'tests' / 'output' / 'integration'
-RECAP = re.compile(r'^localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 PREFIX = 'it-race'
 
 SPEC = {
@@ -32,16 +27,12 @@ SPEC = {
         'heat_template_version': '2016-10-14',
         'resources': {'rand': {'type': 'OS::Heat::RandomString', 'properties': {'length': 6}}}}}}
 
-# Waits (in the playbook, before the cloud tasks) until the test releases every run at once.
-BARRIER = ("import os, sys, time; open(sys.argv[1], 'w').close(); "
-           "[time.sleep(0.02) for _ in range(12000) if not os.path.exists(sys.argv[2])]")
 
 
 def playbook(tmp_path, name, cluster, receiver=None, state='present', barrier=None):
     """A playbook file: the cluster (``profile_spec``, 1 node) and, optionally, a webhook receiver on it."""
     def wait(ready, go):
-        argv = [sys.executable, '-c', BARRIER, str(ready), str(go)]
-        return {'name': 'Barrier', 'ansible.builtin.command': {'argv': argv}, 'changed_when': False}
+        return barrier_task(ready, go, 240)
     tasks = [wait(*barrier[0])] if barrier else []
     cluster_task = {'name': 'Cluster', 'cloudrise.openstack.cluster': {
         'cloud': 'localcloud', 'name': cluster, 'state': state, 'timeout': 240}}
@@ -58,30 +49,11 @@ def playbook(tmp_path, name, cluster, receiver=None, state='present', barrier=No
         tasks += [cluster_task] + ([wait(*barrier[1])] if barrier and receiver_task else []) + [receiver_task]
     else:
         tasks += [receiver_task, cluster_task]
-    path = tmp_path / ('%s.yml' % name)
-    path.write_text(json.dumps([{'hosts': 'localhost', 'gather_facts': False, 'connection': 'local',
-                                 'tasks': [t for t in tasks if t]}], indent=1), encoding='utf-8')
-    return path
+    return write_playbook(tmp_path, name, tasks)
 
 
 def start(env, path, step):
-    bindir = os.path.dirname(sys.executable)
-    log_path = OUTPUT / ('senlin-races-%s.log' % step)
-    with open(str(log_path), 'w', encoding='utf-8') as log:   # the child keeps its own copy of the descriptor
-        # the process is waited on by finish() or killed
-        proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [os.path.join(bindir, 'ansible-playbook'), '-i', 'localhost,', str(path)],
-            env=dict(env, ANSIBLE_PYTHON_INTERPRETER=sys.executable), cwd=str(path.parent),
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    proc.log_path = log_path
-    return proc
-
-
-def finish(proc, timeout=300):
-    rc = proc.wait(timeout=timeout)
-    out = proc.log_path.read_text(encoding='utf-8')
-    recap = RECAP.search(out)
-    return rc, out, int(recap.group(2)) if recap else None
+    return playbook_runs.start(env, path, 'senlin-races-%s' % step)
 
 
 def run(env, path, step):
