@@ -22,6 +22,11 @@ description:
     deployment uses, so a replaced config stays until its deployments move to the new version (see
     M(cloudrise.openstack.software_deployment), which does that when it refers to the config by name); the ids
     of such kept versions are returned in RV(superseded_ids).
+  - Duplicates - each create stores a token (C(cloudrise_create_token)) in the config's C(options); the module
+    never shows or compares it. When the answer to a create is lost (a connection reset, a timeout, a 5xx), the
+    module looks for the config with its token before sending the create again, so no twin is made. When
+    several of the newest versions have the same content (two runs at once), the oldest of them is the current
+    one (for this module and M(cloudrise.openstack.software_deployment) alike); the newer ones are superseded.
   - O(state=absent) deletes every config with the name (absent means no config has this name); it fails,
     listing them, when deployments still use some.
   - Secrets - Heat has no secret inputs (an input's C(default) is stored and returned like the rest of the

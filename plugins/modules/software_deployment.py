@@ -19,6 +19,13 @@ description:
   - When O(config) is a name and that config was replaced (new id, same name, see
     M(cloudrise.openstack.software_config)), the deployment is found by the name and moved to the new config id.
   - Only the options that are set are compared; an identical deployment is left alone (no write request).
+  - Duplicates - each create stores a token (C(cloudrise_create_token)) in the deployment's C(input_values)
+    (Heat does not pass it to the server; the module never shows or compares it). A create whose answer is lost
+    is looked up by its token before it is sent again. A run that finds, right after its create, an older
+    deployment of the config on the server (another run made it at the same moment) deletes its own and uses
+    that one. A run that finds several keeps the oldest and deletes the others when each has a token
+    (C(duplicates_removed) in the diff); a deployment without one (made outside this collection) makes the task
+    fail as ambiguous. A deployment of a version with the same content as the config's current one is not moved.
   - Secrets - pass secret input values in O(secret_input_values), a C(no_log) option - Ansible masks the values
     in the C(Invoked with) line it logs on the managed host, in C(invocation), the result and the diff, even
     when the task fails early (for example an unknown config). Values in O(input_values) are logged as given -

@@ -195,6 +195,11 @@ notes:
   - Differences from C(openstack.cloud.stack) - a second run is C(changed=false) with no write request;
     a failed stack fails the task; a stack that fails while being created is deleted unless O(keep_failed);
     O(wait) is honoured for create and update too.
+  - Runs at once and re-runs - when another run creates the stack between this task's read and its create (Heat
+    answers 409, or, its name check not being atomic, creates both, and the task deletes its own, the newer),
+    the task warns, waits for the other stack and compares it as an existing one; it deletes only a stack it
+    created itself. A task interrupted during a create leaves the stack to Heat; the re-run waits for
+    a stack found in progress, then compares it.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES
@@ -306,7 +311,7 @@ resource_changes:
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import to_dict  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.runner import StackRunner  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.runner import StackRunner, StackTaken  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import (  # noqa: E402
     DesiredStack, plan_stack, redact_stack, stack_outputs)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline  # noqa: E402
@@ -361,7 +366,15 @@ class StackModule(CloudModule):
                              keep_failed=params['keep_failed'], rollback=params['rollback'])
         plan = plan_stack(runner.read(desired), desired)
         runner.add_previews(plan, self.check_mode, self.diff_mode)
-        stack = self.apply_or_predict(plan, lambda: runner.apply(plan), plan.predicted)
+        try:
+            stack = self.apply_or_predict(plan, lambda: runner.apply(plan), plan.predicted)
+        except StackTaken as taken:
+            # another run created the stack between our read and our create: go on as for an existing stack
+            self.warn("Stack '%s' was created by another run meanwhile (%s): this task waited for it and compared "
+                      "it instead of creating it." % (desired.name, taken.stack.get('id')))
+            plan = plan_stack(runner.read(desired, taken.stack), desired)
+            runner.add_previews(plan, self.check_mode, self.diff_mode)
+            stack = self.apply_or_predict(plan, lambda: runner.apply(plan), plan.predicted)
         if desired.state == 'absent':
             return self.result(plan.diff, id=(plan.current or {}).get('id'), stack=None, outputs={}, outputs_list=[])
         outputs, outputs_list = stack_outputs(stack)

@@ -23,6 +23,16 @@ except ImportError:  # pragma: no cover - the base reports the missing SDK
 CLEANUP_TIMEOUT = 300
 
 
+class StackTaken(Exception):
+    """Another run created the stack meanwhile: the create got 409, or Heat (whose name check is not atomic)
+    made both and the other's is older (this task's own was deleted). ``stack``: the other run's stack. The
+    module then reads it and goes on as for an existing stack (it never cleans up a stack it did not create)."""
+
+    def __init__(self, stack):
+        super(StackTaken, self).__init__(stack.get('stack_name'))
+        self.stack = stack
+
+
 class StackRunner(object):
     """Reads, previews and applies for one task: ``api`` a HeatApi, ``deadline`` the task's ``_wait.Deadline``.
 
@@ -39,8 +49,9 @@ class StackRunner(object):
         self.rollback = rollback
 
     # -- reading, previews, applying a plan ---------------------------------------------------------------
-    def read(self, desired):
+    def read(self, desired, found=None):
         """The stack as the plan needs it (a CurrentStack), or None; a stack found in progress is waited for.
+        ``found``: a stack (``stack_name``, ``id``) to read by its id instead of looking the name up.
 
         For ``state=absent`` only a stack being deleted is waited for. The stored template, environment and
         files are read when a template is given and the stack is not to be recreated.
@@ -50,7 +61,7 @@ class StackRunner(object):
             if stack is not None and stack.get('stack_status') == 'DELETE_IN_PROGRESS':
                 stack = self.settle(stack)
             return None if stack is None else CurrentStack(stack)
-        stack = self.api.find_stack(desired.name)
+        stack = self.api.find_stack(desired.name) if found is None else self.api.get_stack(found)
         if stack is not None:
             stack = self.settle(stack)
         if stack is None:
@@ -210,15 +221,24 @@ class StackRunner(object):
         return exc
 
     def _create_request(self, desired):
-        """POST the stack; when a just-deleted stack still holds the name (409), wait for Heat to free it."""
+        """POST the stack; when a just-deleted stack still holds the name (409), wait for Heat to free it. When a
+        live stack holds it (another run created it meanwhile: Heat's names are unique), raise StackTaken."""
         try:
             return self.api.create_stack(desired.body())
         except sdk_exceptions.ConflictException:
             held = self.api.find_stack(desired.name, resolve_outputs=False, include_deleted=True)
-            if held is None or held.get('stack_status') != 'DELETE_COMPLETE':
+            if held is None:
                 raise
+            if held.get('stack_status') != 'DELETE_COMPLETE':
+                raise StackTaken(held)
         self.wait_for_action(held, 'DELETE', free_name=True)
-        return self.api.create_stack(desired.body())
+        try:
+            return self.api.create_stack(desired.body())
+        except sdk_exceptions.ConflictException:
+            held = self.api.find_stack(desired.name, resolve_outputs=False)
+            if held is None:
+                raise
+            raise StackTaken(held)
 
     def create(self, desired):
         try:
@@ -226,10 +246,13 @@ class StackRunner(object):
         except sdk_exceptions.HttpException as exc:
             raise self._rejected(exc, "stack '%s'" % desired.name)
         stack = dict(stack_name=desired.name, id=created['id'])
+        self._yield_to_older(stack)
         if not self.wait:
             return self.api.get_stack(stack)
         try:
-            return self.wait_for_action(stack, 'CREATE')
+            result = self.wait_for_action(stack, 'CREATE')
+            self._yield_to_older(stack)  # a twin stored in the same second may have been missed before
+            return result
         except ResourceFailed as exc:
             if not self.keep_failed and "The failed stack" not in exc.msg:
                 exc.msg += self.cleanup(stack)
@@ -240,6 +263,23 @@ class StackRunner(object):
                 exc.msg += self.cleanup(stack).replace('failed stack', 'unfinished stack')
                 exc.args = (exc.msg,)
             raise
+
+    def _yield_to_older(self, stack):
+        """Two runs at once may both get their create through (Heat checks the name, then stores the stack):
+        of the live stacks with the name, the oldest (``creation_time``, then id) stays. When that is another
+        run's, delete this task's own stack (only it) and raise StackTaken with the other's."""
+        name = stack['stack_name']
+        live = [s for s in self.api.list_stacks({'name': name}) if s.get('stack_name') == name
+                and not (s.get('stack_status') or '').startswith('DELETE')]
+        if len(live) < 2 or stack['id'] not in set(s.get('id') for s in live):
+            return
+        keeper = sorted(live, key=lambda s: (s.get('creation_time') or '', s.get('id') or ''))[0]
+        if keeper['id'] == stack['id']:
+            return
+        self.api.delete_stack(stack)
+        seconds = max(CLEANUP_TIMEOUT, self.deadline.seconds // 4)
+        self.wait_for_action(stack, 'DELETE', deadline=Deadline(seconds, self.deadline.clock, self.deadline.sleep))
+        raise StackTaken(keeper)
 
     def update(self, stack, desired):
         try:

@@ -12,6 +12,25 @@ Secrets: ``secret_input_defaults`` (config) and ``secret_input_values`` (deploym
 into ``inputs`` / ``input_values``; their values are always redacted in the diff. Unless the user sets
 ``diff_secrets``, the diff also hides the config body, every input default and every deployment input value
 (``opaque``: a digest keyed for this run, so the diff still shows what changed).
+
+Duplicates: Heat does not enforce unique names, so a create whose answer is lost (a connection reset, a read
+timeout, a 5xx, a request the base stopped waiting for) may have made the object, and two runs at once may
+each make one. So:
+
+- **A token per create** (``cloudrise_create_token``): in a config's ``options``, in a deployment's
+  ``input_values`` (Heat stores both as given; a deployment's input values never reach the server's
+  metadata). It is taken out of everything read (``unmark_*``): no comparison, diff or result sees it.
+- **A lost answer is looked up, not resent blindly** (``create_config``/``create_deployment``): the object with
+  our token is the one the lost request made. Only when none exists is the POST sent once more (same token);
+  if that answer is lost too and nothing is found, the task fails saying nothing was created.
+- **Twin configs converge on the oldest**: the current version of a name is the oldest of the newest versions
+  that have the same content (``twin_group``), so that two runs that made the same config at once agree on it;
+  the newer twins are superseded like older versions (deleted once no deployment uses them), and a deployment
+  of a twin is not moved (same content).
+- **One deployment per config and server**: after its create, a run that finds an older deployment of the
+  config on the server (another run's, made at the same moment) deletes its own and keeps the older one. A
+  re-run that finds several keeps the oldest and deletes the others when each carries a token (made by this
+  collection; ``duplicates_removed`` in the diff); a deployment without a token keeps the name ambiguous.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,14 +38,100 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import uuid
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, is_equal, looks_like_id
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, CloudModuleError, InvalidInput, NotFound
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
+    Ambiguous, CloudModuleError, InvalidInput, NotFound, ResourceFailed)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import merge_secret, opaque
+
+try:
+    from openstack import exceptions as sdk_exceptions
+except ImportError:  # pragma: no cover - the base reports the missing SDK
+    sdk_exceptions = None
+
+try:
+    from keystoneauth1 import exceptions as ksa_exceptions
+except ImportError:  # pragma: no cover
+    ksa_exceptions = None
 
 INPUT_DEFAULTS = {'type': 'String'}
 OUTPUT_DEFAULTS = {'error_output': False}
 DEPLOYMENT_FIELDS = ('action', 'status', 'status_reason', 'input_values')
+MARKER_KEY = 'cloudrise_create_token'
+CREATE_ATTEMPTS = 2
+
+
+def new_token():
+    return uuid.uuid4().hex
+
+
+def is_lost(exc):
+    """True when a create may have reached Heat although no good answer came back: the connection failed or
+    timed out after sending (a write surely never sent is resent by the base and does not get here), or a 5xx
+    came (from Heat or a proxy in front of it)."""
+    if ksa_exceptions is not None and isinstance(exc, ksa_exceptions.ConnectionError):
+        return True
+    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.HttpException):
+        return (getattr(exc, 'status_code', None) or 0) >= 500
+    return False
+
+
+def _unmark(obj, key):
+    """``(obj without the create token in its dict ``key``, the token or None)``; None stays None."""
+    if obj is None or not isinstance(obj.get(key), dict) or MARKER_KEY not in obj[key]:
+        return obj, None
+    values = dict(obj[key])
+    token = values.pop(MARKER_KEY)
+    return dict(obj, **{key: values}), token
+
+
+def unmark_config(config):
+    return _unmark(config, 'options')[0]
+
+
+def config_token(config):
+    return _unmark(config, 'options')[1]
+
+
+def unmark_deployment(deployment):
+    return _unmark(deployment, 'input_values')[0]
+
+
+def deployment_token(deployment):
+    return _unmark(deployment, 'input_values')[1]
+
+
+def age(obj):
+    """Sort key, oldest first: Heat's ``creation_time`` (seconds), then the id."""
+    return (obj.get('creation_time') or '', obj.get('id') or '')
+
+
+def _lost_create(what, name, lost):
+    status = getattr(lost, 'status_code', None)
+    return ResourceFailed("Creating %s '%s' got no answer (%s), and Heat has no %s made by this task: nothing was "
+                          "created (the request was sent %d times). Run the task again."
+                          % (what, name, '%s %s' % (status, type(lost).__name__) if status else type(lost).__name__,
+                             what, CREATE_ATTEMPTS), status_code=status)
+
+
+def create_marked(create, find, body, key, what, name):
+    """POST ``body`` with a new create token in its dict ``key``; a lost answer is looked up with
+    ``find(token)`` before the POST is sent once more. Returns the object as Heat stored it (token included)."""
+    token = new_token()
+    body = dict(body, **{key: dict(body.get(key) or {}, **{MARKER_KEY: token})})
+    lost = None
+    for _attempt in range(CREATE_ATTEMPTS):
+        try:
+            return create(body)
+        except Exception as exc:  # noqa: BLE001 - only a lost answer is handled; anything else is raised as is
+            if not is_lost(exc):
+                raise
+            lost = exc
+        found = find(token)
+        if found is not None:
+            return found
+    raise _lost_create(what, name, lost)
 
 
 def normalize_io(items, defaults=None):
@@ -77,9 +182,41 @@ def config_differences(desired, actual, plain_defaults=None, diff_secrets=False)
 
 
 def find_configs(api, name):
-    """The configs with this name, oldest first (the last one is the current version)."""
-    return sorted((c for c in api.list_configs() if c.get('name') == name),
-                  key=lambda c: (c.get('creation_time') or '', c.get('id') or ''))
+    """The configs with this name, oldest first (the newest versions of the same content are the current one:
+    ``twin_group``)."""
+    return sorted((c for c in api.list_configs() if c.get('name') == name), key=age)
+
+
+def same_config(one, other):
+    """True when two stored configs (tokens taken out) have the same content."""
+    body = dict(group=one.get('group'), config=one.get('config'), inputs=one.get('inputs'),
+                outputs=one.get('outputs'), options=one.get('options'))
+    return not config_differences(body, other).changed
+
+
+def twin_group(api, versions):
+    """The newest versions of the same content, oldest first, read in full (tokens taken out): the first is the
+    current version. Versions are read from the newest back until one differs; [] when none can be read."""
+    group = []
+    for listed in reversed(versions):
+        config = unmark_config(api.get_config(listed['id']))
+        if config is None:
+            continue  # deleted meanwhile
+        if group and not same_config(group[0], config):
+            break
+        group.insert(0, config)
+    return group
+
+
+def create_config(api, body):
+    """Create a config that survives a lost answer (see the module docstring); returns it without the token."""
+    def find(token):
+        for listed in reversed(find_configs(api, body['name'])):
+            config = api.get_config(listed['id'])
+            if config is not None and config_token(config) == token:
+                return config
+        return None
+    return unmark_config(create_marked(api.create_config, find, body, 'options', 'software config', body['name']))
 
 
 def referenced_config_ids(api):
@@ -139,17 +276,18 @@ class CurrentConfigs(object):
 
     def __init__(self, versions, config=None, in_use=None):
         self.versions, self.config, self.in_use = versions, config, in_use or set()
+        self.current_id = (config or {}).get('id')
 
 
 def _superseded(current, desired):
-    """The versions that go once unused: all for state=absent; else the older ones, and the current one too
-    when it is replaced."""
+    """The versions that go once unused: all for state=absent; else all but the current one, and the current
+    one too when it is replaced."""
     versions = current.versions
     if desired.state == 'absent':
         return list(versions)
     if current.config is not None and desired.differences(current.config).changed:
         return list(versions)
-    return versions[:-1]
+    return [v for v in versions if v['id'] != current.current_id]
 
 
 def read_configs(api, desired):
@@ -158,7 +296,8 @@ def read_configs(api, desired):
     versions = find_configs(api, desired.name)
     config = None
     if desired.state != 'absent' and versions:
-        config = api.get_config(versions[-1]['id'])
+        group = twin_group(api, versions)
+        config = group[0] if group else None
     current = CurrentConfigs(versions, config)
     if _superseded(current, desired):
         current.in_use = referenced_config_ids(api)
@@ -185,9 +324,9 @@ class ConfigPlan(Plan):
 def plan_config(current, desired):
     """Software configs are immutable: identical -> nothing; different -> create a new one, delete the old.
 
-    Names are not unique in Heat: the newest config with the name is the current one; older versions
-    (superseded) are deleted once no deployment uses them (Heat refuses to delete a config in use), so
-    ``software_deployment`` can move its deployments to the new version first. No request.
+    Names are not unique in Heat: the newest config with the name (the oldest of its twins) is the current
+    one; the other versions (superseded) are deleted once no deployment uses them (Heat refuses to delete a
+    config in use), so ``software_deployment`` can move its deployments to the new version first. No request.
     """
     plan = ConfigPlan(desired)
     diff, config = plan.diff, current.config
@@ -216,7 +355,7 @@ def apply_config(api, plan):
     config = plan.predicted
     for name, data in plan.steps:
         if name == 'create':
-            config = api.create_config(data['body'])
+            config = create_config(api, data['body'])
         elif name == 'delete':
             for config_id in data['ids']:
                 api.delete_config(config_id)
@@ -263,41 +402,71 @@ def find_deployments(api, config_ids, server_id):
 
 
 def _deployment_config(api, config_ref):
-    """(ids of every version of the config, the id of the current (newest) version or None)."""
+    """(ids of every version of the config, the id of the current version or None, the ids of its twins)."""
     if looks_like_id(config_ref) and api.get_config(config_ref) is not None:
-        return set([config_ref]), config_ref
+        return set([config_ref]), config_ref, set([config_ref])
     named = find_configs(api, config_ref)
-    return set(c['id'] for c in named), (named[-1]['id'] if named else None)
+    if len(named) < 2:
+        ids = set(c['id'] for c in named)
+        return ids, (named[0]['id'] if named else None), ids
+    group = twin_group(api, named)
+    return (set(c['id'] for c in named), group[0]['id'] if group else named[-1]['id'],
+            set(c['id'] for c in group))
 
 
 class CurrentDeployment(object):
-    """The id of the config's current version (None when there is no such config) and the deployment found."""
+    """The id of the config's current version (None when there is no such config), the deployment found (its
+    token taken out), ``duplicates``: newer deployments of the config on the server made by this collection
+    (to delete), ``config_ids``: every version's id and ``twin_ids``: the versions with the current content."""
 
-    def __init__(self, config_id, deployment=None):
+    def __init__(self, config_id, deployment=None, duplicates=None, config_ids=None, twin_ids=None):
         self.config_id, self.deployment = config_id, deployment
+        self.duplicates = duplicates or []
+        self.config_ids = config_ids or set([config_id])
+        self.twin_ids = twin_ids or set([config_id])
+
+
+def split_deployments(deployments, kind, name):
+    """``(the oldest, [the newer ones])``; Ambiguous when a newer one carries no token of this collection."""
+    ordered = sorted(deployments, key=age)
+    rest = ordered[1:]
+    if any(not deployment_token(d) for d in rest):
+        raise Ambiguous(kind, name, [d['id'] for d in ordered])
+    return ordered[0], rest
 
 
 def read_deployment(api, desired):
     """The deployment of any version of the config to the server. A deployment of an older version of a named
-    config (replaced: same name, new id) is found by the name. Two of them are ambiguous."""
-    config_ids, config_id = _deployment_config(api, desired.config)
+    config (replaced: same name, new id) is found by the name. Of several, the oldest is kept and the newer
+    ones are duplicates when this collection made them (see the module docstring), else they are ambiguous."""
+    config_ids, config_id, twin_ids = _deployment_config(api, desired.config)
     deployments = find_deployments(api, config_ids, desired.server_id) if config_ids else []
-    if len(deployments) > 1:
-        raise Ambiguous('software deployment for config %s on server' % desired.config, desired.server_id,
-                        [d['id'] for d in deployments])
-    return CurrentDeployment(config_id, deployments[0] if deployments else None)
+    if not deployments:
+        return CurrentDeployment(config_id, None, config_ids=config_ids, twin_ids=twin_ids)
+    found, duplicates = split_deployments(deployments, 'software deployment for config %s on server' % desired.config,
+                                          desired.server_id)
+    return CurrentDeployment(config_id, unmark_deployment(found), duplicates, config_ids, twin_ids)
 
 
 class DeploymentPlan(Plan):
-    """One step: ``delete`` (``id``), ``create`` (``body``) or ``update`` (``id``, ``body``; ``reread`` when the
-    config changes: Heat answers that update with the deployment as it was before)."""
+    """Steps: ``delete`` (``id``), ``create`` (``body``) or ``update`` (``id``, ``body``; ``reread`` when the
+    config changes: Heat answers that update with the deployment as it was before), and
+    ``delete_duplicates`` (``ids``). ``desired`` and ``current`` serve a create that meets another run's."""
+
+    def __init__(self, desired=None, current=None):
+        super(DeploymentPlan, self).__init__()
+        self.desired, self.current = desired, current
 
 
 def plan_deployment(current, desired):
-    """The plan for the deployment ``current`` (a CurrentDeployment); moves it to the current config version.
-    No request."""
-    plan = DeploymentPlan()
+    """The plan for the deployment ``current`` (a CurrentDeployment); moves it to the current config version
+    (unless it uses a twin of it: same content). No request."""
+    plan = DeploymentPlan(desired, current)
     diff, found = plan.diff, current.deployment
+    duplicates = sorted(d['id'] for d in current.duplicates)
+    if duplicates:
+        diff.add('duplicates_removed', [], duplicates)
+        plan.step('delete_duplicates', ids=duplicates)
     if desired.state == 'absent':
         if found is not None:
             diff.add('state', 'present', 'absent')
@@ -315,28 +484,66 @@ def plan_deployment(current, desired):
         plan.step('create', body=body)
         plan.predicted = dict(body, id=None)
         return plan
-    diff.compare('config_id', current.config_id, found.get('config_id'))
+    config_id = found.get('config_id') if found.get('config_id') in current.twin_ids else current.config_id
+    diff.compare('config_id', config_id, found.get('config_id'))
     for field in DEPLOYMENT_FIELDS:
         if field != 'input_values':
             diff.compare(field, wanted[field], found.get(field))
         elif not is_equal(wanted[field], found.get(field), 'dict'):
             diff.add(field, desired.shown_inputs(found.get(field)), desired.shown_inputs(wanted[field]))
     plan.predicted = found
-    if diff.changed:
+    if diff.changed and [k for k in diff.keys if k != 'duplicates_removed']:
         body = dict((k, v) for k, v in wanted.items() if v is not None)
-        body['config_id'] = current.config_id
+        body['config_id'] = config_id
         plan.step('update', id=found['id'], body=body, reread='config_id' in diff.keys)
         plan.predicted = dict(found, **body)
     return plan
 
 
+def create_deployment(api, body, config_ids):
+    """Create a deployment that survives a lost answer; then, when another run made one of the config on the
+    server first (at the same moment), delete ours and return ``(theirs, True)``; else ``(ours, False)``.
+    Only deployments with this task's token are ever deleted here."""
+    server_id = body['server_id']
+
+    def find(token):
+        return next((d for d in find_deployments(api, config_ids, server_id) if deployment_token(d) == token), None)
+
+    created = create_marked(api.create_deployment, find, body, 'input_values', 'software deployment',
+                            'config %s on server %s' % (body['config_id'], server_id))
+    token = deployment_token(created)
+    found = find_deployments(api, config_ids, server_id)
+    if created['id'] not in set(d['id'] for d in found):
+        found.append(created)
+    keeper = sorted(found, key=age)[0]
+    for deployment in found:
+        if deployment['id'] != keeper['id'] and deployment_token(deployment) == token:
+            api.delete_deployment(deployment['id'])
+    return unmark_deployment(keeper), keeper['id'] != created['id']
+
+
 def apply_deployment(api, plan):
-    """The write of the plan; returns the deployment (None after a delete)."""
-    name, data = plan.steps[0]
-    if name == 'delete':
-        api.delete_deployment(data['id'])
-        return None
-    if name == 'create':
-        return api.create_deployment(data['body'])
-    updated = api.update_deployment(data['id'], data['body'])
-    return (api.get_deployment(data['id']) if data['reread'] else updated) or updated
+    """The writes of the plan; returns the deployment (None after a delete)."""
+    result = plan.predicted
+    for name, data in plan.steps:
+        if name == 'delete_duplicates':
+            for deployment_id in data['ids']:
+                api.delete_deployment(deployment_id)
+        elif name == 'delete':
+            api.delete_deployment(data['id'])
+            result = None
+        elif name == 'create':
+            # every version of the config read again: another run may have made a twin since this task's read
+            config_ids, config_id, twin_ids = _deployment_config(api, plan.desired.config)
+            config_ids = config_ids | set([data['body']['config_id']])
+            result, adopted = create_deployment(api, data['body'], config_ids)
+            if adopted:  # another run's: bring it to what this task asks for
+                again = plan_deployment(CurrentDeployment(config_id or data['body']['config_id'], result, None,
+                                                          config_ids, twin_ids or None), plan.desired)
+                if again.changed:
+                    result = apply_deployment(api, again)
+        else:
+            updated = api.update_deployment(data['id'], data['body'])
+            result = (api.get_deployment(data['id']) if data['reread'] else updated) or updated
+            result = unmark_deployment(result)
+    return result

@@ -371,7 +371,7 @@ class FakeHeat(object):
     def _public(self, stack):
         return dict((k, copy.deepcopy(v)) for k, v in stack.items() if not k.startswith('_'))
 
-    def find_stack(self, name, resolve_outputs=True):
+    def find_stack(self, name, resolve_outputs=True, include_deleted=False):
         self._record('find', name)
         stack = self.stacks.get(name) or next((s for s in self.stacks.values() if s['id'] == name), None)
         return self._public(stack) if stack else None
@@ -387,6 +387,10 @@ class FakeHeat(object):
 
     def stack_gone(self, stack):
         return self.get_stack(stack)
+
+    def list_stacks(self, query=None):
+        self._record('list', (query or {}).get('name'))
+        return [self._public(s) for s in self.stacks.values() if s['stack_name'] == (query or {}).get('name')]
 
     def get_template(self, stack):
         self._record('template', stack['stack_name'])
@@ -472,7 +476,12 @@ def run_stack(api, clock, want, check_mode=False, diff_mode=False, timeout=60, *
     runner = make_runner(api, clock, timeout, **kwargs)
     plan = heat_stack.plan_stack(runner.read(want), want)
     runner.add_previews(plan, check_mode, diff_mode)
-    stack = runner.apply(plan) if plan.changed and not check_mode else plan.predicted
+    try:
+        stack = runner.apply(plan) if plan.changed and not check_mode else plan.predicted
+    except heat_runner.StackTaken as taken:  # as the module: another run created it meanwhile, go on as for an existing one
+        plan = heat_stack.plan_stack(runner.read(want, taken.stack), want)
+        runner.add_previews(plan, check_mode, diff_mode)
+        stack = runner.apply(plan) if plan.changed and not check_mode else plan.predicted
     if want.state == 'absent':
         stack = plan.current
     return plan.diff, stack, plan.extra
@@ -488,6 +497,72 @@ def test_create_then_idempotent_run_sends_no_write(clock):
     assert not diff.changed and api.writes == []
     assert [c[0] for c in api.calls] == ['find', 'template', 'environment']
     assert heat_stack.stack_outputs(stack) == ({'o': 'b'}, [{'output_key': 'o', 'output_value': 'b'}])
+
+
+class RacedHeat(FakeHeat):
+    """Another run creates the stack (``body_of_other``) between this run's read and its create: Heat answers 409."""
+
+    def __init__(self, body_of_other=None, **kwargs):
+        super(RacedHeat, self).__init__(**kwargs)
+        self.body_of_other = body_of_other
+
+    def create_stack(self, body):
+        if self.body_of_other is not None:
+            other, self.body_of_other = self.body_of_other, None
+            FakeHeat.create_stack(self, dict(body, **other))
+            self._record('conflict', body['stack_name'])
+            raise sdk_exceptions.ConflictException('The Stack (%s) already exists.' % body['stack_name'])
+        return FakeHeat.create_stack(self, body)
+
+
+def test_create_that_meets_another_runs_stack_waits_for_it_and_compares(clock):
+    """Issue 10 #10: two runs at once; the second POST /stacks gets 409. Before: the task failed on the 409."""
+    api = RacedHeat(body_of_other={}, steps=2)
+    runner = make_runner(api, clock)
+    plan = heat_stack.plan_stack(runner.read(desired()), desired())
+    with pytest.raises(heat_runner.StackTaken):
+        runner.apply(plan)
+    api = RacedHeat(body_of_other={}, steps=2)
+    diff, stack, extra = run_stack(api, clock, desired())
+    assert not diff.changed and stack['id'] == 'id-1' and stack['stack_status'] == 'CREATE_COMPLETE'
+    assert [c[0] for c in api.writes] == ['create']  # the other run's: nothing deleted, nothing created twice
+
+
+def test_create_that_meets_another_runs_different_stack_updates_it_and_never_deletes_it(clock):
+    api = RacedHeat(body_of_other={'parameters': {'p': 'other'}}, fail_action='CREATE')
+    diff, stack, extra = run_stack(api, clock, desired())   # the other run's create failed: recovered, not deleted
+    assert [c[0] for c in api.writes] == ['create', 'update'] and stack['stack_status'] == 'UPDATE_COMPLETE'
+    assert diff.diff()['before']['status'] == 'CREATE_FAILED'
+    api = RacedHeat(body_of_other={'parameters': {'p': 'other'}})
+    diff, stack, extra = run_stack(api, clock, desired())
+    assert diff.changed and diff.keys == ['parameters'] and [c[0] for c in api.writes] == ['create', 'update']
+
+
+class TwinHeat(FakeHeat):
+    """Heat's name check is not atomic: another run's stack (``other_id``) got stored with the same name."""
+
+    def __init__(self, other_id, **kwargs):
+        super(TwinHeat, self).__init__(**kwargs)
+        self.other_id = other_id
+
+    def list_stacks(self, query=None):
+        same = [dict(s, creation_time='2026-01-01T00:00:00Z') for s in FakeHeat.list_stacks(self, query)]
+        return same + [dict(stack_name=query['name'], id=self.other_id, stack_status='CREATE_IN_PROGRESS',
+                            creation_time='2026-01-01T00:00:00Z')]
+
+
+def test_create_that_finds_an_older_twin_deletes_its_own_stack_only(clock):
+    """Issue 10 #10: both creates got through. Before: two stacks with the name were left."""
+    api = TwinHeat('id-0')   # older (same second, smaller id): this run's own stack goes
+    runner = make_runner(api, clock)
+    with pytest.raises(heat_runner.StackTaken) as taken:
+        runner.create(desired())
+    assert taken.value.stack['id'] == 'id-0' and api.stacks == {}
+    assert api.writes == [('create', 's'), ('delete', 's')]
+    api = TwinHeat('id-9')   # newer: this run's stays, the other run yields
+    stack = make_runner(api, clock).create(desired())
+    assert stack['id'] == 'id-1' and stack['stack_status'] == 'CREATE_COMPLETE' and api.writes == [('create', 's')]
+    assert [c for c in api.calls if c[0] == 'list'] == [('list', 's')] * 2   # after the create and after the wait
 
 
 def test_check_mode_create_previews_and_writes_nothing(clock):
@@ -1183,3 +1258,124 @@ def test_deployment_diff_redacts_input_values_unless_asked():
     assert diff.diff()['before']['input_values'] == {'a': 'plain-1', 'pw': heat_stack.opaque(CANARY + '1', size=False)}
     diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 'plain-1'}, secret_input_values={'pw': CANARY + '1'}))
     assert not diff.changed
+
+
+# -- duplicates of software configs and deployments (issue 10 #8, #10) -------------------------------------
+
+def lost_answer():
+    from keystoneauth1 import exceptions as ksa_exceptions
+    return ksa_exceptions.ConnectFailure('Connection aborted: the answer was lost')
+
+
+class LossyConfigs(FakeConfigs):
+    """Heat stores the object, then the answer is lost ``lose`` times (``store=False``: nothing stored either).
+    ``other_run`` creates an identical deployment just before this run's (two runs at once)."""
+
+    def __init__(self, lose=0, store=True, other_run=False):
+        super(LossyConfigs, self).__init__()
+        self.lose, self.store, self.other_run = lose, store, other_run
+
+    def _lossy(self, create, body):
+        if self.lose:
+            self.lose -= 1
+            if self.store:
+                create(body)
+            else:
+                self.calls.append(('create_lost', None))
+            raise lost_answer()
+        return create(body)
+
+    def create_config(self, body):
+        return self._lossy(super(LossyConfigs, self).create_config, body)
+
+    def create_deployment(self, body):
+        if self.other_run:
+            self.other_run = False
+            other = dict(body, input_values=dict(body['input_values'], cloudrise_create_token='theirs'))
+            super(LossyConfigs, self).create_deployment(other)
+        return self._lossy(super(LossyConfigs, self).create_deployment, body)
+
+
+def test_config_create_with_a_lost_answer_finds_its_config_and_makes_no_twin():
+    api = LossyConfigs(lose=1)
+    diff, config, kept = ensure_config(api, config_params(options={'k': 'v'}))
+    assert diff.changed and list(api.configs) == [config['id']]
+    assert config['options'] == {'k': 'v'}   # the token is stored but never shown
+    assert set(api.configs[config['id']]['options']) == {'k', 'cloudrise_create_token'}
+    api.calls = []
+    diff, same, kept = ensure_config(api, config_params(options={'k': 'v'}))
+    assert not diff.changed and same['id'] == config['id'] and api.writes == []
+
+
+def test_config_create_whose_answers_are_lost_and_nothing_made_fails_clearly():
+    api = LossyConfigs(lose=2, store=False)
+    with pytest.raises(ResourceFailed, match="nothing was created .the request was sent 2 times"):
+        ensure_config(api, config_params())
+    assert api.configs == {}
+    api = LossyConfigs(lose=1, store=False)   # the second try answers: one config
+    diff, config, kept = ensure_config(api, config_params())
+    assert list(api.configs) == [config['id']]
+
+
+def test_twin_configs_converge_on_the_oldest_and_a_deployment_of_a_twin_stays():
+    api = FakeConfigs()
+    dummy, old, kept = ensure_config(api, config_params(config='v0'))
+    twins = [api.create_config(dict(config_params(), inputs=[{'name': 'a'}], outputs=[], options=opts))
+             for opts in ({'cloudrise_create_token': 'run1'}, {'cloudrise_create_token': 'run2'})]
+    api.deployments['d'] = dict(id='d', config_id=twins[1]['id'], server_id='srv', action='CREATE',
+                                status='IN_PROGRESS', status_reason='None', input_values={})
+    api.calls = []
+    diff, current, kept = ensure_config(api, config_params())  # the same content as the twins
+    assert current['id'] == twins[0]['id'] and diff.diff()['after'] == {'deleted_ids': [old['id']]}
+    assert kept == [twins[1]['id']] and 'cloudrise_create_token' not in current['options']
+    diff, dep = ensure_deployment(api, deployment_params())
+    assert not diff.changed and dep['config_id'] == twins[1]['id']   # same content: not redeployed
+    del api.deployments['d']
+    diff, current, kept = ensure_config(api, config_params())
+    assert diff.diff()['after'] == {'deleted_ids': [twins[1]['id']]} and list(api.configs) == [twins[0]['id']]
+
+
+def test_deployment_create_with_a_lost_answer_finds_its_deployment():
+    api = LossyConfigs()
+    ensure_config(api, config_params())
+    api.lose = 1
+    diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 1}))
+    assert diff.changed and list(api.deployments) == [dep['id']] and dep['input_values'] == {'a': 1}
+    diff, same = ensure_deployment(api, deployment_params(input_values={'a': 1}))
+    assert not diff.changed and same['id'] == dep['id']
+
+
+def test_two_runs_creating_one_deployment_at_once_leave_one():
+    """Issue 10 #8/#10: another run's deployment appears between this run's read and create. Before: two
+    deployments, and every later run failed as ambiguous."""
+    api = LossyConfigs(other_run=True)
+    ensure_config(api, config_params())
+    diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 1}))
+    assert len(api.deployments) == 1 and dep['id'] == list(api.deployments)[0]
+    assert dep['input_values'] == {'a': 1} and [c[0] for c in api.writes][-2:] == ['create_deployment', 'delete_deployment']
+    diff, same = ensure_deployment(api, deployment_params(input_values={'a': 1}))
+    assert not diff.changed and same['id'] == dep['id']
+    api.other_run = True   # the other run wants other input values: this run's wins, on the one deployment
+    ensure_deployment(api, deployment_params(state='absent'))
+    diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 2}))
+    assert len(api.deployments) == 1 and dep['input_values'] == {'a': 2}
+
+
+def test_rerun_removes_duplicate_deployments_of_this_collection_and_keeps_the_oldest():
+    api = FakeConfigs()
+    dummy, config, kept = ensure_config(api, config_params())
+    for token in ('first', 'second', 'third'):
+        api.create_deployment(dict(config_id=config['id'], server_id='srv', action='CREATE', status='IN_PROGRESS',
+                                   input_values={'cloudrise_create_token': token}))
+    oldest, newer = sorted(api.deployments)[0], sorted(api.deployments)[1:]
+    diff, dep = ensure_deployment(api, deployment_params(), check_mode=True)
+    assert diff.changed and diff.keys == ['duplicates_removed'] and len(api.deployments) == 3
+    diff, dep = ensure_deployment(api, deployment_params())
+    assert diff.diff() == {'before': {'duplicates_removed': []}, 'after': {'duplicates_removed': newer}}
+    assert list(api.deployments) == [oldest] and dep['id'] == oldest and dep['input_values'] == {}
+    diff, dep = ensure_deployment(api, deployment_params())
+    assert not diff.changed
+    api.create_deployment(dict(config_id=config['id'], server_id='srv', action='CREATE', status='IN_PROGRESS',
+                               input_values={}))   # made by hand: never deleted, the name is ambiguous
+    with pytest.raises(Ambiguous):
+        ensure_deployment(api, deployment_params())
