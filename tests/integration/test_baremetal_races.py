@@ -27,7 +27,6 @@ from playbook_runs import OUTPUT, barrier_task, finish, write_playbook
 PREFIX = 'it-bmrace'
 
 
-
 def playbook(tmp_path, name, hostname, state='present', barrier=None):
     tasks = []
     if barrier:

@@ -28,7 +28,6 @@ SPEC = {
         'resources': {'rand': {'type': 'OS::Heat::RandomString', 'properties': {'length': 6}}}}}}
 
 
-
 def playbook(tmp_path, name, cluster, receiver=None, state='present', barrier=None):
     """A playbook file: the cluster (``profile_spec``, 1 node) and, optionally, a webhook receiver on it."""
     def wait(ready, go):
