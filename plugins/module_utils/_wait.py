@@ -36,6 +36,10 @@ except ImportError:  # pragma: no cover - the base reports the missing SDK
 IDEMPOTENT_METHODS = ('GET', 'HEAD', 'OPTIONS')
 # The least time a request gets once the deadline passed (a clean-up after a timeout still sends requests).
 MIN_REQUEST_TIMEOUT = 10
+# Tries of one request that fails transiently: about 8 s of pauses, what a restarting service or a proxy's burst
+# needs. Longer outages end the request (a wait polls on through them until its deadline): an endpoint that
+# refuses every connection (a wrong auth_url) must not keep a task for its whole timeout.
+REQUEST_ATTEMPTS = 8
 
 
 class Backoff(object):
@@ -142,18 +146,28 @@ def retry(call, again, deadline, attempts=None, backoff=RETRY_BACKOFF):
     return None  # pragma: no cover - intervals() never ends
 
 
-def retry_transient(call, deadline, may_retry=is_transient, transient_result=None, backoff=RETRY_BACKOFF):
+def _no_more(deadline, interval, count, attempts):
+    """True when no further try fits: the next pause would end past the deadline, or the attempts are used up."""
+    return deadline.remaining() <= interval or (attempts is not None and count >= attempts)
+
+
+def retry_transient(call, deadline, may_retry=is_transient, transient_result=None, backoff=RETRY_BACKOFF,
+                    attempts=None):
     """Return ``call()``'s result, calling again after an error for which ``may_retry(exc)`` is true (default:
     a transient error) or a result for which ``transient_result(result)`` is true, while the deadline has time
-    for the next pause. Then the last error is raised (or the last result returned, for the caller to judge)."""
+    for the next pause and fewer than ``attempts`` calls were made. Then the last error is raised (or the last
+    result returned, for the caller to judge)."""
+    count = 0
     for interval in backoff.intervals(deadline.clock):
+        count += 1
         try:
             result = call()
         except Exception as exc:  # only the errors may_retry accepts are retried; the others propagate
-            if not may_retry(exc) or deadline.remaining() <= interval:
+            if not may_retry(exc) or _no_more(deadline, interval, count, attempts):
                 raise
         else:
-            if transient_result is None or not transient_result(result) or deadline.remaining() <= interval:
+            if (transient_result is None or not transient_result(result)
+                    or _no_more(deadline, interval, count, attempts)):
                 return result
         deadline.sleep(interval)
     return None  # pragma: no cover - intervals() never ends
@@ -173,9 +187,10 @@ class BoundedRequests(object):
 
     TIMED_OUT_URL = re.compile(r'Request to (\S+) timed out')
 
-    def __init__(self, send, deadline, api_timeout=None, min_timeout=MIN_REQUEST_TIMEOUT, backoff=RETRY_BACKOFF):
+    def __init__(self, send, deadline, api_timeout=None, min_timeout=MIN_REQUEST_TIMEOUT, backoff=RETRY_BACKOFF,
+                 attempts=REQUEST_ATTEMPTS):
         self.send, self.deadline, self.api_timeout = send, deadline, api_timeout
-        self.min_timeout, self.backoff = min_timeout, backoff
+        self.min_timeout, self.backoff, self.attempts = min_timeout, backoff, attempts
 
     def timeout(self):
         """The timeout of a request sent now: the time left, at least ``min_timeout``, at most ``api_timeout``."""
@@ -215,4 +230,4 @@ class BoundedRequests(object):
 
         return retry_transient(lambda: self._once(url, method, kwargs), self.deadline,
                                may_retry=is_transient if idempotent else not_sent,
-                               transient_result=transient_answer, backoff=self.backoff)
+                               transient_result=transient_answer, backoff=self.backoff, attempts=self.attempts)

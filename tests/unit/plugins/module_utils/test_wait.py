@@ -9,7 +9,7 @@ from openstack import exceptions as sdk_exceptions
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     RequestStalled, ResourceFailed, WaitTimeout, answer_lost, is_transient, not_sent, translate_exception)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import (
-    MIN_REQUEST_TIMEOUT, Backoff, BoundedRequests, Deadline, retry, wait_for)
+    MIN_REQUEST_TIMEOUT, REQUEST_ATTEMPTS, Backoff, BoundedRequests, Deadline, retry, retry_transient, wait_for)
 
 
 class Obj(object):
@@ -320,3 +320,38 @@ def test_a_request_stalled_past_the_deadline_says_it_had_the_least_time(clock):
         BoundedRequests(send, deadline)('/x', 'GET')
     assert str(info.value) == ("GET http://h/v1/x got no answer within %ds (the least a request gets; 3s were left "
                                "of the task's timeout of 8s)" % MIN_REQUEST_TIMEOUT)
+
+
+def test_a_request_refused_every_time_ends_after_its_attempts_not_at_the_deadline(clock):
+    """A wrong auth_url (nothing listens) must not keep the task for its whole timeout."""
+    calls = []
+
+    def send(url, method, **kwargs):
+        calls.append(clock.now)
+        raise ksa_exceptions.ConnectFailure('Unable to establish connection to %s: Connection refused' % url)
+    bounded = BoundedRequests(send, clock.deadline(3600))
+    with pytest.raises(ksa_exceptions.ConnectFailure):
+        bounded('http://127.0.0.1:9/v3', 'GET')
+    assert len(calls) == REQUEST_ATTEMPTS
+    assert clock.now < 15, 'gave up after a few seconds of pauses, not the task timeout'
+
+
+def test_retry_transient_stops_after_its_attempts(clock):
+    results = iter([503] * 10)
+    assert retry_transient(lambda: next(results), clock.deadline(600), transient_result=lambda code: code == 503,
+                           attempts=3) == 503
+    assert len(clock.sleeps) == 2
+
+
+def test_a_write_to_an_endpoint_that_refuses_ends_after_its_attempts(clock):
+    """The stack target's 'unreachable endpoint' task: the auth POST is refused every time (nothing was sent, so
+    it may be retried) and must end after the attempts, not keep the task for its 3600 s timeout."""
+    calls = []
+
+    def send(url, method, **kwargs):
+        calls.append(method)
+        raise refused()
+    bounded = BoundedRequests(send, clock.deadline(3600))
+    with pytest.raises(ksa_exceptions.ConnectFailure):
+        bounded('http://127.0.0.1:9/v3/auth/tokens', 'POST')
+    assert calls == ['POST'] * REQUEST_ATTEMPTS and clock.now < 15
