@@ -186,3 +186,29 @@ def translate_exception(exc):
     if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.SDKException):
         return 'OpenStack error: %s' % exc, {}
     return '%s: %s' % (type(exc).__name__, exc), {}
+
+
+def service_error(exc):
+    """True when an HTTP error's body is the service's own fault (``{"error": {"type": <exception>, ...}}``, as Heat
+    and Senlin answer, e.g. a 500 EResourceCreation): the request was processed and failed; its answer was not
+    lost (a proxy's or the web server's 5xx has no such body)."""
+    response = getattr(exc, 'response', None)
+    try:
+        body = response.json() if response is not None else None
+    except Exception:  # noqa: BLE001 - no JSON body: not the service's own error
+        return False
+    error = body.get('error') if isinstance(body, dict) else None
+    return isinstance(error, dict) and bool(error.get('type'))
+
+
+def write_may_have_happened(exc):
+    """True when a write may have reached the service although no good answer came back: the connection broke or
+    timed out after sending, the answer stalled, or a 5xx came that is not the service's own error (a proxy's).
+    A create in that state is looked up before anything is sent again."""
+    if ksa_exceptions is not None and isinstance(exc, ksa_exceptions.ConnectionError):
+        return True
+    if isinstance(exc, RequestStalled):
+        return True
+    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.HttpException):
+        return (status_code_of(exc) or 0) >= 500 and not service_error(exc)
+    return False

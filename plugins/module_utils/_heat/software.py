@@ -42,18 +42,8 @@ import uuid
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, is_equal, looks_like_id
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
-    Ambiguous, CloudModuleError, InvalidInput, NotFound, ResourceFailed)
+    Ambiguous, CloudModuleError, InvalidInput, NotFound, ResourceFailed, write_may_have_happened as is_lost)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import merge_secret, opaque
-
-try:
-    from openstack import exceptions as sdk_exceptions
-except ImportError:  # pragma: no cover - the base reports the missing SDK
-    sdk_exceptions = None
-
-try:
-    from keystoneauth1 import exceptions as ksa_exceptions
-except ImportError:  # pragma: no cover
-    ksa_exceptions = None
 
 INPUT_DEFAULTS = {'type': 'String'}
 OUTPUT_DEFAULTS = {'error_output': False}
@@ -64,17 +54,6 @@ CREATE_ATTEMPTS = 2
 
 def new_token():
     return uuid.uuid4().hex
-
-
-def is_lost(exc):
-    """True when a create may have reached Heat although no good answer came back: the connection failed or
-    timed out after sending (a write surely never sent is resent by the base and does not get here), or a 5xx
-    came (from Heat or a proxy in front of it)."""
-    if ksa_exceptions is not None and isinstance(exc, ksa_exceptions.ConnectionError):
-        return True
-    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.HttpException):
-        return (getattr(exc, 'status_code', None) or 0) >= 500
-    return False
 
 
 def _unmark(obj, key):

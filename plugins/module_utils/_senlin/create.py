@@ -34,7 +34,7 @@ import uuid
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import is_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
-    RequestStalled, ResourceFailed, ksa_exceptions, sdk_exceptions)
+    ResourceFailed, write_may_have_happened as is_lost)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import get_value, spec_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import wait_for
 
@@ -50,31 +50,6 @@ SETTLE_SECONDS = 2.0
 
 def new_token():
     return uuid.uuid4().hex
-
-
-def is_lost(exc):
-    """True when a create request may have reached Senlin although no good answer came back: the connection
-    failed or timed out, or a 5xx came (from Senlin or from a proxy in front of it)."""
-    if ksa_exceptions is not None and isinstance(exc, ksa_exceptions.ConnectionError):
-        return True
-    if isinstance(exc, RequestStalled):
-        return True
-    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.HttpException):
-        return (getattr(exc, 'status_code', None) or 0) >= 500 and not senlin_error(exc)
-    return False
-
-
-def senlin_error(exc):
-    """True when the error answer is Senlin's own (``{"error": {"type": <Senlin exception>, ...}}``, e.g. a 500
-    EResourceCreation of a message receiver without Zaqar): the request was processed and failed, its answer
-    was not lost (a proxy's or the web server's 5xx has no such body)."""
-    response = getattr(exc, 'response', None)
-    try:
-        body = response.json() if response is not None else None
-    except Exception:  # noqa: BLE001 - no JSON body: not Senlin's error
-        return False
-    error = body.get('error') if isinstance(body, dict) else None
-    return isinstance(error, dict) and bool(error.get('type'))
 
 
 def age(obj):

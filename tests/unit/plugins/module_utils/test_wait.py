@@ -7,7 +7,8 @@ from keystoneauth1 import session as ksa_session
 from openstack import exceptions as sdk_exceptions
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
-    RequestStalled, ResourceFailed, WaitTimeout, answer_lost, is_transient, not_sent, translate_exception)
+    RequestStalled, ResourceFailed, WaitTimeout, answer_lost, is_transient, not_sent, translate_exception,
+    write_may_have_happened)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import (
     MIN_REQUEST_TIMEOUT, REQUEST_ATTEMPTS, Backoff, BoundedRequests, Deadline, retry, retry_transient, wait_for)
 
@@ -355,3 +356,31 @@ def test_a_write_to_an_endpoint_that_refuses_ends_after_its_attempts(clock):
     with pytest.raises(ksa_exceptions.ConnectFailure):
         bounded('http://127.0.0.1:9/v3/auth/tokens', 'POST')
     assert calls == ['POST'] * REQUEST_ATTEMPTS and clock.now < 15
+
+
+class _Response(object):
+    def __init__(self, status, body):
+        self.status_code, self.body, self.headers, self.text = status, body, {}, str(body)
+
+    def json(self):
+        if self.body is None:
+            raise ValueError('no JSON')
+        return self.body
+
+
+@pytest.mark.parametrize('status, body, lost', [
+    (502, None, True),                                                       # a proxy's answer
+    (503, {'message': 'Service Unavailable'}, True),
+    (500, {'code': 500, 'error': {'type': 'EResourceCreation', 'message': 'no Zaqar'}}, False),  # Senlin's own
+    (500, {'code': 500, 'error': {'type': 'StackValidationFailed', 'message': 'x'}}, False),     # Heat's own
+    (409, {'error': {'type': 'Conflict'}}, False),
+])
+def test_a_write_may_have_happened_unless_the_service_answered_its_own_error(status, body, lost):
+    exc = sdk_exceptions.HttpException(message='x', response=_Response(status, body), http_status=status)
+    assert write_may_have_happened(exc) is lost
+
+
+def test_a_write_whose_connection_broke_or_stalled_may_have_happened():
+    assert write_may_have_happened(ksa_exceptions.ConnectionError('reset after sending'))
+    assert write_may_have_happened(RequestStalled('POST http://h/v1/stacks got no answer within 10s'))
+    assert not write_may_have_happened(ValueError('x'))
