@@ -460,7 +460,8 @@ class BaremetalInstanceModule(CloudModule):
         return to_text(response.read(), errors='surrogate_or_strict')
 
     def run(self):
-        self.deadline = Deadline(self.params['timeout'])
+        if self.deadline is None:  # the base makes the task's one deadline when the task starts
+            self.deadline = Deadline(self.params['timeout'])
         desired = DesiredInstances.from_params(self.params)
         api = BaremetalApi(self.conn, fetch_url=self.fetch_url)
         plan = plan_instances(api, desired)

@@ -362,7 +362,9 @@ class StackModule(CloudModule):
         desired = DesiredStack.from_params(params)  # read and validated before any request
         for secret in desired.secret_values():
             self.module.no_log_values.add(secret)
-        runner = StackRunner(HeatApi(self.conn), Deadline(params['timeout']), wait=params['wait'],
+        # the task's one deadline (the base made it when the task started; it also bounds every request)
+        deadline = self.deadline or Deadline(params['timeout'])
+        runner = StackRunner(HeatApi(self.conn), deadline, wait=params['wait'],
                              keep_failed=params['keep_failed'], rollback=params['rollback'])
         plan = plan_stack(runner.read(desired), desired)
         runner.add_previews(plan, self.check_mode, self.diff_mode)
