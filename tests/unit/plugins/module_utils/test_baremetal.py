@@ -1182,6 +1182,9 @@ def run_module(monkeypatch, capsys, image_checksum, deadline=None, **args):
     monkeypatch.setattr(baremetal_instance.BaremetalInstanceModule, 'conn', make_cloud()[0])
     # ansible-core's warning list is process-wide: record this module's warnings itself
     monkeypatch.setattr(baremetal_instance.BaremetalInstanceModule, 'warn', lambda self, msg: warned.append(msg))
+    from ansible_collections.cloudrise.openstack.plugins.module_utils import _base
+    # the task's deadline is made by the base when the task starts
+    monkeypatch.setattr(_base, 'Deadline', deadline or CLOCK.deadline)
     monkeypatch.setattr(baremetal_instance, 'Deadline', deadline or CLOCK.deadline)
     params = dict(instances=[dict(hostname='sum', image=dict(href='http://x/disk.img', checksum=image_checksum))],
                   _ansible_check_mode=True)
