@@ -90,7 +90,7 @@ def heat(localcloud):
         for stack in stacks_named(cloud, name):   # all of them: a race lost by the code under test may leave two
             cloud.orchestration.delete_stack(stack)
     for name in made['stacks']:
-        for _ in range(60):
+        for _dummy in range(60):
             if not stacks_named(cloud, name):
                 break
             time.sleep(1)
