@@ -12,7 +12,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import hmac
 import json
+import os
 import re
 
 REDACTED = '********'
@@ -77,6 +80,20 @@ def to_dict(resource):
         data = dict(resource)
     data.pop('location', None)
     return data
+
+
+# The key of the diffs' digests of secrets: random, for this run (one module process) only.
+RUN_KEY = os.urandom(32)
+
+
+def secret_digest(value, key=None):
+    """``(16 hex digits of HMAC-SHA256, size in bytes)`` of a secret ``value`` (JSON for non-strings), for a diff
+    that shows *that* a secret changed: equal values give equal digests under one key (``key``, default this
+    run's), and without the key nothing can be matched against a guess or against another run's digests."""
+    if not isinstance(value, str):
+        value = json.dumps(value, sort_keys=True, default=str)
+    data = value.encode('utf-8')
+    return hmac.new(key or RUN_KEY, data, hashlib.sha256).hexdigest()[:16], len(data)
 
 
 def redact(value):

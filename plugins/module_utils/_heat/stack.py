@@ -15,13 +15,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import hashlib
-import hmac
 import json
-import os
 import re
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, Plan, is_equal
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import (
+    REDACTED, Difference, Plan, is_equal, secret_digest)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, NotFound
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.template import (
     HIDDEN_DIGEST_KEY, TemplateReader, digest_matches, hidden_parameter_names, hidden_values, load_environment,
@@ -36,9 +34,6 @@ except ImportError:  # pragma: no cover - the base reports the missing SDK
 STACK_NAME_RE = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$')
 ENV_SECTIONS_COMPARED = ('resource_registry', 'event_sinks', 'parameter_merge_strategies')
 CHANGE_KINDS = ('added', 'updated', 'replaced', 'deleted', 'unchanged')
-# The key of the diff's digests: random, for this run only. Within one diff equal contents show equal digests
-# (the diff shows what changed); nothing can be matched against a guess, or against another run's digests.
-_RUN_KEY = os.urandom(32)
 
 
 def opaque(value, size=True):
@@ -49,12 +44,9 @@ def opaque(value, size=True):
     """
     if value is None:
         return None
-    if not isinstance(value, str):
-        value = json.dumps(value, sort_keys=True, default=str)
-    data = value.encode('utf-8')
-    digest = hmac.new(_RUN_KEY, data, hashlib.sha256).hexdigest()[:16]
+    digest, length = secret_digest(value)
     if size:
-        return '%s (%d bytes, digest %s)' % (REDACTED, len(data), digest)
+        return '%s (%d bytes, digest %s)' % (REDACTED, length, digest)
     return '%s (digest %s)' % (REDACTED, digest)
 
 

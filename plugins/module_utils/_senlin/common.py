@@ -8,13 +8,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import hashlib
-import hmac
-import json
 import os
 from urllib.parse import quote
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, Difference, is_equal
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import (
+    REDACTED, Difference, is_equal, secret_digest)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
 
 HEAT_STACK_TYPE = 'os.heat.stack'
@@ -144,8 +142,7 @@ class SpecView(object):
         self.key = key if key is not None else os.urandom(32)
 
     def digest(self, value):
-        data = json.dumps(value, sort_keys=True, default=str).encode('utf-8')
-        return '%s %s' % (REDACTED, hmac.new(self.key, data, hashlib.sha256).hexdigest()[:16])
+        return '%s %s' % (REDACTED, secret_digest(value, self.key)[0])
 
     def show(self, spec):
         """``spec`` for the diff (None stays None)."""

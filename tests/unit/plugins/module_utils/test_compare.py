@@ -101,3 +101,13 @@ def test_merge_prefixes_keys():
     inner.compare('enabled', True, False)
     outer = Difference().merge(inner, prefix='bindings.web')
     assert outer.diff() == {'before': {'bindings.web.enabled': False}, 'after': {'bindings.web.enabled': True}}
+
+
+def test_secret_digest_is_keyed_and_sized():
+    import hashlib
+    from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import RUN_KEY, secret_digest
+    digest, size = secret_digest('abc')
+    assert size == 3 and len(digest) == 16 and digest == secret_digest('abc', RUN_KEY)[0]
+    assert digest != hashlib.sha256(b'abc').hexdigest()[:16]          # not a plain (guessable) hash
+    assert secret_digest('abc', b'k1') != secret_digest('abc', b'k2')  # another key, another digest
+    assert secret_digest({'b': 1, 'a': 2}) == secret_digest({'a': 2, 'b': 1})
