@@ -359,11 +359,11 @@ class StackModule(CloudModule):
 
     def run(self):
         params = self.params
-        desired = DesiredStack.from_params(params)  # read and validated before any request
-        for secret in desired.secret_values():
-            self.module.no_log_values.add(secret)
         # the task's one deadline (the base made it when the task started; it also bounds every request)
         deadline = self.deadline or Deadline(params['timeout'])
+        desired = DesiredStack.from_params(params, deadline=deadline)  # read and validated before any request
+        for secret in desired.secret_values():
+            self.module.no_log_values.add(secret)
         runner = StackRunner(HeatApi(self.conn), deadline, wait=params['wait'],
                              keep_failed=params['keep_failed'], rollback=params['rollback'])
         plan = plan_stack(runner.read(desired), desired)

@@ -200,8 +200,10 @@ class DesiredStack(object):
         return self.hidden | self.secret_names
 
     @classmethod
-    def from_params(cls, params, cwd=None):
-        """The desired stack from the module's options; for ``state=absent`` only the name (nothing is read)."""
+    def from_params(cls, params, cwd=None, deadline=None):
+        """The desired stack from the module's options; for ``state=absent`` only the name (nothing is read).
+
+        ``deadline``: the task's (template downloads share it); by default one of the task's ``timeout``."""
         name = params['name']
         if params.get('state') == 'absent':
             return cls(name, state='absent')
@@ -210,7 +212,7 @@ class DesiredStack(object):
         if not STACK_NAME_RE.match(name or ''):
             raise InvalidInput("Invalid stack name '%s': it must start with a letter and contain only letters, "
                                "digits, '_', '-' and '.' (at most 255 characters)" % name)
-        reader = TemplateReader(params.get('files_root'), Deadline(params.get('timeout') or 3600),
+        reader = TemplateReader(params.get('files_root'), deadline or Deadline(params.get('timeout') or 3600),
                                 dict((k, params.get(k)) for k in ('validate_certs', 'ca_cert', 'client_cert',
                                                                   'client_key')))
         template, tpl_files = load_template(params.get('template'), params.get('template_content'),

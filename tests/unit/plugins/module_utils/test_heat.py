@@ -1379,3 +1379,18 @@ def test_rerun_removes_duplicate_deployments_of_this_collection_and_keeps_the_ol
                                input_values={}))   # made by hand: never deleted, the name is ambiguous
     with pytest.raises(Ambiguous):
         ensure_deployment(api, deployment_params())
+
+
+def test_template_reading_shares_the_tasks_deadline(monkeypatch, tmp_path, clock):
+    """The template downloads spend the task's one deadline (the module passes its own), not a second one."""
+    seen = []
+    real = heat_stack.TemplateReader
+
+    def reader(files_root, deadline, tls):
+        seen.append(deadline)
+        return real(files_root, deadline, tls)
+    monkeypatch.setattr(heat_stack, 'TemplateReader', reader)
+    task = clock.deadline(120)
+    heat_stack.DesiredStack.from_params(stack_params(), cwd=str(tmp_path), deadline=task)
+    heat_stack.DesiredStack.from_params(stack_params(timeout=77), cwd=str(tmp_path))
+    assert seen[0] is task and seen[1] is not task and seen[1].seconds == 77
