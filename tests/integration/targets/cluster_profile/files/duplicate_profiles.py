@@ -7,6 +7,7 @@ usage: duplicate_profiles.py <cloud> <name> create|orphan|delete   (prints the i
 """
 import json
 import sys
+import time
 
 import openstack
 
@@ -17,8 +18,14 @@ spec = {'type': 'os.heat.stack', 'version': '1.0',
 if what == 'create':
     ids = [conn.clustering.create_profile(name=name, spec=spec).id for dummy in range(2)]
 elif what == 'orphan':
-    ids = [conn.clustering.create_profile(name=name, spec=spec, metadata={'cloudrise_create_token': token}).id
-           for token in ('first-run', 'resent')]
+    ids = []
+    for token in ('first-run', 'resent'):
+        if ids:
+            # Senlin stores created_at in whole seconds and breaks a tie by id: the resent create must be stored
+            # in a later second to be the newer one (two creates within one second were ordered by chance)
+            time.sleep(1.05 - time.time() % 1)
+        ids.append(conn.clustering.create_profile(name=name, spec=spec,
+                                                  metadata={'cloudrise_create_token': token}).id)
     print(json.dumps(ids))
     sys.exit(0)
 else:
