@@ -20,8 +20,13 @@ description:
   - Idempotent by hostname. An instance is the node that carries the hostname as the name of its
     allocation (or, for nodes deployed by old metalsmith releases, as C(instance_info.display_name) with
     C(instance_uuid) equal to the node's UUID). An instance already C(active) is left alone and no write
-    request is sent. O(state=absent) unprovisions only the node that carries the hostname, never a node
-    merely named like it.
+    request is sent.
+  - O(state=absent) takes a hostname, or the name or UUID of the node an instance is on (as metalsmith's
+    C(unprovision) does); a hostname is looked up first. It unprovisions only a node that carries an instance
+    (an allocation, or metalsmith's C(display_name)), never a node that has none.
+  - O(state=present) for an instance that is already deployed, or deploying (started with O(wait=false)), needs
+    no O(instances[].image) - a re-run with the hostnames waits for the deployments as metalsmith's
+    C(wait_for_provisioning) does.
   - Everything is validated before the first write (duplicate hostnames, no node matching the resource
     class, traits, capabilities or conductor group, unknown candidates, candidates in maintenance, not
     enough free nodes for all instances, a checksum URL that cannot be downloaded, O(instances[].nics)
@@ -52,6 +57,7 @@ options:
           - Host name of the instance, used as the name of its allocation and the C(hostname) of its config drive.
             It identifies the instance on later runs.
           - Defaults to O(instances[].name).
+          - With O(state=absent), the name or UUID of the instance's node is also accepted.
         type: str
       name:
         description:
@@ -95,7 +101,8 @@ options:
             digest in either case.
           - C(kernel) and C(ramdisk) are URLs, for partition images.
           - A plain string is taken as C(href).
-          - Required with O(state=present).
+          - Required with O(state=present) for an instance that is deployed by this task; an instance already
+            deployed or deploying needs none.
         type: raw
       nics:
         description:
@@ -295,23 +302,40 @@ EXAMPLES = r'''
         capabilities:
           profile: storage
 
-- name: Unprovision
+- name: Start deployments without waiting
+  cloudrise.openstack.baremetal_instance:
+    instances:
+      - {hostname: compute-0, image: http://images.example.com/overcloud-full.qcow2}
+      - {hostname: compute-1, image: http://images.example.com/overcloud-full.qcow2}
+    wait: false
+
+- name: Later, wait for them (the hostnames are enough, as metalsmith's wait_for_provisioning)
+  cloudrise.openstack.baremetal_instance:
+    instances:
+      - hostname: compute-0
+      - hostname: compute-1
+    timeout: 1800
+
+- name: Unprovision, by hostname or by the name or UUID of the node
   cloudrise.openstack.baremetal_instance:
     state: absent
     instances:
       - hostname: compute-0
-      - hostname: compute-1
+      - hostname: node-7
 '''
 
 RETURN = r'''
 instances:
-  description: One entry per instance of O(instances), in the same order.
+  description:
+    - One entry per instance of O(instances), in the same order, with the keys of metalsmith's
+      C(Instance.to_dict()) (RV(instances[].hostname), RV(instances[].uuid), RV(instances[].state),
+      RV(instances[].node), RV(instances[].ip_addresses)) and more.
   returned: always
   type: list
   elements: dict
   contains:
     hostname:
-      description: Host name of the instance.
+      description: Host name of the instance (also when it was looked up by its node's name or UUID).
       type: str
       sample: compute-0
     action:
@@ -323,17 +347,33 @@ instances:
       sample: provisioned
     state:
       description:
-        - State of the instance; in check mode the predicted one.
+        - State of the instance as metalsmith reports it (C(Instance.state)); in check mode the predicted one.
+        - V(deploying) (a reservation not deployed yet, or a deployment in progress), V(active),
+          V(maintenance) (active, node in maintenance), V(error) (deploy failed, node in error, failed
+          reservation), V(unknown) (any other provision state, e.g. while unprovisioning), or V(absent) (no
+          instance; metalsmith has no instance then).
+        - Before release 0.1.0, this key held what RV(instances[].status) holds now.
+      type: str
+      sample: active
+    status:
+      description:
+        - The finer state this module plans with; in check mode the predicted one.
         - V(absent), V(allocating), V(allocation_error), V(reserved), V(deploying), V(active),
           V(deploy_failed), V(undeploying), V(error), or another Ironic provision state.
       type: str
-      sample: active
+      sample: reserved
+    is_deployed:
+      description: Whether the deployment is finished (RV(instances[].state) is V(active) or V(maintenance)).
+      type: bool
+    is_healthy:
+      description: Whether the instance is V(active) or V(deploying) and its node is not in maintenance.
+      type: bool
     id:
       description: UUID of the node (C(metalsmith_instances) returns it as C(id)); null when none yet.
       type: str
       sample: 1be26c0b-03f2-4d2e-ae87-c02d7f33c123
     uuid:
-      description: UUID of the node (same as RV(instances[].id)).
+      description: UUID of the node (same as RV(instances[].id)), the instance's UUID in metalsmith.
       type: str
     name:
       description: Name of the node.
@@ -349,6 +389,13 @@ instances:
     is_maintenance:
       description: Whether the node is in maintenance.
       type: bool
+    node:
+      description:
+        - The node, or null when the instance has none - C(id), C(uuid), C(name), C(provision_state),
+          C(target_provision_state), C(power_state), C(is_maintenance), C(maintenance_reason), C(last_error),
+          C(resource_class), C(traits), C(properties), C(conductor_group), C(allocation_id), C(instance_id), C(owner).
+        - Its C(instance_info) and C(driver_info) are left out (they can hold the config drive and credentials).
+      type: dict
     allocation:
       description: The allocation carrying the hostname (C(id), C(name), C(state), C(node_id), C(last_error)), or null.
       type: dict
@@ -357,7 +404,7 @@ instances:
       type: str
     ip_addresses:
       description:
-        - IP addresses by network name, from the node's VIFs; null when the cloud has no network service.
+        - IP addresses by network name, from the node's VIFs; empty when the cloud has no network service.
       type: dict
 ids:
   description: UUIDs of the nodes of the instances (as C(metalsmith_instances) returns for O(state=reserved)).

@@ -12,8 +12,8 @@ module: baremetal_instance_info
 short_description: List bare-metal instances (hostname to node), as metalsmith shows them
 version_added: 0.1.0
 description:
-  - Lists the bare-metal instances of the cloud, or those of the given hostnames, with the node each one
-    is on. An instance is a node that carries a hostname as the name of its Ironic allocation (or as
+  - Lists the bare-metal instances of the cloud, or those of the given hostnames (or node names or UUIDs),
+    with the node each one is on, as metalsmith's C(show) does. An instance is a node that carries a hostname as the name of its Ironic allocation (or as
     C(instance_info.display_name) with C(instance_uuid) equal to the node's UUID, for nodes deployed by old
     metalsmith releases), as M(cloudrise.openstack.baremetal_instance) makes them.
   - A hostname that has no instance is left out of RV(instances) and listed in RV(missing); the module
@@ -26,7 +26,9 @@ extends_documentation_fragment:
 options:
   hostnames:
     description:
-      - Hostnames to look up. When not set, every instance is listed.
+      - Instances to look up, each by its hostname or by the name or UUID of its node (a hostname is looked up
+        first). When not set, every instance is listed.
+      - An instance named twice (by its hostname and by its node) is listed once.
     type: list
     elements: str
     aliases: [hostname]
@@ -45,21 +47,28 @@ EXAMPLES = r'''
     hostnames: [compute-0, compute-1]
   register: found
 
+- name: Look an instance up by the name of its node
+  cloudrise.openstack.baremetal_instance_info:
+    hostnames: [node-7]
+  register: on_node_7
+
 - name: Show the node of each
   ansible.builtin.debug:
-    msg: "{{ item.hostname }} is on {{ item.name }} ({{ item.state }})"
+    msg: "{{ item.hostname }} is on {{ item.name }} ({{ item.state }}, {{ item.status }})"
   loop: "{{ found.instances }}"
 '''
 
 RETURN = r'''
 instances:
-  description: The instances found, sorted by hostname (or in the order of O(hostnames)).
+  description:
+    - The instances found, sorted by hostname (or in the order of O(hostnames)), with the keys of metalsmith's
+      C(Instance.to_dict()) and more, as M(cloudrise.openstack.baremetal_instance) returns them.
   returned: always
   type: list
   elements: dict
   contains:
     hostname:
-      description: Host name of the instance.
+      description: Host name of the instance (also when it was looked up by its node's name or UUID).
       type: str
       sample: compute-0
     action:
@@ -67,10 +76,22 @@ instances:
       type: str
     state:
       description:
+        - State of the instance as metalsmith reports it - V(deploying) (reserved, or deploying), V(active),
+          V(maintenance), V(error) or V(unknown).
+      type: str
+      sample: active
+    status:
+      description:
         - V(allocating), V(allocation_error), V(reserved), V(deploying), V(active), V(deploy_failed),
           V(undeploying), V(error), or another Ironic provision state.
       type: str
-      sample: active
+      sample: reserved
+    is_deployed:
+      description: Whether the deployment is finished (RV(instances[].state) is V(active) or V(maintenance)).
+      type: bool
+    is_healthy:
+      description: Whether the instance is V(active) or V(deploying) and its node is not in maintenance.
+      type: bool
     id:
       description: UUID of the node; null when the allocation holds no node.
       type: str
@@ -89,6 +110,11 @@ instances:
     is_maintenance:
       description: Whether the node is in maintenance.
       type: bool
+    node:
+      description:
+        - The node (as in M(cloudrise.openstack.baremetal_instance)), or null; never its C(instance_info) or
+          C(driver_info).
+      type: dict
     allocation:
       description: The allocation carrying the hostname (C(id), C(name), C(state), C(node_id), C(last_error)), or null.
       type: dict
@@ -96,7 +122,7 @@ instances:
       description: The deployed image (C(instance_info.image_source)).
       type: str
     ip_addresses:
-      description: IP addresses by network name, from the node's VIFs; null when the cloud has no network service.
+      description: IP addresses by network name, from the node's VIFs; empty when the cloud has no network service.
       type: dict
 missing:
   description: Hostnames of O(hostnames) that have no instance.
@@ -117,17 +143,20 @@ class BaremetalInstanceInfoModule(CloudModule):
     module_kwargs = dict(supports_check_mode=True)
 
     def run(self):
-        hostnames = self.params['hostnames']
+        keys = self.params['hostnames']
         api = BaremetalApi(self.conn).snapshot()
-        found = api.instances(hostnames)
-        views = []
-        for hostname, current in found:
+        found = api.instances(keys)
+        views, seen = [], set()
+        for _key, hostname, current in found:
+            if hostname in seen:  # a hostname and its node's name: one instance, listed once
+                continue
+            seen.add(hostname)
             view = instance_view(hostname, current)
-            if view['state'] == 'active':
+            if view['is_deployed']:
                 view['ip_addresses'] = api.ip_addresses(current['node'])
             views.append(view)
-        names = set(h for h, dummy in found)
-        missing = [h for h in (hostnames or []) if h not in names]
+        known = set(key for key, dummy, dummy2 in found)
+        missing = [key for key in (keys or []) if key not in known]
         return self.info_result(instances=views, missing=missing)
 
 

@@ -63,18 +63,41 @@ class BaremetalApi(object):
                 return {'allocation': None, 'node': node}
         return {'allocation': None, 'node': None}
 
-    def instances(self, hostnames=None):
-        """Every instance (allocation name or metalsmith display_name), or those of ``hostnames``."""
-        if hostnames:
-            found = [(h, self.find(h)) for h in hostnames]
-            return [(h, c) for h, c in found if c['allocation'] is not None or c['node'] is not None]
+    def find_by_node(self, name_or_id):
+        """(hostname, {'allocation', 'node'}) of the instance on the node named ``name_or_id`` (or with that UUID),
+        or None when no such node carries an instance (an allocation, or metalsmith's display_name)."""
+        for node in self.nodes:
+            if name_or_id not in (node.id, node.name):
+                continue
+            for allocation in self.allocations:
+                if allocation.node_id == node.id and allocation.name:
+                    return allocation.name, {'allocation': allocation, 'node': node}
+            hostname = (node.instance_info or {}).get(HOSTNAME_FIELD)
+            if hostname and node.instance_id == node.id and not node.allocation_id:
+                return hostname, {'allocation': None, 'node': node}
+        return None
+
+    def lookup(self, key):
+        """(hostname, current) of the instance named ``key`` as a hostname, else as a node's name or UUID (as
+        metalsmith's show and unprovision take either), or None."""
+        current = self.find(key)
+        if current['allocation'] is not None or current['node'] is not None:
+            return key, current
+        return self.find_by_node(key)
+
+    def instances(self, keys=None):
+        """Every instance (allocation name or metalsmith display_name), or those of ``keys`` (hostnames, node
+        names or node UUIDs) as [(key, hostname, current)]; a key without an instance is left out."""
+        if keys:
+            found = [(key, self.lookup(key)) for key in keys]
+            return [(key, f[0], f[1]) for key, f in found if f is not None]
         names = [a.name for a in self.allocations if a.name]
         allocated = set(a.node_id for a in self.allocations if a.node_id)
         for node in self.nodes:
             info = node.instance_info or {}
             if info.get(HOSTNAME_FIELD) and node.instance_id == node.id and node.id not in allocated:
                 names.append(info[HOSTNAME_FIELD])
-        return [(h, self.find(h)) for h in sorted(set(names))]
+        return [(h, h, self.find(h)) for h in sorted(set(names))]
 
     def service_available(self, service_type):
         if service_type not in self._services:
@@ -85,9 +108,9 @@ class BaremetalApi(object):
         return self._services[service_type]
 
     def ip_addresses(self, node):
-        """{network name: [ip, ...]} of the node's VIFs, or None without a network service."""
+        """{network name: [ip, ...]} of the node's VIFs, empty without a network service (as metalsmith's)."""
         if node is None or not self.service_available('network'):
-            return None
+            return {}
         result = {}
         for vif in self.bm.list_node_vifs(node):
             try:

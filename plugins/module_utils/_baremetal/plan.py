@@ -22,8 +22,14 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.spe
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
 
-DEPLOYING_STATES = ('deploying', 'wait call-back', 'deploy wait', 'deploy hold')
+DEPLOYING_STATES = ('deploying', 'wait call-back', 'deploy wait', 'deploy hold', 'deploy complete')
 UNDEPLOYING_STATES = ('deleting', 'cleaning', 'clean wait', 'clean hold', 'deleted')
+# status -> metalsmith's InstanceState value (``maintenance`` for an active node in maintenance). metalsmith
+# reports a reservation not yet deployed as ``deploying``; ``absent`` (no instance) is this collection's own.
+METALSMITH_STATES = {
+    'absent': 'absent', 'allocating': 'deploying', 'reserved': 'deploying', 'deploying': 'deploying',
+    'active': 'active', 'allocation_error': 'error', 'deploy_failed': 'error', 'error': 'error',
+}
 
 
 def instance_status(current):
@@ -45,6 +51,14 @@ def instance_status(current):
         return 'deploy_failed'
     if state in UNDEPLOYING_STATES:
         return 'undeploying'
+    return state
+
+
+def metalsmith_state(status, node=None):
+    """metalsmith's ``Instance.state`` for a status: deploying, active, maintenance, error or unknown (or absent)."""
+    state = METALSMITH_STATES.get(status, 'unknown')
+    if state == 'active' and node is not None and node.is_maintenance:
+        return 'maintenance'
     return state
 
 
@@ -149,7 +163,7 @@ class Job(object):
 class InstancesPlan(Plan):
     """The plan of a task: one ``Job`` per instance (the per-instance steps of ``PLANS``) and the difference.
 
-    ``diff`` holds an entry per instance with writes ({state, node, image} before and after); a job may
+    ``diff`` holds an entry per instance with writes ({status, node, image} before and after); a job may
     have steps without writes (waiting for a deployment already under way), so ``has_work``, not
     ``changed``, says whether the executor runs. ``warnings`` are for the user (an active instance whose
     image differs from the one asked for is not redeployed).
@@ -179,7 +193,7 @@ def plan_instances(api, desired):
     state = desired.state
     jobs, problems = [], []
     for spec in desired.specs:
-        current = api.find(spec['hostname'])
+        spec, current = _find(api, spec, state)
         status = instance_status(current)
         steps = plan_steps(state, status)
         job = Job(spec, current, steps)
@@ -188,6 +202,7 @@ def plan_instances(api, desired):
             problems.append(_transition_problem(job, state, status))
             continue
         problems.extend(_validate(api, job, state))
+    problems.extend(_same_instance_twice(jobs))
     problems.extend(_check_capacity(jobs))
     if problems:
         raise InvalidInput('Nothing was changed: ' + '; '.join(problems), problems=problems)
@@ -201,6 +216,30 @@ def plan_instances(api, desired):
             before, after = diff_views(job, state, desired.wait)
             plan.diff.add(job.hostname, before, after)
     return plan
+
+
+def _find(api, spec, state):
+    """(spec, current) of one instance: by hostname; to remove one, also by the name or UUID of its node (as
+    metalsmith's unprovision takes either). Found by its node, the spec carries the instance's own hostname and
+    the key it was found by in ``lookup``."""
+    current = api.find(spec['hostname'])
+    if state == 'absent' and instance_status(current) == 'absent':
+        found = api.find_by_node(spec['hostname'])
+        if found is not None:
+            hostname, current = found
+            spec = dict(spec, hostname=hostname, lookup=spec['hostname'])
+    return spec, current
+
+
+def _same_instance_twice(jobs):
+    """Two entries that name one instance (its hostname and its node): one job each would undeploy it twice."""
+    seen, problems = {}, []
+    for job in jobs:
+        if job.hostname in seen:
+            problems.append("instances #%d and #%d are the same instance '%s'"
+                            % (seen[job.hostname], job.spec['index'], job.hostname))
+        seen.setdefault(job.hostname, job.spec['index'])
+    return problems
 
 
 def _drift_warning(job):
@@ -235,7 +274,9 @@ def _validate(api, job, state):
         job.candidates, problem = candidate_nodes(spec, api.nodes)
         if problem:
             problems.append("instance '%s': %s" % (job.hostname, problem))
-    if 'provision' in job.steps:
+    if 'provision' in job.steps and spec['image'] is None:
+        problems.append("instance '%s' is %s: image is required to deploy it" % (job.hostname, job.status_before))
+    elif 'provision' in job.steps:
         if node is not None and node.is_maintenance:
             problems.append("instance '%s': node %s is in maintenance (%s)"
                             % (job.hostname, job.node_label, node.maintenance_reason or 'no reason given'))
@@ -269,25 +310,50 @@ def _check_capacity(jobs):
 # Results
 # ------------------------------------------------------------------------------------------------
 
+NODE_FIELDS = ('id', 'name', 'provision_state', 'target_provision_state', 'power_state', 'is_maintenance',
+               'maintenance_reason', 'last_error', 'resource_class', 'traits', 'properties', 'conductor_group',
+               'allocation_id', 'instance_id', 'owner')
+
+
+def node_view(node):
+    """The node's fields a user needs (its instance_info and driver_info are left out: they can hold secrets)."""
+    if node is None:
+        return None
+    view = dict((field, getattr(node, field, None)) for field in NODE_FIELDS)
+    view['uuid'] = node.id
+    view['is_maintenance'] = bool(node.is_maintenance)
+    view['traits'] = sorted(node.traits or [])
+    view['properties'] = dict(node.properties or {})
+    return view
+
+
 def instance_view(hostname, current, action='none', status=None, ip_addresses=None):
-    """The returned dict of one instance (also used by baremetal_instance_info)."""
+    """The returned dict of one instance (also used by baremetal_instance_info): metalsmith's ``Instance.to_dict()``
+    keys (hostname, uuid, state, node, allocation, ip_addresses, is_deployed, is_healthy) and this collection's
+    (action, status, id, name, provision_state, power_state, is_maintenance, image)."""
     node, allocation = current.get('node'), current.get('allocation')
     info = (node.instance_info or {}) if node is not None else {}
+    status = status or instance_status(current)
+    state = metalsmith_state(status, node)
     return dict(
         hostname=hostname,
         action=action,
-        state=status or instance_status(current),
+        state=state,
+        status=status,
+        is_deployed=state in ('active', 'maintenance'),
+        is_healthy=state in ('active', 'deploying') and not (node is not None and node.is_maintenance),
         id=node.id if node is not None else None,
         uuid=node.id if node is not None else None,
         name=node.name if node is not None else None,
         provision_state=node.provision_state if node is not None else None,
         power_state=node.power_state if node is not None else None,
         is_maintenance=bool(node.is_maintenance) if node is not None else None,
+        node=node_view(node),
         allocation=(dict(id=allocation.id, name=allocation.name, state=allocation.state,
                          node_id=allocation.node_id, last_error=allocation.last_error)
                     if allocation is not None else None),
         image=info.get('image_source'),
-        ip_addresses=ip_addresses,
+        ip_addresses=ip_addresses or {},
     )
 
 
@@ -303,14 +369,14 @@ def job_view(job, state, wait):
 
 
 def diff_views(job, state, wait):
-    """(before, after) of one instance for --diff: state, node and image."""
+    """(before, after) of one instance for --diff: status, node and image."""
     node = job.current.get('node')
-    before = {'state': job.status_before}
+    before = {'status': job.status_before}
     if node is not None:
         before['node'] = node_label(node)
         if (node.instance_info or {}).get('image_source'):
             before['image'] = node.instance_info['image_source']
-    after = {'state': predicted_status(state, job.steps, job.status_before, wait)}
+    after = {'status': predicted_status(state, job.steps, job.status_before, wait)}
     if state == 'present' and job.spec['image']:
         after['image'] = job.spec['image']['href']
     if state != 'absent' and 'reserve' not in (job.steps or []) and node is not None:
@@ -327,9 +393,9 @@ def instance_views(api, plan, check_mode, fresh):
             view = fresh_view(api, job, action_of(job.steps))
         else:
             view = job_view(job, plan.desired.state, plan.desired.wait)
-            if check_mode and plan.desired.state == 'present' and has_writes(job.steps):
+            if check_mode and plan.desired.state == 'present' and has_writes(job.steps) and job.spec['image']:
                 view['image'] = job.spec['image']['href']
-        if view['uuid'] and view['state'] == 'active':
+        if view['uuid'] and view['is_deployed']:
             view['ip_addresses'] = api.ip_addresses(job.current['node'])
         views.append(view)
     return views

@@ -95,9 +95,8 @@ def normalize_instance(raw, index, state):
     capabilities = spec.get('capabilities') or {}
     if not isinstance(capabilities, dict):
         raise ValueError('capabilities must be a dict')
+    # required to deploy, which the plan knows: an instance already deployed (or deploying) needs none
     image = normalize_image(spec.get('image'))
-    if state == 'present' and image is None:
-        raise ValueError('image is required with state=present')
     nics = list(spec.get('nics') or [])
     for nic in nics:
         kinds = [k for k in ('network', 'subnet', 'port') if nic.get(k)]

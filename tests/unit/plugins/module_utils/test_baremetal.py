@@ -291,7 +291,6 @@ def test_normalize_instance(raw, state, expected):
 @pytest.mark.parametrize('instances, state, message', [
     ([{'image': IMAGE}], 'present', 'hostname (or name) is required'),
     ([{'hostname': 'bad_name!', 'image': IMAGE}], 'present', 'cannot be used as a hostname'),
-    ([{'hostname': 'a'}], 'present', 'image is required with state=present'),
     ([{'hostname': 'a', 'image': {'checksum': SHA}}], 'present', 'image.href is required'),
     ([{'hostname': 'a', 'image': {'href': 'http://x', 'sha': 1}}], 'present', 'unknown image keys: sha'),
     ([spec('a'), spec('b'), spec('a')], 'present', "duplicate hostname 'a' (instances #0, #2)"),
@@ -975,9 +974,9 @@ def test_instances_listing_for_info():
     run(helper, [spec('b-host', name='n1'), spec('a-host', name='n0')])
     helper.snapshot()
     listed = helper.instances()
-    assert [h for h, dummy in listed] == ['a-host', 'b-host']
-    assert [h for h, dummy in helper.instances(['b-host', 'nope'])] == ['b-host']
-    view = plan.instance_view('a-host', dict(listed[0][1]))
+    assert [h for dummy, h, dummy2 in listed] == ['a-host', 'b-host']
+    assert [h for dummy, h, dummy2 in helper.instances(['b-host', 'nope'])] == ['b-host']
+    view = plan.instance_view('a-host', dict(listed[0][2]))
     assert view['name'] == 'n0' and view['state'] == 'active' and view['allocation']['name'] == 'a-host'
     assert view['image'] == IMAGE['href'] and view['id'] == view['uuid'] == 'uuid-n0'
 
@@ -985,7 +984,8 @@ def test_instances_listing_for_info():
 @pytest.mark.parametrize('state, wait, instances, expected', [
     ('present', True, [spec('v')], dict(action='provisioned', state='active', provision_state='active', image=IMAGE['href'])),
     ('present', False, [spec('v')], dict(action='provisioned', state='deploying')),
-    ('reserved', True, [spec('v')], dict(action='reserved', state='reserved', provision_state='available')),
+    ('reserved', True, [spec('v')], dict(action='reserved', state='deploying', status='reserved',
+                                         provision_state='available')),
 ])
 def test_job_view_after_apply(state, wait, instances, expected):
     conn, helper = make_cloud()
