@@ -36,8 +36,9 @@ description:
   - Secrets - the config drive's user data and meta data are never returned, neither in RV(instances) nor in
     the diff (C(--diff) shows state, node and image only). Pass their secret parts in
     O(instances[].config_drive.secret_cloud_config) and O(instances[].config_drive.secret_meta_data), C(no_log)
-    suboptions, to keep them out of the module's log line and C(invocation) too; a task with secrets anywhere
-    else in O(instances) needs C(no_log=true). O(instances[].ssh_public_keys) takes public keys only; no option
+    suboptions, to keep them out of the module's log line and C(invocation) too (the raw
+    O(instances[].config_drive.user_data) is C(no_log) as a whole); a task with secrets anywhere else in
+    O(instances) needs C(no_log=true). O(instances[].ssh_public_keys) takes public keys only; no option
     takes a private key.
 author:
   - cloudrise.openstack contributors (@cloudrise)
@@ -182,6 +183,44 @@ options:
               - Secret parts of O(instances[].config_drive.meta_data), merged into it, like
                 O(instances[].config_drive.secret_cloud_config).
             type: dict
+          user_data:
+            description:
+              - Raw user data, a string as cloud-init takes it - a shell script (C(#!)), a C(#cloud-config) text,
+                C(#include) URLs, a C(#cloud-boothook), a Jinja template (cloud-init's C(## template) header), a
+                MIME multipart message.
+              - Alone it is stored as given. With O(instances[].config_drive.cloud_config) or
+                O(instances[].user_name) the user data becomes a MIME C(multipart/mixed) message (cloud-init runs
+                every part), the generated C(#cloud-config) part first, then this text with the content type
+                cloud-init gives its first line (C(text/x-shellscript), C(text/cloud-config), C(text/x-include-url),
+                C(text/cloud-boothook), C(text/jinja2), ..., else C(text/plain)), with a fixed boundary so that the
+                same task gives the same bytes. A MIME message cannot be combined so (add the parts to it yourself).
+              - Two C(#cloud-config) parts are merged by cloud-init, which by default replaces a list of the first
+                part (the C(users) with the admin user) by the same list of the second; add C(merge_how) to yours
+                to append instead.
+              - A C(no_log) option - scripts often carry secrets; its value is masked in the module's log line, in
+                C(invocation) and wherever it appears in the task's output, and it is never returned.
+              - It must be a string; the task fails on anything else (no conversion).
+              - The whole config drive (user data, meta data, network data) may take at most 15 MiB as Ironic
+                stores it (JSON in the node's C(instance_info) in its database; MariaDB refuses a statement over
+                its C(max_allowed_packet), 16 MiB by default, and the node then stays in C(deploying) until the
+                conductor restarts). A bigger one fails before anything is reserved, naming the sizes; fetch big
+                files from the instance instead (C(#include), C(write_files) with a URL, a script).
+            type: raw
+          network_data:
+            description:
+              - Network configuration in the OpenStack C(network_data.json) format, stored in the config drive
+                as given (cloud-init configures the network from it) - C(links) (C(type) V(phy) or another
+                physical type with C(ethernet_mac_address), V(bond) with C(bond_links) and C(bond_mode), V(vlan)
+                with C(vlan_link), C(vlan_id) and C(vlan_mac_address)), C(networks) (C(type) V(ipv4), V(ipv6),
+                V(ipv4_dhcp), V(ipv6_dhcp), V(ipv6_slaac), V(ipv6_dhcpv6-stateless) or V(ipv6_dhcpv6-stateful),
+                C(link) naming a link C(id); static V(ipv4) and V(ipv6) need C(ip_address) and C(netmask) or a
+                prefix, C(routes) with C(network), C(netmask), C(gateway)) and C(services) (C(type), C(address)).
+              - Checked before anything is reserved; each problem names the path of the bad item, for example
+                C(network_data.networks[1].link 'bond0' is not a link id).
+              - It replaces the network data made for O(instances[].nics). An empty dict is no network data.
+              - Give each link its C(mtu) - an Ironic whose network interface regenerates network metadata
+                (C(neutron)) replaces a C(network_data) that has a link without one.
+            type: dict
   state:
     description:
       - V(present) reserves and deploys each instance and (with O(wait)) waits until it is C(active).
@@ -250,7 +289,7 @@ notes:
   - An C(active) instance is not redeployed when its image differs from O(instances[].image); the module
     warns. Unprovision it (O(state=absent)) and provision it again to change it.
   - The C(network_data) of the config drive is not generated from Neutron (metalsmith does it); cloud-init
-    then configures the network by DHCP.
+    then configures the network by DHCP unless O(instances[].config_drive.network_data) gives it.
   - Two runs at once on the same hostname never make two instances (Ironic allows one allocation per name). The
     run that comes second either finds the instance and goes on with it, or fails saying that another run
     reserved or deployed the same hostname at the same time, and undoes nothing of the other run's; a re-run
@@ -468,9 +507,12 @@ INSTANCE_SPEC = dict(
     user_name=dict(type='str'),
     passwordless_sudo=dict(type='bool', default=True),
     # secret_*: no_log suboptions, so Ansible masks their values in the Invoked-with log line and in invocation
+    # user_data (raw: its type is checked, not converted) is no_log as a whole: scripts carry secrets
     config_drive=dict(type='dict', options=dict(cloud_config=dict(type='dict'), meta_data=dict(type='dict'),
                                                 secret_cloud_config=dict(type='dict', no_log=True),
-                                                secret_meta_data=dict(type='dict', no_log=True))),
+                                                secret_meta_data=dict(type='dict', no_log=True),
+                                                user_data=dict(type='raw', no_log=True),
+                                                network_data=dict(type='dict'))),
 )
 
 

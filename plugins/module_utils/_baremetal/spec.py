@@ -16,6 +16,9 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.configdrive import (
+    check_size, normalize_config_drive,
+)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
 
 HOSTNAME_FIELD = 'display_name'          # metalsmith's instance_info key for the hostname
@@ -89,6 +92,8 @@ def normalize_instance(raw, index, state):
     if spec.get('name') and spec['name'] not in candidates:
         candidates.append(spec['name'])
     config_drive = merge_config_drive_secrets(spec.get('config_drive'))
+    user_data, network_data = normalize_config_drive((spec.get('config_drive') or {}).get('user_data'),
+                                                     (spec.get('config_drive') or {}).get('network_data'))
     keys = spec.get('ssh_public_keys') or []
     if isinstance(keys, str):
         keys = [keys]
@@ -104,7 +109,7 @@ def normalize_instance(raw, index, state):
             raise ValueError('each nic needs exactly one of network, subnet or port: %r' % (nic,))
         if nic.get('fixed_ip') and kinds != ['network']:
             raise ValueError('fixed_ip is only valid with network: %r' % (nic,))
-    return dict(
+    normalized = dict(
         index=index, hostname=hostname, name=spec.get('name'), candidates=candidates,
         resource_class=spec.get('resource_class') or DEFAULT_RESOURCE_CLASS,
         traits=sorted(set(spec.get('traits') or [])),
@@ -114,7 +119,11 @@ def normalize_instance(raw, index, state):
         netboot=bool(spec.get('netboot')), ssh_public_keys=list(keys), user_name=spec.get('user_name'),
         passwordless_sudo=True if spec.get('passwordless_sudo') is None else bool(spec.get('passwordless_sudo')),
         cloud_config=config_drive.get('cloud_config'), meta_data=config_drive.get('meta_data'),
+        user_data=user_data, network_data=network_data,
     )
+    if state == 'present':
+        check_size(normalized)   # the config drive must fit in Ironic before anything is reserved
+    return normalized
 
 
 def normalize_instances(instances, state):
