@@ -106,6 +106,31 @@ class SecretLogFilter(logging.Filter):
         return True
 
 
+class AnsibleModuleLoggingSafely(AnsibleModule):
+    """AnsibleModule whose "Invoked with" log line masks no_log values nested in list or dict options too.
+
+    ansible-core logs such an option as ``str(value)``, i.e. with each nested string as its ``repr``: a no_log
+    value with a newline, a quote or a backslash (a user-data script) is then written escaped, and the masking,
+    which replaces the value as given, misses it. The escaped forms are added to the values to mask first.
+    """
+
+    def _log_invocation(self):
+        self.no_log_values.update(escaped_forms(self.no_log_values))
+        super(AnsibleModuleLoggingSafely, self)._log_invocation()
+
+
+def escaped_forms(values):
+    """The form each string takes inside ``str()`` of a list or dict (its ``repr`` without the quotes), where it
+    differs from the string."""
+    forms = set()
+    for value in values:
+        if isinstance(value, str):
+            form = repr(value)[1:-1]
+            if form != value:
+                forms.add(form)
+    return forms
+
+
 class CloudModule(object):
     """Base of every module: subclasses set ``argument_spec`` etc. and implement ``run()``.
 
@@ -122,7 +147,7 @@ class CloudModule(object):
     def __init__(self):
         spec = dict(SHARED_SPEC)
         spec.update(self.argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, **self.module_kwargs)
+        self.module = AnsibleModuleLoggingSafely(argument_spec=spec, **self.module_kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.diff_mode = self.module._diff

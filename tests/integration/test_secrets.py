@@ -23,8 +23,9 @@ holds the sha256 of the hidden value, the deployment and the profile hold the va
 role's), that the shim and the callback really recorded the modules, and that the SDK log has the requests.
 
 Bare metal (test_no_canary_from_config_drive, secrets/baremetal.yml, as admin): a user-data canary in the no_log
-`config_drive.secret_cloud_config` through the same cases, proven to reach Ironic by a recording proxy in front of
-it (secrets/recorder.py: Ironic never shows a config drive); skipped while baremetal_instance lacks that option (it is being added).
+`config_drive.secret_cloud_config` and one in the raw `config_drive.user_data` (no_log as a whole) through the same
+cases, proven to reach Ironic by a recording proxy in front of it (secrets/recorder.py: Ironic never shows a config
+drive).
 
 test_scanner_catches_a_leak runs the old, unsafe way (the hidden value in plain `parameters`, the password inside
 the `cloud` dict) and asserts that the scanner reports both: the proof that the scanner can fail.
@@ -283,8 +284,6 @@ def _free_node(admin):
             and not n.is_maintenance and n.resource_class == 'baremetal']
 
 
-@pytest.mark.skipif('secret_cloud_config' not in (ROOT / 'plugins' / 'modules' / 'baremetal_instance.py').read_text(),
-                    reason='baremetal_instance has no no_log config_drive.secret_cloud_config yet')
 def test_no_canary_from_config_drive(ansible_env, localcloud, tmp_path):
     """The config-drive user-data canary reaches Ironic (seen in the provision request's body by a recording proxy
     in front of Ironic, since Ironic shows a config drive as ******) and nothing scanned holds it (the SDK log
@@ -301,8 +300,9 @@ def test_no_canary_from_config_drive(ansible_env, localcloud, tmp_path):
     finally:
         admin.close()
     run_id = secrets.token_hex(4)
-    canaries = {'config-drive user data': _canary('usr')}
-    scan_vars = {'run': run_id, 'user_data': canaries['config-drive user data'], 'sdk_log': str(tmp_path / 'sdk.log')}
+    canaries = {'config-drive user data': _canary('usr'), 'raw user data': _canary('raw')}
+    scan_vars = {'run': run_id, 'user_data': canaries['config-drive user data'],
+                 'raw_user_data': canaries['raw user data'], 'sdk_log': str(tmp_path / 'sdk.log')}
     deploy, undeploy = Run(tmp_path, 'bm'), Run(tmp_path, 'bm-undeploy')
     with Recorder(ironic, canaries.values()) as recorder:
         # the local cloud's clouds.yaml with Ironic behind the recorder (it holds the passwords: 0600)
@@ -318,8 +318,12 @@ def test_no_canary_from_config_drive(ansible_env, localcloud, tmp_path):
         try:
             proc = deploy.play(env, 'baremetal.yml', _write_vars(tmp_path, dict(scan_vars, step='deploy')), tmp_path)
             assert proc.returncode == 0, 'the bare-metal playbook failed:\n%s' % proc.stdout[-8000:]
-            assert any(method == 'PUT' and path.endswith('/states/provision') for method, path in recorder.hits), (
-                'Ironic did not get the config-drive user data (requests with it: %s)' % recorder.hits)
+            provision = [held for method, path, held in recorder.hits
+                         if method == 'PUT' and path.endswith('/states/provision')]
+            assert provision and set(canaries.values()) <= set(provision[0]), (
+                'Ironic did not get both config-drive canaries (requests with one: %s)'
+                % [(method, path, sorted(name for name, value in canaries.items() if value in held))
+                   for method, path, held in recorder.hits])
             _assert_recorded(deploy, ('baremetal_instance',))
         finally:
             undeploy.play(env, 'baremetal.yml',

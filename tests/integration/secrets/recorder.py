@@ -2,7 +2,7 @@
 
 It proves that a secret the API never returns (Ironic shows a node's config drive as ``******``) reached the
 service: the module under test talks to the service through it (an ``<service>_endpoint_override``). It keeps
-no body, only the method and path of each request whose body held one of the watched values.
+no body, only the method and path of each request whose body held one of the watched values, and which ones.
 """
 
 import http.client
@@ -31,9 +31,10 @@ class Recorder(object):
             def _handle(self):
                 length = int(self.headers.get('Content-Length') or 0)
                 body = self.rfile.read(length) if length else b''
-                if any(w in body for w in recorder.watched):
+                held = tuple(w.decode() for w in recorder.watched if w in body)
+                if held:
                     with recorder.lock:
-                        recorder.hits.append((self.command, self.path.split('?')[0]))
+                        recorder.hits.append((self.command, self.path.split('?')[0], held))
                 conn = http.client.HTTPConnection(recorder.upstream.hostname, recorder.upstream.port, timeout=120)
                 try:
                     headers = dict((k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP)

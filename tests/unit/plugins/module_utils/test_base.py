@@ -343,3 +343,33 @@ def test_the_task_deadline_starts_with_the_task(monkeypatch, capsys):
 ])
 def test_tls_failures_are_named_plainly(text, msg):
     assert translate_exception(ksa_exceptions.SSLError(text)) == (msg, {})
+
+
+class NestedSecretProbe(CloudModule):
+    """An option holding a list of dicts with a no_log suboption, as baremetal_instance's config_drive.user_data."""
+    argument_spec = dict(items=dict(type='list', elements='dict', options=dict(
+        name=dict(type='str'), script=dict(type='raw', no_log=True))))
+
+    def run(self):
+        return {}
+
+
+@pytest.mark.parametrize('secret', [
+    "#!/bin/sh\necho 'canary-Zq81' > /etc/motd\n",       # newline and quotes: logged escaped inside str(list)
+    'canary-Zq81 with "double" quotes and a \\ backslash',
+    'canary-Zq81\ttab',
+    'plain-canary-Zq81',
+])
+def test_invoked_with_log_line_masks_a_nested_no_log_value_in_its_escaped_form(secret, monkeypatch):
+    logged = []
+    monkeypatch.setattr(_base.AnsibleModuleLoggingSafely, 'log', lambda self, msg, log_args=None: logged.append(msg))
+    with patch_module_args({'items': [{'name': 'one', 'script': secret}]}):
+        NestedSecretProbe()
+    assert len(logged) == 1 and 'name' in logged[0]
+    assert 'canary-Zq81' not in logged[0], logged[0]
+
+
+def test_escaped_forms():
+    assert _base.escaped_forms({"a'b\nc", 'plain', 7, 'x"y'}) == {"a'b\\nc"}     # repr quotes it with "
+    assert _base.escaped_forms({'a\'b"c'}) == {'a\\\'b"c'}
+    assert _base.escaped_forms({'tab\there'}) == {'tab\\there'}
