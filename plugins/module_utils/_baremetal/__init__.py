@@ -5,7 +5,9 @@
 
 An *instance* is a node that carries a hostname: the name of its Ironic allocation (or, for nodes
 deployed by old metalsmith releases without an allocation, ``instance_info.display_name`` with
-``instance_uuid`` equal to the node's own UUID). The flow per instance is metalsmith's:
+``instance_uuid`` equal to the node's own UUID). It is reported as metalsmith's ``Instance.to_dict()`` (``state``
+with metalsmith's values, ``node``, ``is_deployed`` ...) plus this collection's finer ``status``; ``state=absent`` and
+the info module also find it by its node's name or UUID. The flow per instance is metalsmith's:
 
   reserve   -- an allocation named after the hostname (resource class, traits; candidates filtered
                here by capabilities, conductor group, maintenance and availability, because the
@@ -23,8 +25,10 @@ Files:
   spec.py        -- ``DesiredInstances`` and the normalisation of the instance list (hostnames, images)
   matching.py    -- which nodes fit an instance, and the matching of a task's reservations to nodes
   image.py       -- checksum files and digests, the image keys and the instance_info to set
-  configdrive.py -- the config drive (cloud-init user data and meta data) as metalsmith renders it
-  plan.py        -- instance status, the plan table, ``plan_instances``/``InstancesPlan``, the returned views
+  configdrive.py -- the config drive as metalsmith renders it (cloud-init user data and meta data), the user's raw
+                    user data (a multipart message with the generated part), network_data checks, size limit
+  plan.py        -- instance status and metalsmith state, the plan table, ``plan_instances``/``InstancesPlan``, the
+                    returned views
   executor.py    -- ``apply_instances``: jobs in threads with a deadline each, clean-up, the aggregated error
   api.py         -- ``BaremetalApi``: the snapshot of nodes and allocations and every read or write
 
