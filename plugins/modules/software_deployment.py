@@ -129,7 +129,7 @@ software_deployment:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import (  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.deployment import (  # noqa: E402
     DesiredDeployment, apply_deployment, plan_deployment, read_deployment)
 
 

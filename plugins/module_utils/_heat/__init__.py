@@ -14,6 +14,8 @@ Private to this collection. Each file owns one concern and is testable with a fa
   no request), preview parsing, status helpers and failure details;
 * ``runner.py`` -- ``StackRunner``: reads the stack, asks Heat for previews, applies a ``StackPlan`` (the
   writes and the waits, within the task's one ``Deadline``);
-* ``software.py`` -- software configs and deployments: desired, read, plan, apply;
+* ``software.py`` -- software configs (desired, read, plan, apply) and the create token configs and deployments
+  share;
+* ``deployment.py`` -- software deployments: desired, read, plan, apply;
 * ``info.py`` -- the queries of stack_info and software_config_info.
 """

@@ -1,16 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Software configs (immutable: a change is a new config, older versions deleted once unused) and software
-deployments (a config deployed to a server).
+"""Software configs (immutable: a change is a new config, older versions deleted once unused), and what configs
+and deployments (``deployment.py``) share: the create token and the create that survives a lost answer.
 
-Each follows the collection's shape: ``Desired*.from_params`` once at the module's boundary, ``read_*`` (the
-requests the plan needs), ``plan_*`` (pure: a ``Plan`` with the ``Difference`` and the steps), then
-``apply_*`` (the writes) or, in check mode, ``plan.predicted``.
+Configs follow the collection's shape: ``DesiredConfig.from_params`` once at the module's boundary,
+``read_configs`` (the requests the plan needs), ``plan_config`` (pure: a ``Plan`` with the ``Difference`` and the
+steps), then ``apply_config`` (the writes) or, in check mode, ``plan.predicted``.
 
-Secrets: ``secret_input_defaults`` (config) and ``secret_input_values`` (deployment) are no_log options merged
-into ``inputs`` / ``input_values``; their values are always redacted in the diff. Unless the user sets
-``diff_secrets``, the diff also hides the config body, every input default and every deployment input value
+Secrets: ``secret_input_defaults`` is a no_log option merged into ``inputs``; its values are always redacted in
+the diff. Unless the user sets ``diff_secrets``, the diff also hides the config body and every input default
 (``opaque``: a digest keyed for this run, so the diff still shows what changed).
 
 Duplicates: Heat does not enforce unique names, so a create whose answer is lost (a connection reset, a read
@@ -20,17 +19,13 @@ each make one. So:
 - **A token per create** (``cloudrise_create_token``): in a config's ``options``, in a deployment's
   ``input_values`` (Heat stores both as given; a deployment's input values never reach the server's
   metadata). It is taken out of everything read (``unmark_*``): no comparison, diff or result sees it.
-- **A lost answer is looked up, not resent blindly** (``create_config``/``create_deployment``): the object with
-  our token is the one the lost request made. Only when none exists is the POST sent once more (same token);
-  if that answer is lost too and nothing is found, the task fails saying nothing was created.
+- **A lost answer is looked up, not resent blindly** (``create_marked``): the object with our token is the one
+  the lost request made. Only when none exists is the POST sent once more (same token); if that answer is lost
+  too and nothing is found, the task fails saying nothing was created.
 - **Twin configs converge on the oldest**: the current version of a name is the oldest of the newest versions
   that have the same content (``twin_group``), so that two runs that made the same config at once agree on it;
   the newer twins are superseded like older versions (deleted once no deployment uses them), and a deployment
   of a twin is not moved (same content).
-- **One deployment per config and server**: after its create, a run that finds an older deployment of the
-  config on the server (another run's, made at the same moment) deletes its own and keeps the older one. A
-  re-run that finds several keeps the oldest and deletes the others when each carries a token (made by this
-  collection; ``duplicates_removed`` in the diff); a deployment without a token keeps the name ambiguous.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -40,14 +35,13 @@ __metaclass__ = type
 import copy
 import uuid
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, is_equal, looks_like_id
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, is_equal
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
-    Ambiguous, CloudModuleError, InvalidInput, NotFound, ResourceFailed, write_may_have_happened as is_lost)
-from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import merge_secret, opaque
+    CloudModuleError, InvalidInput, ResourceFailed, write_may_have_happened as is_lost)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import opaque
 
 INPUT_DEFAULTS = {'type': 'String'}
 OUTPUT_DEFAULTS = {'error_output': False}
-DEPLOYMENT_FIELDS = ('action', 'status', 'status_reason', 'input_values')
 MARKER_KEY = 'cloudrise_create_token'
 CREATE_ATTEMPTS = 2
 
@@ -339,190 +333,3 @@ def apply_config(api, plan):
             for config_id in data['ids']:
                 api.delete_config(config_id)
     return config
-
-
-# -- software deployments -----------------------------------------------------------------------------
-
-class DesiredDeployment(object):
-    """A deployment of ``config`` (a name or an id) to ``server_id``; ``wanted`` holds the fields the user set
-    (``input_values`` with the secret input values and the signal transport folded in); ``secret_inputs`` the
-    names that came from secret_input_values."""
-
-    def __init__(self, config, server_id, state='present', action=None, status=None, status_reason=None,
-                 input_values=None, signal_transport=None, secret_inputs=None, diff_secrets=False):
-        self.config, self.server_id, self.state = config, server_id, state
-        if signal_transport:
-            input_values = dict(input_values or {}, deploy_signal_transport=signal_transport)
-        self.wanted = dict(action=action, status=status, status_reason=status_reason, input_values=input_values)
-        self.secret_inputs = set(secret_inputs or ())
-        self.diff_secrets = diff_secrets
-
-    @classmethod
-    def from_params(cls, params):
-        input_values, secret = params.get('input_values'), params.get('secret_input_values')
-        if secret:
-            input_values, secret = merge_secret(input_values, secret, 'input_values', 'secret_input_values')
-        return cls(params['config'], params['server_id'], params.get('state') or 'present', params.get('action'),
-                   params.get('status'), params.get('status_reason'), input_values,
-                   params.get('signal_transport'), secret, bool(params.get('diff_secrets')))
-
-    def shown_inputs(self, values):
-        """Input values as the diff shows them: redacted, except with diff_secrets those this task sets in plain
-        input_values (a secret one, or one the task does not set, may hold a secret: always redacted)."""
-        if values is None:
-            return None
-        plain = set(self.wanted['input_values'] or ()) - self.secret_inputs if self.diff_secrets else set()
-        return dict((k, v if k in plain else opaque(v, size=False)) for k, v in values.items())
-
-
-def find_deployments(api, config_ids, server_id):
-    return [d for d in api.list_deployments(server_id)
-            if d.get('server_id') == server_id and d.get('config_id') in config_ids]
-
-
-def _deployment_config(api, config_ref):
-    """(ids of every version of the config, the id of the current version or None, the ids of its twins)."""
-    if looks_like_id(config_ref) and api.get_config(config_ref) is not None:
-        return set([config_ref]), config_ref, set([config_ref])
-    named = find_configs(api, config_ref)
-    if len(named) < 2:
-        ids = set(c['id'] for c in named)
-        return ids, (named[0]['id'] if named else None), ids
-    group = twin_group(api, named)
-    return (set(c['id'] for c in named), group[0]['id'] if group else named[-1]['id'],
-            set(c['id'] for c in group))
-
-
-class CurrentDeployment(object):
-    """The id of the config's current version (None when there is no such config), the deployment found (its
-    token taken out), ``duplicates``: newer deployments of the config on the server made by this collection
-    (to delete), ``config_ids``: every version's id and ``twin_ids``: the versions with the current content."""
-
-    def __init__(self, config_id, deployment=None, duplicates=None, config_ids=None, twin_ids=None):
-        self.config_id, self.deployment = config_id, deployment
-        self.duplicates = duplicates or []
-        self.config_ids = config_ids or set([config_id])
-        self.twin_ids = twin_ids or set([config_id])
-
-
-def split_deployments(deployments, kind, name):
-    """``(the oldest, [the newer ones])``; Ambiguous when a newer one carries no token of this collection."""
-    ordered = sorted(deployments, key=age)
-    rest = ordered[1:]
-    if any(not deployment_token(d) for d in rest):
-        raise Ambiguous(kind, name, [d['id'] for d in ordered])
-    return ordered[0], rest
-
-
-def read_deployment(api, desired):
-    """The deployment of any version of the config to the server. A deployment of an older version of a named
-    config (replaced: same name, new id) is found by the name. Of several, the oldest is kept and the newer
-    ones are duplicates when this collection made them (see the module docstring), else they are ambiguous."""
-    config_ids, config_id, twin_ids = _deployment_config(api, desired.config)
-    deployments = find_deployments(api, config_ids, desired.server_id) if config_ids else []
-    if not deployments:
-        return CurrentDeployment(config_id, None, config_ids=config_ids, twin_ids=twin_ids)
-    found, duplicates = split_deployments(deployments, 'software deployment for config %s on server' % desired.config,
-                                          desired.server_id)
-    return CurrentDeployment(config_id, unmark_deployment(found), duplicates, config_ids, twin_ids)
-
-
-class DeploymentPlan(Plan):
-    """Steps: ``delete`` (``id``), ``create`` (``body``) or ``update`` (``id``, ``body``; ``reread`` when the
-    config changes: Heat answers that update with the deployment as it was before), and
-    ``delete_duplicates`` (``ids``). ``desired`` and ``current`` serve a create that meets another run's."""
-
-    def __init__(self, desired=None, current=None):
-        super(DeploymentPlan, self).__init__()
-        self.desired, self.current = desired, current
-
-
-def plan_deployment(current, desired):
-    """The plan for the deployment ``current`` (a CurrentDeployment); moves it to the current config version
-    (unless it uses a twin of it: same content). No request."""
-    plan = DeploymentPlan(desired, current)
-    diff, found = plan.diff, current.deployment
-    duplicates = sorted(d['id'] for d in current.duplicates)
-    if duplicates:
-        diff.add('duplicates_removed', [], duplicates)
-        plan.step('delete_duplicates', ids=duplicates)
-    if desired.state == 'absent':
-        if found is not None:
-            diff.add('state', 'present', 'absent')
-            plan.step('delete', id=found['id'])
-        return plan
-    if current.config_id is None:
-        raise NotFound("No software config has the name or id '%s'" % desired.config)
-    wanted = desired.wanted
-    if found is None:
-        diff.add('state', 'absent', 'present')
-        body = dict(config_id=current.config_id, server_id=desired.server_id, action=wanted['action'] or 'CREATE',
-                    status=wanted['status'] or 'IN_PROGRESS', input_values=wanted['input_values'] or {})
-        if wanted['status_reason'] is not None:
-            body['status_reason'] = wanted['status_reason']
-        plan.step('create', body=body)
-        plan.predicted = dict(body, id=None)
-        return plan
-    config_id = found.get('config_id') if found.get('config_id') in current.twin_ids else current.config_id
-    diff.compare('config_id', config_id, found.get('config_id'))
-    for field in DEPLOYMENT_FIELDS:
-        if field != 'input_values':
-            diff.compare(field, wanted[field], found.get(field))
-        elif not is_equal(wanted[field], found.get(field), 'dict'):
-            diff.add(field, desired.shown_inputs(found.get(field)), desired.shown_inputs(wanted[field]))
-    plan.predicted = found
-    if diff.changed and [k for k in diff.keys if k != 'duplicates_removed']:
-        body = dict((k, v) for k, v in wanted.items() if v is not None)
-        body['config_id'] = config_id
-        plan.step('update', id=found['id'], body=body, reread='config_id' in diff.keys)
-        plan.predicted = dict(found, **body)
-    return plan
-
-
-def create_deployment(api, body, config_ids):
-    """Create a deployment that survives a lost answer; then, when another run made one of the config on the
-    server first (at the same moment), delete ours and return ``(theirs, True)``; else ``(ours, False)``.
-    Only deployments with this task's token are ever deleted here."""
-    server_id = body['server_id']
-
-    def find(token):
-        return next((d for d in find_deployments(api, config_ids, server_id) if deployment_token(d) == token), None)
-
-    created = create_marked(api.create_deployment, find, body, 'input_values', 'software deployment',
-                            'config %s on server %s' % (body['config_id'], server_id))
-    token = deployment_token(created)
-    found = find_deployments(api, config_ids, server_id)
-    if created['id'] not in set(d['id'] for d in found):
-        found.append(created)
-    keeper = sorted(found, key=age)[0]
-    for deployment in found:
-        if deployment['id'] != keeper['id'] and deployment_token(deployment) == token:
-            api.delete_deployment(deployment['id'])
-    return unmark_deployment(keeper), keeper['id'] != created['id']
-
-
-def apply_deployment(api, plan):
-    """The writes of the plan; returns the deployment (None after a delete)."""
-    result = plan.predicted
-    for name, data in plan.steps:
-        if name == 'delete_duplicates':
-            for deployment_id in data['ids']:
-                api.delete_deployment(deployment_id)
-        elif name == 'delete':
-            api.delete_deployment(data['id'])
-            result = None
-        elif name == 'create':
-            # every version of the config read again: another run may have made a twin since this task's read
-            config_ids, config_id, twin_ids = _deployment_config(api, plan.desired.config)
-            config_ids = config_ids | set([data['body']['config_id']])
-            result, adopted = create_deployment(api, data['body'], config_ids)
-            if adopted:  # another run's: bring it to what this task asks for
-                again = plan_deployment(CurrentDeployment(config_id or data['body']['config_id'], result, None,
-                                                          config_ids, twin_ids or None), plan.desired)
-                if again.changed:
-                    result = apply_deployment(api, again)
-        else:
-            updated = api.update_deployment(data['id'], data['body'])
-            result = (api.get_deployment(data['id']) if data['reread'] else updated) or updated
-            result = unmark_deployment(result)
-    return result

@@ -9,6 +9,7 @@ import pytest
 from openstack import exceptions as sdk_exceptions
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import api as heat_api
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import deployment as heat_deployment
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import info as heat_info
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import runner as heat_runner
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import software as heat_software
@@ -834,9 +835,9 @@ def ensure_config(api, params, check_mode=False):
 
 def ensure_deployment(api, params, check_mode=False):
     """The software_deployment module's flow; returns (diff, deployment)."""
-    desired = heat_software.DesiredDeployment.from_params(params)
-    plan = heat_software.plan_deployment(heat_software.read_deployment(api, desired), desired)
-    return plan.diff, (heat_software.apply_deployment(api, plan) if plan.changed and not check_mode
+    desired = heat_deployment.DesiredDeployment.from_params(params)
+    plan = heat_deployment.plan_deployment(heat_deployment.read_deployment(api, desired), desired)
+    return plan.diff, (heat_deployment.apply_deployment(api, plan) if plan.changed and not check_mode
                        else plan.predicted)
 
 
@@ -1227,15 +1228,15 @@ def test_config_diff_secrets_shows_the_config_but_never_secret_input_defaults():
 
 
 def test_deployment_secret_input_values_merge_into_input_values():
-    want = heat_software.DesiredDeployment.from_params(deployment_params(
+    want = heat_deployment.DesiredDeployment.from_params(deployment_params(
         input_values={'a': 1}, secret_input_values={'pw': CANARY}, signal_transport='NO_SIGNAL'))
     assert want.wanted['input_values'] == {'a': 1, 'pw': CANARY, 'deploy_signal_transport': 'NO_SIGNAL'}
     assert want.secret_inputs == {'pw'}
-    only_secret = heat_software.DesiredDeployment.from_params(deployment_params(secret_input_values={'pw': CANARY}))
+    only_secret = heat_deployment.DesiredDeployment.from_params(deployment_params(secret_input_values={'pw': CANARY}))
     assert only_secret.wanted['input_values'] == {'pw': CANARY}
     with pytest.raises(InvalidInput, match='both input_values and secret_input_values: pw$') as err:
-        heat_software.DesiredDeployment.from_params(deployment_params(input_values={'pw': 'x'},
-                                                                      secret_input_values={'pw': CANARY}))
+        heat_deployment.DesiredDeployment.from_params(deployment_params(input_values={'pw': 'x'},
+                                                                        secret_input_values={'pw': CANARY}))
     assert CANARY not in str(err.value)
 
 
