@@ -22,6 +22,7 @@ __metaclass__ = type
 
 import base64
 import copy
+import io
 import json
 import os
 import socket
@@ -86,27 +87,42 @@ def _limited_loader(base):
     return Loader
 
 
+def _named_stream(text, source):
+    """The text as a stream named ``source``: YAML errors then say where (``in "<source>", line 3, column 5``)."""
+    stream = io.BytesIO(text) if isinstance(text, bytes) else io.StringIO(text)
+    stream.name = source
+    return stream
+
+
 def _yaml_load(text, base, fallback, source):
-    """``yaml.load`` as openstacksdk's parsers do (``fallback`` for a readable error), aliases bounded."""
+    """``yaml.load`` as openstacksdk's parsers do (``fallback`` for a readable error), aliases bounded; an
+    error names ``source`` with the line and column."""
     loader = _limited_loader(base)
     loader.source = source
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        return yaml.load(_named_stream(text, source), Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         loader = _limited_loader(fallback)
         loader.source = source
         try:
-            return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+            return yaml.load(_named_stream(text, source), Loader=loader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             raise ValueError(exc)
 
 
 def parse_template(text, source='the template'):
-    """openstacksdk's ``template_format.parse`` with bounded aliases; ValueError when it is no template."""
-    text = text.strip()
-    if text.startswith('{'):
-        tpl = json.loads(text)
-    else:
+    """openstacksdk's ``template_format.parse`` with bounded aliases; ValueError when it is no template.
+
+    Unlike it, a text starting with ``{`` that is no JSON is read as YAML (a superset of JSON), so that a
+    flow mapping works (``ansible -m ... -a 'template_content="{heat_template_version: 2018-08-31}"'``)
+    and a mistake in it is reported with its line and column."""
+    tpl = None
+    if text.strip().startswith('{'):
+        try:  # JSON as Heat reads it (one pass, no alias)
+            tpl = json.loads(text)
+        except ValueError:
+            pass  # a YAML flow mapping (``{heat_template_version: 2018-08-31}``), or a mistake YAML locates
+    if tpl is None:
         tpl = _yaml_load(text, template_format.HeatYamlLoader, yaml.SafeLoader, source)
         tpl = {} if tpl is None else tpl
     if not isinstance(tpl, dict) or not any(
