@@ -491,3 +491,20 @@ def load_environment(paths=None, content=None, cwd=None, reader=None):
                                   reader.roots(reader.template_root, os.path.realpath(cwd)))
         env = template_utils.deep_update(env, inline)
     return json.loads(json.dumps(env, default=str)), env_files
+
+
+def read_inputs(params, cwd=None, deadline=None):
+    """``(template, files, environment)`` from a module's options, read within the limits: the one code path of
+    every module that takes a template (``template``/``template_content``/``template_url``, ``files``,
+    ``files_root``, ``environment``, ``environment_content`` and the TLS options for downloads).
+
+    ``deadline``: the task's (downloads share it); by default one of the task's ``timeout``."""
+    reader = TemplateReader(params.get('files_root'), deadline or Deadline(params.get('timeout') or 3600),
+                            dict((k, params.get(k)) for k in ('validate_certs', 'ca_cert', 'client_cert', 'client_key')))
+    template, tpl_files = load_template(params.get('template'), params.get('template_content'),
+                                        params.get('template_url'), params.get('files'), cwd=cwd, reader=reader)
+    environment, env_files = load_environment(params.get('environment'), params.get('environment_content'),
+                                              cwd=cwd, reader=reader)
+    files = dict(tpl_files)
+    files.update(env_files)
+    return template, files, environment

@@ -22,9 +22,8 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._compare impor
     REDACTED, Difference, Plan, is_equal, secret_digest)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, NotFound
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.template import (
-    HIDDEN_DIGEST_KEY, TemplateReader, digest_matches, hidden_parameter_names, hidden_values, load_environment,
-    load_template, make_digest, normalize_environment, normalize_tags, redact_hidden, timeout_minutes)
-from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline
+    HIDDEN_DIGEST_KEY, digest_matches, hidden_parameter_names, hidden_values, make_digest, normalize_environment,
+    normalize_tags, read_inputs, redact_hidden, timeout_minutes)
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -212,15 +211,7 @@ class DesiredStack(object):
         if not STACK_NAME_RE.match(name or ''):
             raise InvalidInput("Invalid stack name '%s': it must start with a letter and contain only letters, "
                                "digits, '_', '-' and '.' (at most 255 characters)" % name)
-        reader = TemplateReader(params.get('files_root'), deadline or Deadline(params.get('timeout') or 3600),
-                                dict((k, params.get(k)) for k in ('validate_certs', 'ca_cert', 'client_cert',
-                                                                  'client_key')))
-        template, tpl_files = load_template(params.get('template'), params.get('template_content'),
-                                            params.get('template_url'), params.get('files'), cwd=cwd, reader=reader)
-        environment, env_files = load_environment(params.get('environment'), params.get('environment_content'),
-                                                  cwd=cwd, reader=reader)
-        files = dict(tpl_files)
-        files.update(env_files)
+        template, files, environment = read_inputs(params, cwd=cwd, deadline=deadline)
         return cls(name, template, files, environment, parameters,
                    normalize_tags(params.get('tags')), params.get('timeout') or 3600, params.get('rollback'),
                    params.get('state') or 'present', bool(params.get('recreate_failed')), secret,

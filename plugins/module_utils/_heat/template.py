@@ -29,10 +29,10 @@ import re
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.reader import (
-    MAX_FILE_BYTES, MAX_TOTAL_BYTES, TemplateReader, load_environment, load_template)
+    MAX_FILE_BYTES, MAX_TOTAL_BYTES, TemplateReader, load_environment, load_template, read_inputs)
 
 __all__ = [  # the reader's names stay importable from here, where the Heat modules have always found them
-    'MAX_FILE_BYTES', 'MAX_TOTAL_BYTES', 'TemplateReader', 'load_environment', 'load_template',
+    'MAX_FILE_BYTES', 'MAX_TOTAL_BYTES', 'TemplateReader', 'load_environment', 'load_template', 'read_inputs',
     'HIDDEN_DIGEST_KEY', 'SCRYPT_COST', 'SCRYPT_MAX_MEMORY', 'PBKDF2_ITERATIONS', 'PBKDF2_MAX_ITERATIONS',
     'normalize_tags', 'normalize_environment', 'hidden_parameter_names', 'hidden_values', 'make_digest',
     'digest_matches', 'redact_hidden', 'timeout_minutes']
