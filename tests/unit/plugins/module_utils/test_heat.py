@@ -11,6 +11,7 @@ from openstack import exceptions as sdk_exceptions
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import api as heat_api
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import deployment as heat_deployment
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import info as heat_info
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import reader as heat_reader
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import runner as heat_runner
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import software as heat_software
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import stack as heat_stack
@@ -1385,12 +1386,12 @@ def test_rerun_removes_duplicate_deployments_of_this_collection_and_keeps_the_ol
 def test_template_reading_shares_the_tasks_deadline(monkeypatch, tmp_path, clock):
     """The template downloads spend the task's one deadline (the module passes its own), not a second one."""
     seen = []
-    real = heat_stack.TemplateReader
+    real = heat_reader.TemplateReader
 
     def reader(files_root, deadline, tls):
         seen.append(deadline)
         return real(files_root, deadline, tls)
-    monkeypatch.setattr(heat_stack, 'TemplateReader', reader)
+    monkeypatch.setattr(heat_reader, 'TemplateReader', reader)  # read_inputs: the one code path
     task = clock.deadline(120)
     heat_stack.DesiredStack.from_params(stack_params(), cwd=str(tmp_path), deadline=task)
     heat_stack.DesiredStack.from_params(stack_params(timeout=77), cwd=str(tmp_path))
