@@ -137,6 +137,10 @@ class HeatApi(object):
     def events(self, stack, query=''):
         return self._sub(stack, 'events' + query).get('events', [])
 
+    def stack_snapshots(self, stack):
+        """The stack's snapshots (GET /stacks/<name>/<id>/snapshots), as Heat lists them (read by stack_info)."""
+        return self._sub(stack, 'snapshots').get('snapshots', [])
+
     def list_stacks(self, query=None, page_size=100):
         """GET /stacks with ``query``, following marker pagination."""
         return self._paged('/stacks', 'stacks', query, page_size)

@@ -712,60 +712,6 @@ def test_stale_failure_status_is_ignored_until_the_action_starts(clock):
     assert api.stacks == {}
 
 
-# -- stack_info --------------------------------------------------------------------------------------------
-
-class ListingHeat(object):
-    def __init__(self, stacks):
-        self._stacks = stacks
-        self.queries = []
-
-    def find_stack(self, name, resolve_outputs=True):
-        return next((dict(s) for s in self._stacks if name in (s['stack_name'], s['id'])), None)
-
-    def list_stacks(self, query=None):
-        self.queries.append(query)
-        return [dict(s) for s in self._stacks]
-
-    def get_stack(self, stack, resolve_outputs=True):
-        return dict(stack, outputs=[{'output_key': 'k', 'output_value': 1}])
-
-    def resources(self, stack, nested_depth=0):
-        return [{'resource_name': 'r'}]
-
-    def events(self, stack, query=''):
-        return [{'id': 'e'}]
-
-
-@pytest.mark.parametrize('kwargs, names, query', [
-    (dict(name='a'), ['a'], None),
-    (dict(name='id-b'), ['b'], None),
-    (dict(name='zzz'), [], None),
-    (dict(name='a', status='CREATE_FAILED'), [], None),
-    (dict(name='a', tags='x,y'), ['a'], None),
-    (dict(name='a', tags=['x', 'q']), [], None),
-    (dict(name='a', tags=['x', 'q'], tags_mode='any'), ['a'], None),
-    (dict(status='CREATE_COMPLETE', tags=['y', 'x']), ['a', 'b'], {'tags': 'x,y'}),  # Heat 500s on both
-    (dict(status='CREATE_FAILED', tags=['x']), [], {'tags': 'x'}),
-    (dict(status='CREATE_FAILED'), ['a', 'b'], {'status': 'CREATE_FAILED'}),  # the server filters (not the fake)
-    (dict(tags='x', tags_mode='any', project_id='p', owner_id='o'), ['a', 'b'],
-     {'tags_any': 'x', 'tenant_id': 'p', 'owner_id': 'o'}),
-])
-def test_stack_info_filters(kwargs, names, query):
-    api = ListingHeat([{'stack_name': 'a', 'id': 'id-a', 'stack_status': 'CREATE_COMPLETE', 'tags': ['x', 'y']},
-                       {'stack_name': 'b', 'id': 'id-b', 'stack_status': 'CREATE_COMPLETE', 'tags': []}])
-    result = heat_info.stack_info(api, **kwargs)
-    assert [s['stack_name'] for s in result] == names
-    if query is not None:
-        assert api.queries == [query]
-
-
-def test_stack_info_details():
-    api = ListingHeat([{'stack_name': 'a', 'id': 'id-a', 'stack_status': 'CREATE_COMPLETE'}])
-    [item] = heat_info.stack_info(api, outputs=True, resources=True, events=True)
-    assert item['outputs_dict'] == {'k': 1} and item['resources'] == [{'resource_name': 'r'}]
-    assert item['events'] == [{'id': 'e'}]
-
-
 # -- software configs and deployments ----------------------------------------------------------------------
 
 class FakeConfigs(object):
