@@ -174,3 +174,16 @@ class HeatApi(object):
 
     def delete_deployment(self, deployment_id):
         self._delete('/software_deployments/%s' % deployment_id)
+
+    # template validation
+    def validate_template(self, body, ignore_errors=None, show_nested=False):
+        """POST /validate: Heat's description, parameters and parameter groups of a template (no stack, no write).
+
+        Heat answers 400 for an invalid template, and 200 with a bare string for an unknown ``ignore_errors`` code
+        (the caller checks the answer is a dict)."""
+        params = {}
+        if ignore_errors:
+            params['ignore_errors'] = ','.join(ignore_errors)
+        if show_nested:
+            params['show_nested'] = 'true'
+        return self._json(self._call('post', '/validate', json=body, params=params))
