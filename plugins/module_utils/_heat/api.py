@@ -187,3 +187,23 @@ class HeatApi(object):
         if show_nested:
             params['show_nested'] = 'true'
         return self._json(self._call('post', '/validate', json=body, params=params))
+
+    # stack snapshots (listed by stack_snapshots above); an answer's ``data`` holds the stack's parameters
+    # unmasked (hidden ones too): callers never return it
+    def _snapshots_url(self, stack, snapshot_id=None):
+        url = '/stacks/%s/%s/snapshots' % (stack['stack_name'], stack['id'])
+        return url if snapshot_id is None else '%s/%s' % (url, snapshot_id)
+
+    def create_snapshot(self, stack, name):
+        """POST .../snapshots: the new snapshot (IN_PROGRESS until Heat has taken it)."""
+        return self._json(self._call('post', self._snapshots_url(stack), json={'name': name}))
+
+    def get_snapshot(self, stack, snapshot_id):
+        return self._get_or_none(self._snapshots_url(stack, snapshot_id), 'snapshot')
+
+    def delete_snapshot(self, stack, snapshot_id):
+        self._delete(self._snapshots_url(stack, snapshot_id))
+
+    def restore_snapshot(self, stack, snapshot_id):
+        """POST .../snapshots/<id>/restore: Heat answers once the stack is RESTORE_IN_PROGRESS."""
+        self._call('post', self._snapshots_url(stack, snapshot_id) + '/restore')
