@@ -35,6 +35,10 @@ description:
     shows which value changed; the digest cannot be matched against a guess). O(diff_secrets=true) shows the
     values this task sets in O(input_values) in full; those from O(secret_input_values), and stored values the
     task does not set, stay redacted.
+  - Waiting - with O(wait=true) the task waits until the server's agent signals the deployment C(COMPLETE) or
+    C(FAILED) (see O(wait)), returns the agent's RV(output_values), and fails with the deployment's
+    C(status_reason), C(deploy_status_code) and C(deploy_stderr) when it failed. Without it (the default, for a
+    deployment that no agent runs, or one whose status the playbook records) the task returns at once.
 options:
   config:
     description:
@@ -84,6 +88,36 @@ options:
         a digest). Values from O(secret_input_values) are never shown.
     type: bool
     default: false
+  wait:
+    description:
+      - Wait until the deployment is C(COMPLETE) or C(FAILED), as the agent on the server (os-collect-config
+        with heat-config) signals it, within O(timeout); fail when it is C(FAILED) (the message has its
+        C(status_reason), and the agent's C(deploy_status_code) and the end of its C(deploy_stderr)), or when
+        nothing signals it in time.
+      - A deployment that is already C(COMPLETE) is returned at once, one already C(FAILED) fails the task (with
+        C(changed=false) when nothing else changes), even in check mode. Check mode does not wait for a
+        deployment C(IN_PROGRESS).
+      - With O(wait=true) a change of the config or of the input values of an existing deployment starts a new
+        run of the agent, as C(OS::Heat::SoftwareDeployment) does - the deployment goes to O(status=IN_PROGRESS)
+        with O(action=UPDATE) (unless the task sets them), then the task waits. A re-run that changes nothing
+        neither writes nor starts a run.
+      - O(status=FAILED) with O(wait=true) is refused (it would always fail).
+      - The default is V(false) for this module, unlike the other modules of the collection - a deployment no
+        agent runs would only time out, and playbooks written before this option keep returning at once. Set it
+        for each task (or in the task's C(module_defaults)).
+      - An agent (or any tool with the credentials of a member of the project) signals by a PUT of C(status),
+        C(status_reason) and C(output_values) to the deployment (C(/software_deployments/<id>)); the wait sees it on
+        its next poll. The wait reads the deployment by id, the read on which Heat also collects a signal left in
+        Swift or Zaqar (C(TEMP_URL_SIGNAL), C(ZAQAR_SIGNAL)) when the config carries the signal inputs with values
+        (as the configs that C(openstack software deployment create) derives do).
+    type: bool
+    default: false
+  timeout:
+    description:
+      - How long, in seconds, to wait for the signal with O(wait=true); raise it to what the agent's run takes
+        (its poll interval included, 30 seconds for os-collect-config by default).
+    type: int
+    default: 180
   signal_transport:
     description:
       - How the agent signals completion; recorded as the input value C(deploy_signal_transport), which the Heat
@@ -108,6 +142,20 @@ EXAMPLES = r'''
       db_password: "{{ vault_db_password }}"
     signal_transport: NO_SIGNAL
 
+- name: Deploy a config and wait for the agent on the server to run it
+  cloudrise.openstack.software_deployment:
+    config: install-app
+    server_id: "{{ server.id }}"
+    input_values:
+      version: "2.1"
+    wait: true
+    timeout: 900
+  register: deployed        # fails with the agent's deploy_status_code and deploy_stderr when its run failed
+
+- name: Use what the agent reported
+  ansible.builtin.debug:
+    msg: "{{ deployed.output_values.deploy_stdout }}"
+
 - name: Record that it finished
   cloudrise.openstack.software_deployment:
     config: install-app
@@ -125,12 +173,20 @@ software_deployment:
   description: The deployment as Heat returns it (C(id), C(config_id), C(server_id), C(action), C(status), C(status_reason), C(input_values), C(output_values)).
   returned: always (None when O(state=absent))
   type: dict
+output_values:
+  description:
+    - The deployment's output values as the agent signalled them (C(deploy_stdout), C(deploy_stderr),
+      C(deploy_status_code) and the config's outputs); empty when none were signalled or O(state=absent).
+    - Also in the failed result when the deployment C(FAILED), with C(status_reason).
+  returned: always
+  type: dict
+  sample: {deploy_stdout: "installed 2.1\n", deploy_stderr: "", deploy_status_code: 0}
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.deployment import (  # noqa: E402
-    DesiredDeployment, apply_deployment, plan_deployment, read_deployment)
+    DesiredDeployment, apply_deployment, await_deployment, plan_deployment, read_deployment)
 
 
 class SoftwareDeploymentModule(CloudModule):
@@ -146,6 +202,8 @@ class SoftwareDeploymentModule(CloudModule):
         diff_secrets=dict(type='bool', default=False),
         signal_transport=dict(type='str', choices=['CFN_SIGNAL', 'TEMP_URL_SIGNAL', 'HEAT_SIGNAL', 'NO_SIGNAL',
                                                    'ZAQAR_SIGNAL']),
+        wait=dict(type='bool', default=False),
+        timeout=dict(type='int', default=180),
     )
     module_kwargs = dict(supports_check_mode=True)
 
@@ -154,7 +212,9 @@ class SoftwareDeploymentModule(CloudModule):
         api = HeatApi(self.conn)
         plan = plan_deployment(read_deployment(api, desired), desired)
         deployment = self.apply_or_predict(plan, lambda: apply_deployment(api, plan), plan.predicted)
-        return self.result(plan.diff, id=(deployment or {}).get('id'), software_deployment=deployment)
+        deployment = await_deployment(api, plan, deployment, self.deadline, self.check_mode)
+        return self.result(plan.diff, id=(deployment or {}).get('id'), software_deployment=deployment,
+                           output_values=(deployment or {}).get('output_values') or {})
 
 
 def main():

@@ -23,27 +23,45 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan, is_equal, looks_like_id
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, NotFound
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
+    Ambiguous, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import (
     age, create_marked, deployment_token, find_configs, twin_group, unmark_deployment)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import merge_secret, opaque
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import wait_for
 
 DEPLOYMENT_FIELDS = ('action', 'status', 'status_reason', 'input_values')
+FINAL_STATUSES = ('COMPLETE', 'FAILED')
+# the most of an agent's deploy_stderr a failure message quotes (its end); output_values has all of it
+STDERR_SHOWN = 2000
+NO_SIGNAL_HINT = ('. Nothing signalled it: the agent on the server (or anything with the credentials of a member '
+                  'of the project) ends it by a PUT of its status and output_values to /software_deployments/<id>, '
+                  'or through Swift or Zaqar when its config carries the signal inputs.')
 
 
 class DesiredDeployment(object):
     """A deployment of ``config`` (a name or an id) to ``server_id``; ``wanted`` holds the fields the user set
     (``input_values`` with the secret input values and the signal transport folded in); ``secret_inputs`` the
-    names that came from secret_input_values."""
+    names that came from secret_input_values; ``wait``: an agent runs the deployment and the task waits for
+    its signal (see ``plan_deployment`` and ``await_deployment``)."""
 
     def __init__(self, config, server_id, state='present', action=None, status=None, status_reason=None,
-                 input_values=None, signal_transport=None, secret_inputs=None, diff_secrets=False):
+                 input_values=None, signal_transport=None, secret_inputs=None, diff_secrets=False, wait=False):
         self.config, self.server_id, self.state = config, server_id, state
         if signal_transport:
             input_values = dict(input_values or {}, deploy_signal_transport=signal_transport)
         self.wanted = dict(action=action, status=status, status_reason=status_reason, input_values=input_values)
         self.secret_inputs = set(secret_inputs or ())
         self.diff_secrets = diff_secrets
+        self.wait = wait
+        if wait and state == 'present' and status == 'FAILED':
+            raise InvalidInput('status=FAILED with wait=true would always fail the task: wait=true waits for the '
+                               'deployment to be COMPLETE. Set wait=false to record a failed deployment.')
+
+    def describe(self, deployment_id=None):
+        """``software deployment <id> (config <config> on server <server>)``, for the messages."""
+        return 'software deployment %s(config %s on server %s)' % (
+            '%s ' % deployment_id if deployment_id else '', self.config, self.server_id)
 
     @classmethod
     def from_params(cls, params):
@@ -52,7 +70,7 @@ class DesiredDeployment(object):
             input_values, secret = merge_secret(input_values, secret, 'input_values', 'secret_input_values')
         return cls(params['config'], params['server_id'], params.get('state') or 'present', params.get('action'),
                    params.get('status'), params.get('status_reason'), input_values,
-                   params.get('signal_transport'), secret, bool(params.get('diff_secrets')))
+                   params.get('signal_transport'), secret, bool(params.get('diff_secrets')), bool(params.get('wait')))
 
     def shown_inputs(self, values):
         """Input values as the diff shows them: redacted, except with diff_secrets those this task sets in plain
@@ -127,7 +145,12 @@ class DeploymentPlan(Plan):
 
 def plan_deployment(current, desired):
     """The plan for the deployment ``current`` (a CurrentDeployment); moves it to the current config version
-    (unless it uses a twin of it: same content). No request."""
+    (unless it uses a twin of it: same content). No request.
+
+    With ``desired.wait``, a change of the config or of the input values is a new run for the server's agent: the
+    deployment goes to IN_PROGRESS with the action UPDATE (unless the task sets them), as Heat's
+    ``OS::Heat::SoftwareDeployment`` does, so the agent runs it again and the task waits for its signal.
+    """
     plan = DeploymentPlan(desired, current)
     diff, found = plan.diff, current.deployment
     duplicates = sorted(d['id'] for d in current.duplicates)
@@ -153,6 +176,10 @@ def plan_deployment(current, desired):
         return plan
     config_id = found.get('config_id') if found.get('config_id') in current.twin_ids else current.config_id
     diff.compare('config_id', config_id, found.get('config_id'))
+    if desired.wait and not (config_id == found.get('config_id')
+                             and is_equal(wanted['input_values'], found.get('input_values'), 'dict')):
+        # a new run for the agent, as OS::Heat::SoftwareDeployment starts one on an update
+        wanted = dict(wanted, action=wanted['action'] or 'UPDATE', status=wanted['status'] or 'IN_PROGRESS')
     for field in DEPLOYMENT_FIELDS:
         if field != 'input_values':
             diff.compare(field, wanted[field], found.get(field))
@@ -214,3 +241,68 @@ def apply_deployment(api, plan):
             result = (api.get_deployment(data['id']) if data['reread'] else updated) or updated
             result = unmark_deployment(result)
     return result
+
+
+# -- waiting for the agent's signal -------------------------------------------------------------------------
+
+def failure_message(deployment):
+    """Why a FAILED deployment failed: its status_reason, and the agent's deploy_status_code and deploy_stderr
+    (its last STDERR_SHOWN characters)."""
+    outputs = deployment.get('output_values') or {}
+    parts = [deployment.get('status_reason') or 'no status_reason']
+    if outputs.get('deploy_status_code') not in (None, ''):
+        parts.append('deploy_status_code: %s' % outputs['deploy_status_code'])
+    stderr = str(outputs.get('deploy_stderr') or '').strip()
+    if stderr:
+        parts.append('deploy_stderr: %s' % (stderr if len(stderr) <= STDERR_SHOWN else '...' + stderr[-STDERR_SHOWN:]))
+    return '; '.join(parts)
+
+
+def raise_if_failed(deployment, what, **details):
+    """ResourceFailed when the deployment is FAILED, with its status_reason, output_values and the deployment."""
+    if deployment.get('status') != 'FAILED':
+        return
+    raise ResourceFailed('%s failed: %s' % (what, failure_message(deployment)), id=deployment.get('id'),
+                         status='FAILED', status_reason=deployment.get('status_reason'),
+                         output_values=deployment.get('output_values') or {}, software_deployment=deployment, **details)
+
+
+def wait_for_signal(api, deployment, deadline, what, changed=False):
+    """Poll the deployment by id (the read on which Heat also collects a TEMP_URL_SIGNAL or ZAQAR_SIGNAL agent's
+    signal) until it is COMPLETE or FAILED, within ``deadline``. Returns it COMPLETE; a FAILED one, a deployment
+    deleted meanwhile or the deadline raise, with ``changed`` (whether this task wrote) in the failed result."""
+    last = [deployment]
+
+    def fetch():
+        found = api.get_deployment(deployment['id'])
+        if found is None:
+            raise ResourceFailed('%s disappeared (deleted by someone else?) while waiting for its signal' % what,
+                                 id=deployment['id'], changed=changed)
+        last[0] = unmark_deployment(found)
+        return last[0]
+
+    if deployment.get('status') in FINAL_STATUSES:
+        found = deployment
+    else:
+        try:
+            found = wait_for(fetch, lambda d: d.get('status') in FINAL_STATUSES, deadline=deadline, what=what,
+                             describe=lambda d: d.get('status'))
+        except WaitTimeout as exc:
+            raise WaitTimeout(exc.msg + NO_SIGNAL_HINT, id=deployment['id'], software_deployment=last[0],
+                              changed=changed, **exc.details)
+    raise_if_failed(found, what, changed=changed)
+    return found
+
+
+def await_deployment(api, plan, deployment, deadline, check_mode=False):
+    """The deployment at the end of the task. Without ``wait`` (or absent): as it is. With ``wait``: once the
+    agent signalled (``wait_for_signal``). Check mode does not wait; it fails as the run would when the
+    deployment is FAILED and the task changes nothing."""
+    if not plan.desired.wait or deployment is None:
+        return deployment
+    what = plan.desired.describe(deployment.get('id'))
+    if check_mode:
+        if not plan.changed:
+            raise_if_failed(deployment, what, changed=False)
+        return deployment
+    return wait_for_signal(api, deployment, deadline, what, changed=plan.changed)
