@@ -306,3 +306,24 @@ def await_deployment(api, plan, deployment, deadline, check_mode=False):
             raise_if_failed(deployment, what, changed=False)
         return deployment
     return wait_for_signal(api, deployment, deadline, what, changed=plan.changed)
+
+
+# -- software_deployment_info ---------------------------------------------------------------------------
+
+def deployment_info(api, server_id=None, config=None, deployment_id=None, status=None):
+    """The deployments (Heat's own fields, the create token taken out, plus ``config_name``) matching every
+    filter given, as a list (empty when nothing matches). ``server_id`` is filtered by Heat; ``config`` (a
+    name, every version of it, or an id) and ``status`` here. ``deployment_id`` reads that one by id."""
+    if deployment_id:
+        found = api.get_deployment(deployment_id)
+        deployments = [found] if found is not None else []
+    else:
+        deployments = api.list_deployments(server_id)
+    deployments = [d for d in deployments if (not server_id or d.get('server_id') == server_id)
+                   and (not status or d.get('status') == status)]
+    if not deployments:
+        return []
+    names = dict((c['id'], c.get('name')) for c in api.list_configs())
+    if config:
+        deployments = [d for d in deployments if config in (d.get('config_id'), names.get(d.get('config_id')))]
+    return [dict(unmark_deployment(d), config_name=names.get(d.get('config_id'))) for d in deployments]

@@ -173,3 +173,66 @@ def test_await_deployment(clock):
     assert heat_deployment.await_deployment(Agent(), no_wait, failed, clock.deadline(1)) is failed
     gone = plan(None, state='absent')
     assert heat_deployment.await_deployment(Agent(), gone, None, clock.deadline(1)) is None
+
+
+class Listing(object):
+    """The list/get calls of software_deployment_info; ``calls`` records them."""
+
+    def __init__(self, configs, deployments):
+        self.configs, self.deployments, self.calls = configs, deployments, []
+
+    def list_configs(self):
+        self.calls.append('list_configs')
+        return copy.deepcopy(self.configs)
+
+    def list_deployments(self, server_id=None):
+        self.calls.append(('list_deployments', server_id))
+        return [copy.deepcopy(d) for d in self.deployments if server_id in (None, d['server_id'])]
+
+    def get_deployment(self, deployment_id):
+        self.calls.append(('get_deployment', deployment_id))
+        return next((copy.deepcopy(d) for d in self.deployments if d['id'] == deployment_id), None)
+
+
+def listing():
+    configs = [dict(id='c1', name='app'), dict(id='c2', name='app'), dict(id='c3', name='db')]
+    deployments = [deployment(id='d1', config_id='c1', server_id='a', status='COMPLETE'),
+                   deployment(id='d2', config_id='c2', server_id='b', status='FAILED'),
+                   deployment(id='d3', config_id='c3', server_id='a', status='IN_PROGRESS'),
+                   deployment(id='d4', config_id='gone', server_id='b', status='COMPLETE')]
+    return Listing(configs, deployments)
+
+
+@pytest.mark.parametrize('kwargs, ids', [
+    (dict(), ['d1', 'd2', 'd3', 'd4']),
+    (dict(server_id='a'), ['d1', 'd3']),
+    (dict(config='app'), ['d1', 'd2']),           # every version of the name
+    (dict(config='c2'), ['d2']),                  # an id
+    (dict(config='app', server_id='b'), ['d2']),
+    (dict(status='COMPLETE'), ['d1', 'd4']),
+    (dict(config='app', status='IN_PROGRESS'), []),
+    (dict(deployment_id='d3'), ['d3']),
+    (dict(deployment_id='d3', server_id='b'), []),
+    (dict(deployment_id='nope'), []),
+    (dict(server_id='nope'), []),
+    (dict(config='nope'), []),
+])
+def test_deployment_info_filters(kwargs, ids):
+    api = listing()
+    found = heat_deployment.deployment_info(api, **kwargs)
+    assert [d['id'] for d in found] == ids
+    for item in found:
+        assert item['input_values'] == {'a': 1}  # the create token is never shown
+        assert item['config_name'] == dict(c1='app', c2='app', c3='db').get(item['config_id'])
+
+
+def test_deployment_info_requests():
+    api = listing()
+    heat_deployment.deployment_info(api, server_id='a')
+    assert api.calls == [('list_deployments', 'a'), 'list_configs']
+    api.calls = []
+    heat_deployment.deployment_info(api, deployment_id='d1')
+    assert api.calls == [('get_deployment', 'd1'), 'list_configs']
+    api.calls = []
+    heat_deployment.deployment_info(api, server_id='nope')  # nothing matches: no config listing
+    assert api.calls == [('list_deployments', 'nope')]
