@@ -97,7 +97,7 @@ options:
         stack, which also fills the keys the list leaves out (C(parameters), C(timeout_mins),
         C(is_rollback_disabled), C(template_description), ...).
       - C(false) skips that C(GET) when listing - those keys are then C(null) - and, with O(name), fetches the
-        stack without resolving its outputs (C(outputs) holds their keys, without values).
+        stack without resolving its outputs (C(outputs) is then C(null)).
     type: bool
     default: true
   template:
@@ -234,8 +234,7 @@ stacks:
       sample: [prod, web]
     outputs:
       description:
-        - The outputs, each with C(output_key), C(output_value) and C(description) (C(null) when listing with
-          O(outputs=false); without values with O(name) and O(outputs=false)).
+        - The outputs, each with C(output_key), C(output_value) and C(description) (C(null) with O(outputs=false)).
       type: list
       elements: dict
     outputs_dict:

@@ -20,9 +20,10 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack im
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.template import normalize_tags
 
 try:
+    from openstack import exceptions as sdk_exceptions
     from openstack.orchestration.v1.stack import Stack as SdkStack
 except ImportError:  # pragma: no cover - the base reports the missing SDK
-    SdkStack = None
+    sdk_exceptions = SdkStack = None
 
 # Filters Heat matches against a column of the stacks table. Heat joins the tag table once per tag for ``tags``,
 # and that join breaks these filters: ``tags`` with ``status``, ``name``, ``tenant`` or ``owner_id`` answers 500
@@ -119,7 +120,11 @@ def project_id_of(conn, name_or_id):
         return access.project_id
     if looks_like_id(name_or_id):
         return name_or_id
-    project = conn.identity.find_project(name_or_id, ignore_missing=True)
+    try:
+        project = conn.identity.find_project(name_or_id, ignore_missing=True)
+    except sdk_exceptions.ForbiddenException as exc:
+        raise InvalidInput("Cannot look up the project '%s' by name (Keystone: %s). Give the project's id instead."
+                           % (name_or_id, str(getattr(exc, 'details', None) or exc).rstrip('.')))
     return project.id if project is not None else None
 
 

@@ -1,6 +1,7 @@
 """stack_info's queries (plugins/module_utils/_heat/info.py) with a fake Heat that filters as the real one does."""
 
 import pytest
+from openstack import exceptions as sdk_exceptions
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat import api as heat_api
@@ -68,11 +69,11 @@ class FakeHeat(object):
 
     def get_stack(self, stack, resolve_outputs=True):
         self.requests.append(('get', stack['stack_name'], resolve_outputs))
-        output = {'output_key': 'o', 'description': 'd'}
-        if resolve_outputs:
-            output['output_value'] = stack['stack_name'].upper()
-        return dict(stack, parameters={'OS::stack_name': stack['stack_name']}, timeout_mins=5,
-                    disable_rollback=True, outputs=[output], template_description='t')
+        found = dict(stack, parameters={'OS::stack_name': stack['stack_name']}, timeout_mins=5,
+                     disable_rollback=True, template_description='t')
+        if resolve_outputs:  # Heat leaves the outputs out with resolve_outputs=False
+            found['outputs'] = [{'output_key': 'o', 'description': 'd', 'output_value': stack['stack_name'].upper()}]
+        return found
 
     def _detail(self, what, stack):
         self.requests.append((what, stack['stack_name']))
@@ -209,8 +210,7 @@ def test_by_name_without_outputs_gets_the_stack_unresolved():
     api = heat()
     [item] = run(api, name='a')
     assert api.requests[-1] == ('get', 'a', False)
-    assert item['parameters'] == {'OS::stack_name': 'a'} and item['outputs'] == [{'output_key': 'o',
-                                                                                  'description': 'd'}]
+    assert item['parameters'] == {'OS::stack_name': 'a'} and item['outputs'] is None
     assert 'outputs_dict' not in item
 
 
@@ -280,6 +280,9 @@ class FakeConn(object):
         class Identity(object):
             def find_project(self, name, ignore_missing=True):
                 conn.looked_up.append(name)
+                if name == 'secret':
+                    raise sdk_exceptions.ForbiddenException(
+                        details='You are not authorized to perform the requested action: identity:list_projects.')
                 return type('Project', (), {'id': P2})() if name == 'demo' else None
 
         self.session, self.identity = Session(), Identity()
@@ -296,3 +299,10 @@ def test_project_id_of(value, expected, looked_up):
     conn = FakeConn()
     assert heat_info.project_id_of(conn, value) == expected
     assert conn.looked_up == looked_up
+
+
+def test_project_lookup_refused_by_keystone_asks_for_the_id():
+    with pytest.raises(InvalidInput, match=r"^Cannot look up the project 'secret' by name \(Keystone: You are not "
+                       r"authorized to perform the requested action: identity:list_projects\)\. Give the project's "
+                       r"id instead\.$"):
+        heat_info.project_id_of(FakeConn(), 'secret')
