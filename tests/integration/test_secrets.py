@@ -47,7 +47,8 @@ import yaml
 HERE = pathlib.Path(__file__).resolve().parent
 SCAN = HERE / 'secrets'
 ROOT = HERE.parents[1]
-MODULES_LOGGED = ('stack', 'software_config', 'software_deployment', 'cluster_profile', 'cluster', 'receiver')
+MODULES_LOGGED = ('stack', 'stack_template_validate', 'software_config', 'software_deployment', 'cluster_profile',
+                  'cluster', 'receiver')
 
 
 def _canary(kind):
