@@ -16,6 +16,7 @@ Private to this collection. Each file owns one concern and is testable with a fa
   writes and the waits, within the task's one ``Deadline``);
 * ``software.py`` -- software configs (desired, read, plan, apply) and the create token configs and deployments
   share;
-* ``deployment.py`` -- software deployments: desired, read, plan, apply;
+* ``deployment.py`` -- software deployments: desired, read, plan, apply, the wait for the agent's signal, and
+  the listing of software_deployment_info;
 * ``info.py`` -- the queries of stack_info and software_config_info.
 """
