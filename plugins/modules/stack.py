@@ -263,6 +263,14 @@ EXAMPLES = r'''
   cloudrise.openstack.stack:
     name: app
     state: absent
+
+# Ad hoc, from the shell (tests/integration/test_adhoc.py runs these). A template or environment string is read
+# as YAML (JSON included), so a flow mapping works.
+#   ansible localhost -m cloudrise.openstack.stack \
+#     -a 'cloud=mycloud name=adhoc template_content="{heat_template_version: 2018-08-31}"'
+#   ansible localhost -m cloudrise.openstack.stack \
+#     -a 'cloud=mycloud name=adhoc template_content="{heat_template_version: 2018-08-31, description: ad hoc}"'
+#   ansible localhost -m cloudrise.openstack.stack -a 'cloud=mycloud name=adhoc state=absent'
 '''
 
 RETURN = r'''

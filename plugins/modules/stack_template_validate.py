@@ -136,10 +136,11 @@ EXAMPLES = r'''
       db_password: "{{ vault_db_password }}"
     preview: true
 
-# Ad hoc, from the shell:
-#   ansible localhost -m cloudrise.openstack.stack_template_validate -a 'cloud=mycloud template=app.yaml'
+# Ad hoc, from the shell (tests/integration/test_adhoc.py runs these). A template string is read as YAML (JSON
+# included), so a flow mapping works.
 #   ansible localhost -m cloudrise.openstack.stack_template_validate \
-#     -a 'cloud=mycloud template_content="{heat_template_version: 2018-08-31, parameters: {size: {type: number}}}"'
+#     -a 'cloud=mycloud template_content="{heat_template_version: 2018-08-31, parameters: {n: {type: number}}}"'
+#   ansible localhost -m cloudrise.openstack.stack_template_validate -a 'cloud=mycloud template=app.yaml'
 '''
 
 RETURN = r'''
