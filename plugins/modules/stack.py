@@ -72,9 +72,19 @@ options:
       - C(suspended) makes the stack exist like C(present) and suspends it (Heat's suspend action).
         Without a template an existing stack is only suspended.
       - C(absent) deletes it and waits until it is gone.
+      - C(checked) runs Heat's stack check (its C(check) action - each resource verifies that its underlying
+        object is there and as expected) and waits for it; a check that finds a resource failed, missing or drifted
+        fails the task with the stack's status reason and each failed resource's name, type and reason. With a
+        template, the stack is first created, updated or resumed as with C(present); without one the existing
+        stack is checked as it is (suspended or failed too).
+      - C(checked) is a state, as C(suspended) is - Heat records a check as the stack's last action
+        (C(CHECK_COMPLETE) or C(CHECK_FAILED)). The check runs on every real run; the task reports C(changed)
+        when the stack's status changes (for example C(UPDATE_COMPLETE) or C(CHECK_FAILED) to C(CHECK_COMPLETE)),
+        not when a stack already C(CHECK_COMPLETE) passes again (Heat then records new events only). Check mode
+        runs no check (it would be recorded on the stack) and predicts C(CHECK_COMPLETE).
     type: str
     default: present
-    choices: [present, absent, suspended]
+    choices: [present, absent, suspended, checked]
   template:
     description:
       - Path of the template file on the host running the module (as in C(openstack.cloud.stack)).
@@ -169,13 +179,16 @@ options:
   timeout:
     description:
       - How long, in seconds, to wait for the stack operation. Also sent to Heat as the stack's
-        C(timeout_mins) (rounded up to whole minutes).
+        C(timeout_mins), rounded B(up) to whole minutes (C(90) is 2 minutes, C(30) is 1), so that Heat never
+        stops an operation before the task stops waiting for it. C(openstack.cloud.stack) (through openstacksdk)
+        rounds down (C(timeout // 60) - 90 s is 1 minute, under 60 s is 0); both agree on whole minutes.
     type: int
     default: 3600
   rollback:
     description:
       - Whether Heat rolls the stack back when a create or update fails (C(disable_rollback = not rollback)).
       - A rolled-back operation still fails the task.
+      - With O(cancel_update), whether the cancelled update is rolled back.
     type: bool
     default: false
   recreate_failed:
@@ -184,6 +197,21 @@ options:
         instead of updating it.
     type: bool
     default: false
+  cancel_update:
+    description:
+      - Cancel the stack's update in progress (or create, without rollback) instead of waiting for it, and wait
+        until the stack settles. With O(rollback=true) it is Heat's C(cancel_update) - the stack goes back to
+        its previous template and resources (C(ROLLBACK_COMPLETE)); Heat cancels only updates so. With
+        O(rollback=false) (the default) it is Heat's C(cancel_without_rollback) - the stack ends
+        C(UPDATE_FAILED) or C(CREATE_FAILED) (C(Stack UPDATE cancelled)) with the resources as far as they got.
+      - Without a template (and O(state=present)) only the cancel is done. With one, the stack is then compared
+        and updated (a cancelled stack is a failed one, so it is updated) as usual - cancel the running update
+        and apply this one. Check mode does not preview past a cancel (the stack's state after it is not known
+        before), and with O(wait=false) the task returns after sending the cancel.
+      - A stack in any other state has nothing to cancel (C(changed=false)); one in another C(*_IN_PROGRESS) state
+        (a rollback, a delete) is waited for as usual. A stack that does not exist fails the task unless a
+        template is given to create it. A rollback that fails fails the task with the failed resources.
+    type: bool
   keep_failed:
     description:
       - Keep a stack that failed (or timed out) while this task created it, for debugging. By default it is
@@ -192,6 +220,8 @@ options:
     default: false
 notes:
   - Options O(timeout) and O(rollback) apply to the operation and are not compared with the stack.
+  - Heat's other stack actions - snapshots (take, delete, restore) are M(cloudrise.openstack.stack_snapshot),
+    listing them is O(cloudrise.openstack.stack_info#module:snapshots); see also C(docs/heat.md).
   - Differences from C(openstack.cloud.stack) - a second run is C(changed=false) with no write request;
     a failed stack fails the task; a stack that fails while being created is deleted unless O(keep_failed);
     O(wait) is honoured for create and update too.
@@ -259,6 +289,29 @@ EXAMPLES = r'''
     name: app
     state: suspended
 
+- name: Check the stack (Heat's check action) - fails with the failed resources when something drifted
+  cloudrise.openstack.stack:
+    name: app
+    state: checked
+
+- name: Start a long update without waiting for it
+  cloudrise.openstack.stack:
+    name: app
+    template: app.yaml
+    parameters:
+      size: 5
+    wait: false
+
+- name: Cancel it, rolling the stack back to its previous template
+  cloudrise.openstack.stack:
+    name: app
+    cancel_update: true
+    rollback: true
+
+# Ad hoc:
+#   ansible localhost -m cloudrise.openstack.stack -a 'cloud=mycloud name=app state=checked'
+#   ansible localhost -m cloudrise.openstack.stack -a 'cloud=mycloud name=app cancel_update=true rollback=true'
+
 - name: Delete it
   cloudrise.openstack.stack:
     name: app
@@ -317,7 +370,9 @@ resource_changes:
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import to_dict  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, to_dict  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.actions import (  # noqa: E402
+    CancelPlan, apply_cancel, plan_cancel)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.runner import StackRunner, StackTaken  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import (  # noqa: E402
@@ -340,7 +395,7 @@ def stack_result(stack, secret_names=()):
 class StackModule(CloudModule):
     argument_spec = dict(
         name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent', 'suspended']),
+        state=dict(type='str', default='present', choices=['present', 'absent', 'suspended', 'checked']),
         template=dict(type='str'),
         template_content=dict(type='raw'),
         template_url=dict(type='str'),
@@ -358,11 +413,12 @@ class StackModule(CloudModule):
         rollback=dict(type='bool', default=False),
         recreate_failed=dict(type='bool', default=False),
         keep_failed=dict(type='bool', default=False),
+        cancel_update=dict(type='bool'),
     )
     module_kwargs = dict(
         supports_check_mode=True,
         mutually_exclusive=[('template', 'template_content', 'template_url')],
-        required_if=[('state', 'present', ('template', 'template_content', 'template_url'), True)],
+        required_if=[('state', 'present', ('template', 'template_content', 'template_url', 'cancel_update'), True)],
     )
 
     def run(self):
@@ -374,22 +430,56 @@ class StackModule(CloudModule):
             self.module.no_log_values.add(secret)
         runner = StackRunner(HeatApi(self.conn), deadline, wait=params['wait'],
                              keep_failed=params['keep_failed'], rollback=params['rollback'])
+        diff = Difference()
+        if desired.cancel_update:
+            cancel_diff, stack, done = self.cancel_first(runner, desired)
+            diff.merge(cancel_diff)
+            if done:
+                return self.stack_result(diff, desired, stack, {})
         plan = plan_stack(runner.read(desired), desired)
         runner.add_previews(plan, self.check_mode, self.diff_mode)
         try:
-            stack = self.apply_or_predict(plan, lambda: runner.apply(plan), plan.predicted)
+            stack = self.converge(runner, plan)
         except StackTaken as taken:
             # another run created the stack between our read and our create: go on as for an existing stack
             self.warn("Stack '%s' was created by another run meanwhile (%s): this task waited for it and compared "
                       "it instead of creating it." % (desired.name, taken.stack.get('id')))
             plan = plan_stack(runner.read(desired, taken.stack), desired)
             runner.add_previews(plan, self.check_mode, self.diff_mode)
-            stack = self.apply_or_predict(plan, lambda: runner.apply(plan), plan.predicted)
+            stack = self.converge(runner, plan)
+        diff.merge(plan.diff)
         if desired.state == 'absent':
-            return self.result(plan.diff, id=(plan.current or {}).get('id'), stack=None, outputs={}, outputs_list=[])
+            return self.result(diff, id=(plan.current or {}).get('id'), stack=None, outputs={}, outputs_list=[])
+        return self.stack_result(diff, desired, stack, plan.extra)
+
+    def converge(self, runner, plan):
+        """Apply or predict the plan. Heat's check (state=checked) runs on every real run, changed or not."""
+        if plan.has('check') and not self.check_mode:
+            return runner.apply(plan)
+        return self.apply_or_predict(plan, lambda: runner.apply(plan), plan.predicted)
+
+    def cancel_first(self, runner, desired):
+        """cancel_update: cancel a create or update in progress. Returns (its diff, the stack, whether the task ends
+        there: without a template for state=present, in check mode after a cancel - what follows it cannot be
+        previewed -, and without wait after a cancel - the stack is still settling)."""
+        cancel = plan_cancel(runner.api.find_stack(desired.name, resolve_outputs=False), desired)
+        stack, sent = cancel.current, cancel.changed and not self.check_mode
+        if sent:
+            stack, cancelled = apply_cancel(runner, cancel)  # the stack read after it (outputs resolved)
+            if not cancelled:
+                self.warn("Stack '%s' was no longer %s when the cancel reached Heat: nothing was cancelled"
+                          % (desired.name, cancel.current.get('stack_status')))
+                cancel = CancelPlan(stack)
+        done = (desired.template is None and desired.state == 'present') or \
+            (cancel.changed and (self.check_mode or not runner.wait))
+        if done and not sent and stack is not None:
+            stack = runner.api.get_stack(stack)
+        return cancel.diff, stack, done
+
+    def stack_result(self, diff, desired, stack, extra):
         outputs, outputs_list = stack_outputs(stack)
-        return self.result(plan.diff, id=(stack or {}).get('id'), stack=stack_result(stack, desired.secret_names), outputs=outputs,
-                           outputs_list=outputs_list, **plan.extra)
+        return self.result(diff, id=(stack or {}).get('id'), stack=stack_result(stack, desired.secret_names),
+                           outputs=outputs, outputs_list=outputs_list, **extra)
 
 
 def main():

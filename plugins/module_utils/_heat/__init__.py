@@ -15,7 +15,9 @@ Private to this collection. Each file owns one concern and is testable with a fa
 * ``stack.py`` -- ``DesiredStack``, the comparison with the stored stack, ``plan_stack`` (a ``StackPlan``,
   no request), preview parsing, status helpers and failure details;
 * ``runner.py`` -- ``StackRunner``: reads the stack, asks Heat for previews, applies a ``StackPlan`` (the
-  writes and the waits, within the task's one ``Deadline``);
+  writes and the waits, within the task's one ``Deadline``), Heat's check included;
+* ``actions.py`` -- cancelling a create or update in progress (``cancel_update``): plan and apply;
+* ``snapshot.py`` -- stack snapshots by name (stack_snapshot): take, delete, restore;
 * ``software.py`` -- software configs (desired, read, plan, apply) and the create token configs and deployments
   share;
 * ``deployment.py`` -- software deployments: desired, read, plan, apply, the wait for the agent's signal, and

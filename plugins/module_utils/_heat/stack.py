@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - the base reports the missing SDK
 
 STACK_NAME_RE = re.compile(r'^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$')
 ENV_SECTIONS_COMPARED = ('resource_registry', 'event_sinks', 'parameter_merge_strategies')
+FINAL_STEP = {'suspended': 'suspend', 'checked': 'check'}  # the action after a create or update, by state
 CHANGE_KINDS = ('added', 'updated', 'replaced', 'deleted', 'unchanged')
 
 
@@ -110,6 +111,7 @@ def failure_message(name, status, reason, failed_resources):
     """One line a human can act on: the stack status and reason, then each failed resource."""
     msg = "Stack '%s' is %s: %s" % (name, status, reason or 'no reason given')
     if failed_resources:
+        msg = msg.rstrip('.')  # Heat's reasons may end with a period
         msg += '. Failed resources: ' + '; '.join(
             '%s%s: %s' % (r.get('name'), ' (%s)' % r['type'] if r.get('type') else '', r.get('reason') or 'no reason given')
             for r in failed_resources)
@@ -176,9 +178,10 @@ class DesiredStack(object):
 
     def __init__(self, name, template=None, files=None, environment=None, parameters=None, tags=None,
                  timeout=3600, rollback=False, state='present', recreate_failed=False, secret_names=None,
-                 diff_secrets=False, hidden_digest=True, digest_key=None):
+                 diff_secrets=False, hidden_digest=True, digest_key=None, cancel_update=False):
         self.name = name
         self.state = state
+        self.cancel_update = cancel_update  # cancel a create/update in progress first (_heat/actions.py)
         self.recreate_failed = recreate_failed
         self.template = template
         self.files = files or {}
@@ -205,6 +208,9 @@ class DesiredStack(object):
         ``deadline``: the task's (template downloads share it); by default one of the task's ``timeout``."""
         name = params['name']
         if params.get('state') == 'absent':
+            if params.get('cancel_update'):
+                raise InvalidInput("cancel_update has no use with state=absent: Heat's delete stops a create or "
+                                   "update in progress")
             return cls(name, state='absent')
         parameters, secret = merge_secret(params.get('parameters'), params.get('secret_parameters'),
                                           'parameters', 'secret_parameters')
@@ -212,11 +218,15 @@ class DesiredStack(object):
             raise InvalidInput("Invalid stack name '%s': it must start with a letter and contain only letters, "
                                "digits, '_', '-' and '.' (at most 255 characters)" % name)
         template, files, environment = read_inputs(params, cwd=cwd, deadline=deadline)
+        if template is None and (params.get('state') or 'present') == 'present' and not params.get('cancel_update'):
+            raise InvalidInput('state is present but any of the following are missing: template, template_content, '
+                               'template_url (or cancel_update=true)')
         return cls(name, template, files, environment, parameters,
                    normalize_tags(params.get('tags')), params.get('timeout') or 3600, params.get('rollback'),
                    params.get('state') or 'present', bool(params.get('recreate_failed')), secret,
                    bool(params.get('diff_secrets')), hidden_digest=params.get('hidden_digest') is not False,
-                   digest_key=params.get('hidden_digest_key') or None)
+                   digest_key=params.get('hidden_digest_key') or None,
+                   cancel_update=bool(params.get('cancel_update')))
 
     @property
     def effective_environment(self):
@@ -347,10 +357,10 @@ class StackPlan(Plan):
     """What the ``stack`` module will do to one stack, decided before any write.
 
     Steps, in order: ``delete`` (``free_name`` when the stack is recreated), ``create``, ``resume``,
-    ``update``, ``suspend``. ``preview`` names the preview check or diff mode asks for (``create`` or
-    ``update``); ``extra`` holds the previews' return values. ``predicted`` is the stack after the apply
-    as far as it is known before: the current stack, or for a new stack the stack the create preview
-    shows. ``current`` is the stack found (a dict, or None).
+    ``update``, ``suspend`` or ``check`` (Heat's check: on every real run, even when nothing changes).
+    ``preview`` names the preview check or diff mode asks for (``create`` or ``update``); ``extra`` holds the
+    previews' return values. ``predicted`` is the stack after the apply as far as it is known before: the
+    current stack, or for a new stack the stack the create preview shows. ``current`` is the stack found (a dict, or None).
     """
 
     def __init__(self, desired, current=None):
@@ -389,8 +399,8 @@ def plan_stack(current, desired):
         if not recreate:
             diff.add('state', 'absent', state)
         plan.step('create')
-        if state == 'suspended':
-            plan.step('suspend')
+        if state in FINAL_STEP:
+            plan.step(FINAL_STEP[state])
         plan.preview = 'create'
         plan.predict_create({})
         return plan
@@ -405,16 +415,18 @@ def _plan_existing(plan, current, desired):
               if desired.template is not None else Difference())
     failed = is_failed_status(status)
     suspended = status == 'SUSPEND_COMPLETE'
-    if failed:
+    check_only = state == 'checked' and desired.template is None  # checks the stack as it is, failed or suspended
+    converge = state == 'present' or (state == 'checked' and not check_only)
+    if failed and not check_only:
         diff.add('status', status, 'UPDATE_COMPLETE')
     diff.merge(stored)
     needs_update = stored.changed or (failed and desired.template is not None)
-    if failed and desired.template is None:
+    if failed and desired.template is None and not check_only:
         raise InvalidInput("Stack '%s' is %s; give its template to update (recover) it" % (desired.name, status))
     if needs_update:
         plan.preview = 'update'
-    resume_first = suspended and (state == 'present' or needs_update)
-    if resume_first and state == 'present':
+    resume_first = suspended and (converge or needs_update)
+    if resume_first and converge:
         diff.add('status', status, 'RESUME_COMPLETE')
     if state == 'suspended' and not suspended or state == 'suspended' and needs_update:
         diff.add('status', status, 'SUSPEND_COMPLETE')
@@ -424,4 +436,10 @@ def _plan_existing(plan, current, desired):
         plan.step('update')
     if state == 'suspended':
         plan.step('suspend')  # unless the stack is SUSPEND_COMPLETE by then
+    if state == 'checked':
+        # Heat's check runs on every real run (that is what the task is for); it changes the stack only when it
+        # moves its status (CHECK_COMPLETE again is no change)
+        if plan.steps or status != 'CHECK_COMPLETE':
+            diff.add('status', status, 'CHECK_COMPLETE')
+        plan.step('check')
     plan.predicted = stack
