@@ -126,8 +126,8 @@ def plan(found, **kwargs):
     # with wait, new input values are a new run of the agent
     (dict(input_values={'a': 2}), {}, {'input_values': None, 'action': 'UPDATE', 'status': 'IN_PROGRESS'}),
     # what the task sets wins
-    (dict(input_values={'a': 2}, action='RESUME'), {}, {'input_values': None, 'action': 'RESUME',
-                                                         'status': 'IN_PROGRESS'}),
+    (dict(input_values={'a': 2}, action='RESUME'), {},
+     {'input_values': None, 'action': 'RESUME', 'status': 'IN_PROGRESS'}),
     (dict(input_values={'a': 2}, status='COMPLETE'), {}, {'input_values': None, 'action': 'UPDATE'}),
     # a new config version too
     (dict(), {'config_id': 'old'}, {'config_id': CONFIG, 'action': 'UPDATE', 'status': 'IN_PROGRESS'}),
