@@ -31,8 +31,8 @@ description:
     C(get_param) of an undeclared parameter, which Heat resolves only when it creates a stack. C(missing_parameters)
     lists the parameters that have no value; O(preview=true) asks Heat for a create preview too, which resolves
     them as a create would.
-  - Ad hoc, for a quick check from the shell (see the examples); a template or environment string is read as
-    YAML, so C(template_content="{heat_template_version: 2018-08-31, ...}") works as well as JSON.
+  - Ad hoc, for a quick check from the shell (see the examples). A template or environment string is read as
+    YAML (JSON included), so an inline YAML flow mapping works as well as JSON.
 options:
   template:
     description:

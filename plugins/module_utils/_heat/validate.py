@@ -180,9 +180,9 @@ def validate_template(api, desired, preview_name=None):
     if not isinstance(answer, dict):
         # Heat 27 answers 200 with its exception's text for an ignore_errors code it does not know
         if desired.ignore_errors:
+            codes = ', '.join(desired.ignore_errors)
             raise InvalidInput('Heat did not validate the template: ignore_errors holds an error code Heat does not '
-                               'know (%s); Heat answered %s' % (', '.join(desired.ignore_errors),
-                                                               json.dumps(answer)[:300]))
+                               'know (%s); Heat answered %s' % (codes, json.dumps(answer)[:300]))
         raise InvalidInput('Heat did not validate the template; it answered %s' % json.dumps(answer)[:300])
     result = describe(answer, desired)
     if desired.preview:

@@ -93,7 +93,6 @@ def test_flow_yaml_keeps_the_size_cap():
         heat_template.load_environment(None, '{parameters: {p: "%s"}}' % ('x' * heat_reader.MAX_FILE_BYTES))
 
 
-
 def test_an_environment_file_mistake_names_the_file_line_and_column(tmp_path):
     path = tmp_path / 'env.yaml'
     path.write_text('{parameters: {p: 1},\n parameter_defaults: {q: [}}\n')
