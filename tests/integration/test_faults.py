@@ -12,11 +12,16 @@ results, what reached the services and what the proxies injected:
 - the answer to ``POST /v1/allocations`` (Ironic) lost: the task fails saying so, the re-run converges, one
   allocation;
 - the answer to ``POST /clusters`` (Senlin, where names are not unique) lost: the module finds the cluster by its
-  create token in the same run, sends no second create, one cluster and one profile.
+  create token in the same run, sends no second create, one cluster and one profile;
+- Ironic refusing the provision request of one instance of four (``concurrency: 2``): never more than two deploys
+  in flight, the other three deployed (``clean_up: false``), the failed one named with Ironic's reason, the
+  re-run deploys it; with ``clean_up: true`` on top of instances deployed before, only what the task did is undone.
+  (The same with 100 instances: benchmarks/baremetal_fleet.py --faults.)
 """
 
 import json
 import os
+import re
 import pathlib
 import subprocess
 import sys
@@ -299,3 +304,112 @@ def test_a_lost_answer_to_post_clusters_leaves_one_cluster_and_converges(faults,
     assert [c.id for c in clusters] == [rerun['cluster']['id']], 'a twin cluster was made'
     assert len(profiles) == 1, 'the managed profile was made more than once'
     assert proxy.seen('POST', '/clusters$') == 1, 'the create was sent again'
+
+
+# -- one bare-metal instance among several fails --------------------------------------------------------------
+IRONIC_REFUSAL = {'error_message': json.dumps({'faultstring': 'refused by the fault test', 'code': 400,
+                                               'debuginfo': None})}
+PROVISION = re.compile('^/v1/nodes/(%s)/states/provision$' % UUID)
+NODE = re.compile('^/v1/nodes/(%s)(\\?|$)' % UUID)
+
+
+def deploys_in_flight(requests):
+    """The most nodes at once between their provision PUT and the last GET of them: an interval that holds Ironic's
+    deploy, so this is at least the number of deploys Ironic ran at once."""
+    put, last = {}, {}
+    for request in requests:
+        provision, node = PROVISION.match(request['path']), NODE.match(request['path'])
+        if request['method'] == 'PUT' and provision:
+            put.setdefault(provision.group(1), request['time'])
+        elif request['method'] == 'GET' and node:
+            last[node.group(1)] = request['time']
+    edges = sorted([(t, 1) for t in put.values()] + [(max(last.get(n, t), t), -1) for n, t in put.items()],
+                   key=lambda edge: (edge[0], -edge[1]))
+    most = now = 0
+    for edge in edges:
+        now += edge[1]
+        most = max(most, now)
+    return most
+
+
+def bm_states(baremetal, hostnames):
+    """{hostname: the provision state of the node its reservation holds ('absent': no reservation)}."""
+    nodes = dict((n.id, n) for n in baremetal.nodes(details=True))
+    states = dict((h, 'absent') for h in hostnames)
+    for allocation in baremetal.allocations():
+        if allocation.name in states:
+            node = nodes.get(allocation.node_id)
+            states[allocation.name] = node.provision_state if node is not None else allocation.state
+    return states
+
+
+def bm_task(faults, state, hostnames, **options):
+    image = dict(href=os.environ['LOCALCLOUD_IMAGE_URL'], checksum=os.environ['LOCALCLOUD_IMAGE_CHECKSUM'])
+    instances = [dict(hostname=h, image=image) if state == 'present' else dict(hostname=h) for h in hostnames]
+    return {'name': '%s %d' % (state, len(hostnames)), 'cloudrise.openstack.baremetal_instance': dict(
+        dict(cloud=faults.admin_cloud, state=state, timeout=180, instances=instances), **options)}
+
+
+def undeploy(faults, baremetal, hostnames, name):
+    faults.rules('baremetal')
+    (result,), dummy = faults.play([bm_task(faults, 'absent', hostnames)], name)
+    assert not result.get('failed'), result.get('msg')
+    assert set(bm_states(baremetal, hostnames).values()) == {'absent'}
+
+
+def test_one_instance_of_four_refused_concurrency_two_keeps_the_others(faults, direct):
+    """concurrency 2 bounds the deploys in flight; clean_up false keeps the three that deployed; the error names
+    the failed instance with Ironic's reason; the re-run deploys it and leaves the others alone."""
+    hostnames = ['%s-%d' % (unique('faults-fleet'), i) for i in range(4)]
+    baremetal = direct['admin'].baremetal
+    proxy = faults.rules('baremetal', dict(method='PUT', path='/states/provision$', action='status', status=400,
+                                           body=IRONIC_REFUSAL, after=2, count=1))  # the third deploy
+    try:
+        (failed,), dummy = faults.play([bm_task(faults, 'present', hostnames, concurrency=2, clean_up=False)],
+                                       'fleet-keep')
+        states, requests = bm_states(baremetal, hostnames), list(proxy.requests)
+        refused = [PROVISION.match(e['path']).group(1) for e in proxy.events if e.get('event') == 'status']
+        faults.rules('baremetal')
+        (rerun,), dummy = faults.play([bm_task(faults, 'present', hostnames, concurrency=2)], 'fleet-rerun')
+        rerun_writes = [r for r in proxy.requests if r['method'] != 'GET']
+        after = bm_states(baremetal, hostnames)
+    finally:
+        undeploy(faults, baremetal, hostnames, 'fleet-keep-absent')
+    assert failed.get('failed') and len(failed['failed_instances']) == 1, failed.get('msg')
+    loser = failed['failed_instances'][0]
+    assert "1 of 4 instance(s) failed: '%s'" % loser in failed['msg']
+    assert 'refused by the fault test' in failed['msg'] and 'clean_up is off' in failed['msg']
+    assert refused and refused[0] in failed['msg']                 # the node Ironic refused is named
+    assert deploys_in_flight(requests) == 2                        # concurrency bounds them, and 2 ran at once
+    assert [h for h in hostnames if states[h] == 'active'] == [h for h in hostnames if h != loser]
+    assert states[loser] == 'available'                            # reserved, not deployed: left as is
+    assert not rerun.get('failed') and rerun['changed'], rerun.get('msg')
+    assert after == dict((h, 'active') for h in hostnames)
+    assert set(PROVISION.match(r['path']).group(1) for r in rerun_writes if PROVISION.match(r['path'])) == \
+        set(refused) and len(rerun_writes) == 2                    # PATCH + PUT of the failed one only
+
+
+def test_one_new_instance_refused_with_clean_up_undoes_only_this_task(faults, direct):
+    """Two instances deployed before, two more added by a task in which Ironic refuses one: the clean-up undeploys
+    the new one that deployed, releases the refused one's reservation, and sends nothing to the earlier two."""
+    base = unique('faults-fleet')
+    before, new = ['%s-old-%d' % (base, i) for i in range(2)], ['%s-new-%d' % (base, i) for i in range(2)]
+    baremetal = direct['admin'].baremetal
+    try:
+        faults.rules('baremetal')
+        (made,), dummy = faults.play([bm_task(faults, 'present', before)], 'fleet-before')
+        assert not made.get('failed'), made.get('msg')
+        old_nodes = made['ids']
+        proxy = faults.rules('baremetal', dict(method='PUT', path='/states/provision$', action='status',
+                                               status=400, body=IRONIC_REFUSAL, after=1, count=1))
+        (failed,), dummy = faults.play([bm_task(faults, 'present', before + new, concurrency=2)], 'fleet-undo')
+        states, requests = bm_states(baremetal, before + new), list(proxy.requests)
+    finally:
+        undeploy(faults, baremetal, before + new, 'fleet-undo-absent')
+    assert failed.get('failed') and len(failed['failed_instances']) == 1, failed.get('msg')
+    assert failed['failed_instances'][0] in new and 'refused by the fault test' in failed['msg']
+    assert 'Clean-up: ' in failed['msg']
+    assert [states[h] for h in before] == ['active', 'active']
+    assert [states[h] for h in new] == ['absent', 'absent']
+    touched = [r for r in requests if r['method'] != 'GET' and any(n in r['path'] for n in old_nodes)]
+    assert len(old_nodes) == 2 and touched == []

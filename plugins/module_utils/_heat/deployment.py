@@ -26,7 +26,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._compare impor
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     Ambiguous, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.software import (
-    age, create_marked, deployment_token, find_configs, twin_group, unmark_deployment)
+    age, create_marked, deployment_token, find_configs, settle, twin_group, unmark_deployment)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import merge_secret, opaque
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import wait_for
 
@@ -206,6 +206,7 @@ def create_deployment(api, body, config_ids):
     created = create_marked(api.create_deployment, find, body, 'input_values', 'software deployment',
                             'config %s on server %s' % (body['config_id'], server_id))
     token = deployment_token(created)
+    settle(created)
     found = find_deployments(api, config_ids, server_id)
     if created['id'] not in set(d['id'] for d in found):
         found.append(created)

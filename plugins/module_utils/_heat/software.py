@@ -32,7 +32,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import calendar
 import copy
+import time
 import uuid
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference, Plan, is_equal
@@ -78,6 +80,28 @@ def deployment_token(deployment):
 def age(obj):
     """Sort key, oldest first: Heat's ``creation_time`` (seconds), then the id."""
     return (obj.get('creation_time') or '', obj.get('id') or '')
+
+
+# Heat stamps creation_time in whole seconds, and two objects made in the same second sort by id: a run that lists
+# before a twin of the same second is visible keeps its own, while the other run, seeing both, may keep its own too.
+# A listing that starts this long after the end of our creation second sees every twin of that second (skew allowed
+# between this host's clock and Heat's).
+SETTLE_MARGIN = 0.5
+
+
+def settle(created, clock=None, sleep=None):
+    """Wait (at most 1 s + SETTLE_MARGIN) until a listing can no longer miss a twin made in the same second as
+    ``created``: its ``creation_time`` second has ended, plus SETTLE_MARGIN. Returns the seconds waited."""
+    stamp = created.get('creation_time') or ''
+    try:
+        second = calendar.timegm(time.strptime(stamp[:19], '%Y-%m-%dT%H:%M:%S'))
+    except ValueError:
+        return 0.0
+    wait = min(second + 1 + SETTLE_MARGIN - (clock or time.time)(), 1 + SETTLE_MARGIN)
+    if wait > 0:
+        (sleep or time.sleep)(wait)
+        return wait
+    return 0.0
 
 
 def _lost_create(what, name, lost):

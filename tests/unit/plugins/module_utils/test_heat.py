@@ -1342,3 +1342,56 @@ def test_template_reading_shares_the_tasks_deadline(monkeypatch, tmp_path, clock
     heat_stack.DesiredStack.from_params(stack_params(), cwd=str(tmp_path), deadline=task)
     heat_stack.DesiredStack.from_params(stack_params(timeout=77), cwd=str(tmp_path))
     assert seen[0] is task and seen[1] is not task and seen[1].seconds == 77
+
+
+@pytest.mark.parametrize('created, now, waited', [
+    ('2026-12-01T06:50:12Z', 1796107812.2, 1.3),     # early in our second: wait for its end plus the margin
+    ('2026-12-01T06:50:12.000000', 1796107812.9, 0.6),
+    ('2026-12-01T06:50:12Z', 1796107813.6, 0.0),     # listing starts late enough: no wait
+    ('2026-12-01T06:50:12Z', 1796107700.0, 1.5),     # this host's clock behind Heat's: bounded
+    (None, 1796107812.2, 0.0),                       # no creation_time: nothing to wait for
+])
+def test_settle_waits_past_the_creation_second(created, now, waited):
+    slept = []
+    assert heat_software.settle({'creation_time': created}, clock=lambda: now, sleep=slept.append) == pytest.approx(waited)
+    assert slept == ([pytest.approx(waited)] if waited else [])
+
+
+class SameSecondTwin(FakeConfigs):
+    """Another run creates the same deployment in the same second; it becomes visible to this run's listing only
+    when the listing starts after that second (Heat committed it a moment after ours)."""
+
+    def __init__(self):
+        super(SameSecondTwin, self).__init__()
+        self.settled = False
+        self.twin = None
+
+    def create_deployment(self, body):
+        mine = super(SameSecondTwin, self).create_deployment(body)
+        self.deployments[mine['id']]['creation_time'] = '2026-12-01T06:50:12Z'
+        # the other run's, same second, an id that sorts first: the one both runs must keep
+        self.twin = dict(body, id='0' * 8, status_reason='None', creation_time='2026-12-01T06:50:12Z',
+                         input_values=dict(body['input_values'], cloudrise_create_token='theirs'))
+        return dict(mine, creation_time='2026-12-01T06:50:12Z')
+
+    def list_deployments(self, server_id=None):
+        listed = super(SameSecondTwin, self).list_deployments(server_id)
+        if self.twin is not None and self.settled:
+            listed.append(copy.deepcopy(self.twin))
+        return listed
+
+
+def test_a_same_second_twin_not_yet_visible_is_found_after_settling(monkeypatch):
+    """The race test (test_heat_races) left two deployments 1 run in 3: the run that listed before the other's
+    deployment was visible kept its own, the other kept its own too (same creation second, its id sorted first)."""
+    api = SameSecondTwin()
+    ensure_config(api, config_params())
+
+    def sleep(seconds):
+        api.settled = True
+    monkeypatch.setattr(heat_software.time, 'time', lambda: 1796107812.3)
+    monkeypatch.setattr(heat_software.time, 'sleep', sleep)
+    diff, dep = ensure_deployment(api, deployment_params(input_values={'a': 1}))
+    assert dep['id'] == '0' * 8                       # theirs kept: the older by the shared rule
+    assert [c[0] for c in api.writes][-2:] == ['create_deployment', 'delete_deployment']
+    assert list(api.deployments) == []                # ours deleted (theirs lives in the other run's Heat view)
