@@ -11,6 +11,7 @@ VENV = 'openstack'
 SQLITE_BUSY_MS = 30000
 STACK_DOMAIN = 'heat'
 STACK_DOMAIN_ADMIN = 'heat_domain_admin'
+HIDDEN_STACK_TAG = 'localcloud-hidden'
 
 
 def heat_conf(settings, secrets, db_url, log_path, paste_ini) -> dict:
@@ -32,6 +33,8 @@ def heat_conf(settings, secrets, db_url, log_path, paste_ini) -> dict:
             # nothing serves the CFN/metadata API; set so Heat does not look it up
             'heat_metadata_server_url': f'http://{HOST}:8000',
             'heat_waitcondition_server_url': f'http://{HOST}:8000/v1/waitcondition',
+            # stacks with this tag are left out of a listing unless it asks show_hidden (stack_info's test)
+            'hidden_stack_tags': HIDDEN_STACK_TAG,
         },
         'database': {'connection': db_url},
         'paste_deploy': {'api_paste_config': paste_ini},
