@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: stack_snapshot
 short_description: Take, delete or restore a snapshot of an OpenStack Heat stack, by name
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes a snapshot of a Heat stack under a name, deletes the snapshots of a name, or restores the stack from the
     snapshot of a name (Heat's C(snapshots) API).
