@@ -27,6 +27,7 @@ Needs max(sizes) available nodes; leaves every node available again (``--clean``
 """
 
 import argparse
+import configparser
 import json
 import os
 import pathlib
@@ -142,6 +143,10 @@ class Fleet:
         self.ironic_log = home / 'state' / 'logs' / 'ironic.log'
         self.ironic_url = facts['catalog']['baremetal'].rstrip('/')
         self.db = facts['db'].get('ironic', facts['db'].get('backend'))
+        ironic_conf = configparser.ConfigParser(interpolation=None)
+        ironic_conf.read(str(home / 'state' / 'etc' / 'ironic.conf'))
+        # LOCALCLOUD_IRONIC_DEPLOY_DELAY: the fake deploy sleeps it in prepare and in the deploy step
+        self.deploy_delay = ironic_conf.get('fake', 'deploy_delay', fallback='0')
         self.proxy = FaultProxy(facts['catalog']['baremetal'], max_lifetime=4 * 3600,
                                 log_path=str(self.workdir / 'faultproxy.events')).start()
         with open(os.environ['OS_CLIENT_CONFIG_FILE']) as handle:
@@ -506,8 +511,8 @@ def main():
                     return
             ensure_nodes(conn, max(sizes))
             load = os.getloadavg()
-            meta = 'Ironic DB %s, %d cores, load average at start %.2f, requests counted %s' % (
-                fleet.db, os.cpu_count(), load[0], 'from the SDK log' if args.direct else 'by faultproxy')
+            meta = 'Ironic DB %s, [fake] deploy_delay %s s, %d cores, load average at start %.2f, requests counted %s' % (
+                fleet.db, fleet.deploy_delay, os.cpu_count(), load[0], 'from the SDK log' if args.direct else 'by faultproxy')
             report = dict(meta=meta, runs=[], faults=None)
             if not args.skip_sizes:
                 for n in sizes:

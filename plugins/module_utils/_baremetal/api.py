@@ -25,7 +25,9 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import
 CREATED_PORTS = 'metalsmith_created_ports'
 ATTACHED_PORTS = 'metalsmith_attached_ports'
 CONFIG_DRIVE_DICT_VERSION = '1.56'        # config drive as a JSON dict
-RETRIABLE_STATUS_CODES = [409, 503]       # node locked, no free conductor: as the SDK's baremetal proxy
+# node locked: retried by keystoneauth (as the SDK's baremetal proxy does). A 503 (conductor at a limit, no free worker)
+# is retried by the executor within the instance's deadline, with longer pauses (executor.BUSY_BACKOFF).
+RETRIABLE_STATUS_CODES = [409]
 
 
 def not_found_error():

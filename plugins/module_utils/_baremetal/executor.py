@@ -26,9 +26,11 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.mat
 from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.plan import OPTIONAL_WAITS, has_writes
 from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.spec import HOSTNAME_FIELD
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
-    ResourceFailed, WaitTimeout, sdk_exceptions, translate_exception,
+    ResourceFailed, WaitTimeout, sdk_exceptions, status_code_of, translate_exception,
 )
-from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import DEFAULT_BACKOFF, Deadline, retry, wait_for
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import (
+    DEFAULT_BACKOFF, Backoff, Deadline, retry, retry_transient, wait_for,
+)
 
 try:
     from keystoneauth1 import adapter as ksa_adapter
@@ -47,6 +49,9 @@ MAX_REQUESTS = 8
 # instances polling every 0.5 s sent 200 GETs a second, most of them answered "not yet" by an Ironic busy
 # allocating and deploying.
 POLLS_PER_SECOND = 20
+# Pauses between provision requests Ironic refused as busy (503): growing to 5 s, the time a node takes to leave
+# cleaning at the earliest.
+BUSY_BACKOFF = Backoff(first=1.0, factor=1.5, cap=5.0, late_cap=5.0)
 # Clean-up (undeploy, release) must be able to finish even when the task's timeout was tiny.
 CLEANUP_MIN_TIMEOUT = 300
 RESERVE_ATTEMPTS = 3
@@ -152,6 +157,14 @@ class Executor(object):
         return self._wait_for(self._fetcher(getter) if abortable else getter, lambda n: n.provision_state in wanted,
                               failed, deadline=deadline, what=what, describe=lambda n: n.provision_state)
 
+    def _set_provision_state(self, node_id, target, deadline, config_drive=None):
+        """The provision PUT. Ironic answers 503 before acting when its conductor is at a limit (more than
+        ``[conductor] max_concurrent_deploy`` deploys, 250, or ``max_concurrent_clean`` undeploys, 50, at once;
+        no free worker): the request is sent again within the instance's deadline (after the SDK's own tries),
+        since a refused one changed nothing. 100 instances unprovisioned in one task met the 50."""
+        return retry_transient(lambda: self.api.set_provision_state(node_id, target, config_drive=config_drive),
+                               deadline, may_retry=lambda exc: status_code_of(exc) == 503, backoff=BUSY_BACKOFF)
+
     # steps: each one a small piece of the plan
     def _step_drop_allocation(self, job, deadline):
         self.bm.delete_allocation(job.current['allocation'].id, ignore_missing=True)
@@ -232,7 +245,7 @@ class Executor(object):
         job.undo.append(('instance_info', node.id))
         drive = render_config_drive(job.spec, node, network_data)
         try:
-            self.api.set_provision_state(node.id, 'active', config_drive=drive)
+            self._set_provision_state(node.id, 'active', deadline, config_drive=drive)
         except Exception as exc:  # the SDK's BadRequestException (400): Ironic's InvalidStateRequested
             self._refused(job, node, exc)
         # only a deploy Ironic accepted is this run's to undo: a refused one (another run deployed the node
@@ -286,7 +299,7 @@ class Executor(object):
         if node.is_maintenance:
             raise ResourceFailed("node %s is in maintenance (%s)" % (node_label(node), node.maintenance_reason))
         self.api.detach_nics(node)
-        self.api.set_provision_state(node.id, 'deleted')
+        self._set_provision_state(node.id, 'deleted', deadline)
 
     def _step_wait_available(self, job, deadline):
         node = job.current['node']
@@ -345,7 +358,7 @@ class Executor(object):
             self._leave(job, 'left node %s as it is: %s (it was not unprovisioned)' % (node_label(node), reason))
             return True         # nor is its instance_info this run's to clear
         if node.provision_state in UNDEPLOYABLE_STATES:
-            self.api.set_provision_state(node.id, 'deleted')
+            self._set_provision_state(node.id, 'deleted', deadline)
             node = self._wait_node(node_id, ('available',), ('error', 'clean failed'), deadline,
                                    'node %s to be unprovisioned' % node_id, abortable=False)
         job.cleanup.append('unprovisioned node %s (now %s)' % (node_label(node), node.provision_state))

@@ -147,6 +147,17 @@ def test_ironic_conf(settings):
     assert not conf.has_section('oslo_policy')              # Ironic's default policy
 
 
+def test_ironic_deploy_delay_is_whole_seconds(tmp_path):
+    settings = config.settings_from_env({'LOCALCLOUD_HOME': str(tmp_path / 'home'),
+                                         'LOCALCLOUD_IRONIC_DEPLOY_DELAY': '20'})
+    conf = parse(config.render_ini(ironic_conf(settings, SECRETS, 'mysql+pymysql://x', '/l', 6385)))
+    assert conf['fake']['deploy_delay'] == '20'             # Ironic 39 int()s it: "20.0" fails
+    with pytest.raises(ValueError):
+        ironic_conf(config.settings_from_env({'LOCALCLOUD_HOME': str(tmp_path / 'home'),
+                                              'LOCALCLOUD_IRONIC_DEPLOY_DELAY': '0.5'}),
+                    SECRETS, 'mysql+pymysql://x', '/l', 6385)
+
+
 @pytest.mark.parametrize('cpus, expected', [(None, 2), (1, 2), (2, 3), (3, 4), (16, 4)])
 def test_default_keystone_processes(cpus, expected):
     assert config.default_keystone_processes(cpus) == expected

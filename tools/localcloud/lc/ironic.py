@@ -32,6 +32,17 @@ FAKE_INTERFACES = {
 }
 
 
+def fake_delay(seconds):
+    """[fake] deploy_delay as Ironic reads it: int() of the text, so whole seconds ("20.0" fails every
+    deploy with a ValueError); None (stock, no delay) for 0. The fake deploy interface sleeps it in each of
+    prepare and the deploy step (a deploy takes twice the delay), and in each of clean_up and tear_down."""
+    if not seconds:
+        return None
+    if seconds != int(seconds):
+        raise ValueError('LOCALCLOUD_IRONIC_DEPLOY_DELAY: whole seconds (Ironic reads an int), not %s' % seconds)
+    return int(seconds)
+
+
 def ironic_conf(settings, secrets, db_url, log_path, port) -> dict:
     return {
         'DEFAULT': dict({
@@ -49,7 +60,7 @@ def ironic_conf(settings, secrets, db_url, log_path, port) -> dict:
         # no Swift: the config drive stays in the node's instance_info (DB)
         'deploy': {'configdrive_use_object_store': False},
         'conductor': {'automated_clean': True},
-        'fake': {'deploy_delay': settings.ironic_deploy_delay or None},
+        'fake': {'deploy_delay': fake_delay(settings.ironic_deploy_delay)},
         'keystone_authtoken': authtoken_section(settings, 'ironic',
                                                 secrets['service_password']),
         # [oslo_policy]: Ironic's defaults; nodes are enrolled (owned) by the project admin

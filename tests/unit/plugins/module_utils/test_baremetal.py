@@ -172,7 +172,7 @@ class FakeProxy(object):
 
     def put(self, url, json=None, microversion=None, retriable_status_codes=None):
         """PUT /nodes/<id>/states/provision, answered as Ironic does (202, or 400 with a JSON error)."""
-        assert url.endswith('/states/provision') and retriable_status_codes == [409, 503]
+        assert url.endswith('/states/provision') and retriable_status_codes == [409]
         assert microversion == ('1.56' if 'configdrive' in json else None)
         try:
             self.set_node_provision_state(url.split('/')[2], json['target'], json.get('configdrive'))

@@ -146,3 +146,52 @@ def test_request_slots_leave_a_fake_proxy_alone():
     conn, dummy = make_cloud()
     with executor.RequestSlots(conn.baremetal, 3) as slots:
         assert not slots.installed and 'request' not in vars(conn.baremetal)
+
+
+# -- Ironic's concurrent action limits ------------------------------------------------------------------------
+class BusyConductor(tb.FakeProxy):
+    """Ironic at its [conductor] max_concurrent_clean: the first ``busy`` undeploy PUTs are answered 503
+    (ConcurrentActionLimit), before anything is done."""
+
+    def __init__(self, nodes, busy):
+        super(BusyConductor, self).__init__(nodes)
+        self.busy, self.refused = busy, 0
+
+    def put(self, url, json=None, microversion=None, retriable_status_codes=None):
+        with self.lock:
+            if json['target'] == 'deleted' and self.refused < self.busy:
+                self.refused += 1
+                return tb.FakeResponse(503, {'error_message': tb.json_dumps({
+                    'faultstring': 'Unable to process request at this time. The concurrent action limit for '
+                                   'unprovisioning has been reached. Current count 50, limit 50.'})})
+        return super(BusyConductor, self).put(url, json, microversion, retriable_status_codes)
+
+
+def busy_cloud(count, busy):
+    """``count`` instances deployed, then Ironic busy for the next ``busy`` undeploy requests."""
+    nodes = [tb.FakeNode('n%d' % i) for i in range(count)]
+    conn, helper = make_cloud(nodes)
+    run(helper, [spec('h%d' % i, name='n%d' % i) for i in range(count)])
+    proxy = BusyConductor([], busy)
+    proxy._nodes, proxy._allocations = conn.baremetal._nodes, conn.baremetal._allocations
+    conn.baremetal = helper.bm = proxy
+    return helper, proxy
+
+
+def test_undeploys_refused_by_the_concurrent_action_limit_are_sent_again_within_the_deadline():
+    """100 instances unprovisioned in one task met Ironic's max_concurrent_clean (50): 49 failed after the SDK's
+    retries. A 503 of the provision PUT changed nothing: it is sent again until the instance's deadline."""
+    helper, proxy = busy_cloud(6, busy=9)
+    run(helper, [{'hostname': 'h%d' % i} for i in range(6)], state='absent', timeout=600)
+    assert proxy.refused == 9
+    assert sorted(n.provision_state for n in proxy._nodes.values()) == ['available'] * 6
+    assert [w[2] for w in proxy.writes].count('deleted') == 6
+
+
+def test_a_conductor_busy_past_the_deadline_fails_naming_ironics_reason():
+    helper, proxy = busy_cloud(1, busy=1000)
+    with pytest.raises(Exception) as err:
+        run(helper, [{'hostname': 'h0'}], state='absent', timeout=20)
+    assert 'concurrent action limit for unprovisioning' in str(err.value)
+    assert 1 < proxy.refused < 20     # sent again, with pauses, until the deadline
+    assert proxy._node('n0').provision_state == 'active'
