@@ -374,6 +374,9 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._compare impor
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.actions import (  # noqa: E402
     CancelPlan, apply_cancel, plan_cancel)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.reader import (  # noqa: E402
+    TEMPLATE_INPUT_SPEC, TEMPLATE_SOURCES,
+)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.runner import StackRunner, StackTaken  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import (  # noqa: E402
     DesiredStack, plan_stack, redact_stack, stack_outputs)
@@ -394,17 +397,9 @@ def stack_result(stack, secret_names=()):
 
 class StackModule(CloudModule):
     argument_spec = dict(
+        TEMPLATE_INPUT_SPEC,
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent', 'suspended', 'checked']),
-        template=dict(type='str'),
-        template_content=dict(type='raw'),
-        template_url=dict(type='str'),
-        files=dict(type='dict'),
-        environment=dict(type='list', elements='str'),
-        environment_content=dict(type='raw'),
-        parameters=dict(type='dict', default={}),
-        secret_parameters=dict(type='dict', no_log=True),
-        files_root=dict(type='path'),
         hidden_digest=dict(type='bool', default=True),
         hidden_digest_key=dict(type='str', no_log=True),
         diff_secrets=dict(type='bool', default=False),
@@ -417,8 +412,8 @@ class StackModule(CloudModule):
     )
     module_kwargs = dict(
         supports_check_mode=True,
-        mutually_exclusive=[('template', 'template_content', 'template_url')],
-        required_if=[('state', 'present', ('template', 'template_content', 'template_url', 'cancel_update'), True)],
+        mutually_exclusive=[TEMPLATE_SOURCES],
+        required_if=[('state', 'present', TEMPLATE_SOURCES + ('cancel_update',), True)],
     )
 
     def run(self):

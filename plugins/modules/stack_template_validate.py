@@ -195,29 +195,24 @@ error:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.reader import (  # noqa: E402
+    TEMPLATE_INPUT_SPEC, TEMPLATE_SOURCES,
+)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.validate import (  # noqa: E402
     DesiredValidation, validate_template)
 
 
 class StackTemplateValidateModule(CloudModule):
     argument_spec = dict(
-        template=dict(type='str'),
-        template_content=dict(type='raw'),
-        template_url=dict(type='str'),
-        files_root=dict(type='path'),
-        files=dict(type='dict'),
-        environment=dict(type='list', elements='str'),
-        environment_content=dict(type='raw'),
-        parameters=dict(type='dict', default={}),
-        secret_parameters=dict(type='dict', no_log=True),
+        TEMPLATE_INPUT_SPEC,
         ignore_errors=dict(type='list', elements='str', default=[]),
         show_nested=dict(type='bool', default=False),
         preview=dict(type='bool', default=False),
     )
     module_kwargs = dict(
         supports_check_mode=True,
-        mutually_exclusive=[('template', 'template_content', 'template_url')],
-        required_one_of=[('template', 'template_content', 'template_url')],
+        mutually_exclusive=[TEMPLATE_SOURCES],
+        required_one_of=[TEMPLATE_SOURCES],
     )
 
     def run(self):

@@ -493,6 +493,22 @@ def load_environment(paths=None, content=None, cwd=None, reader=None):
     return json.loads(json.dumps(env, default=str)), env_files
 
 
+# The options that ``read_inputs`` reads, as every module that takes a template declares them (stack,
+# stack_template_validate); a module adds its own around them.
+TEMPLATE_SOURCES = ('template', 'template_content', 'template_url')
+TEMPLATE_INPUT_SPEC = dict(
+    template=dict(type='str'),
+    template_content=dict(type='raw'),
+    template_url=dict(type='str'),
+    files=dict(type='dict'),
+    files_root=dict(type='path'),
+    environment=dict(type='list', elements='str'),
+    environment_content=dict(type='raw'),
+    parameters=dict(type='dict', default={}),
+    secret_parameters=dict(type='dict', no_log=True),
+)
+
+
 def read_inputs(params, cwd=None, deadline=None):
     """``(template, files, environment)`` from a module's options, read within the limits: the one code path of
     every module that takes a template (``template``/``template_content``/``template_url``, ``files``,
