@@ -211,7 +211,7 @@ class SoftwareDeploymentModule(CloudModule):
         desired = DesiredDeployment.from_params(self.params)
         api = HeatApi(self.conn)
         plan = plan_deployment(read_deployment(api, desired), desired)
-        deployment = self.apply_or_predict(plan, lambda: apply_deployment(api, plan), plan.predicted)
+        deployment = self.apply_or_predict(plan, lambda: apply_deployment(api, plan, self.deadline), plan.predicted)
         deployment = await_deployment(api, plan, deployment, self.deadline, self.check_mode)
         return self.result(plan.diff, id=(deployment or {}).get('id'), software_deployment=deployment,
                            output_values=(deployment or {}).get('output_values') or {})

@@ -194,7 +194,7 @@ def plan_deployment(current, desired):
     return plan
 
 
-def create_deployment(api, body, config_ids):
+def create_deployment(api, body, config_ids, deadline=None):
     """Create a deployment that survives a lost answer; then, when another run made one of the config on the
     server first (at the same moment), delete ours and return ``(theirs, True)``; else ``(ours, False)``.
     Only deployments with this task's token are ever deleted here."""
@@ -206,7 +206,7 @@ def create_deployment(api, body, config_ids):
     created = create_marked(api.create_deployment, find, body, 'input_values', 'software deployment',
                             'config %s on server %s' % (body['config_id'], server_id))
     token = deployment_token(created)
-    settle(created)
+    settle(created, deadline=deadline)
     found = find_deployments(api, config_ids, server_id)
     if created['id'] not in set(d['id'] for d in found):
         found.append(created)
@@ -217,7 +217,7 @@ def create_deployment(api, body, config_ids):
     return unmark_deployment(keeper), keeper['id'] != created['id']
 
 
-def apply_deployment(api, plan):
+def apply_deployment(api, plan, deadline=None):
     """The writes of the plan; returns the deployment (None after a delete)."""
     result = plan.predicted
     for name, data in plan.steps:
@@ -231,12 +231,12 @@ def apply_deployment(api, plan):
             # every version of the config read again: another run may have made a twin since this task's read
             config_ids, config_id, twin_ids = _deployment_config(api, plan.desired.config)
             config_ids = config_ids | set([data['body']['config_id']])
-            result, adopted = create_deployment(api, data['body'], config_ids)
+            result, adopted = create_deployment(api, data['body'], config_ids, deadline)
             if adopted:  # another run's: bring it to what this task asks for
                 again = plan_deployment(CurrentDeployment(config_id or data['body']['config_id'], result, None,
                                                           config_ids, twin_ids or None), plan.desired)
                 if again.changed:
-                    result = apply_deployment(api, again)
+                    result = apply_deployment(api, again, deadline)
         else:
             updated = api.update_deployment(data['id'], data['body'])
             result = (api.get_deployment(data['id']) if data['reread'] else updated) or updated

@@ -89,17 +89,20 @@ def age(obj):
 SETTLE_MARGIN = 0.5
 
 
-def settle(created, clock=None, sleep=None):
-    """Wait (at most 1 s + SETTLE_MARGIN) until a listing can no longer miss a twin made in the same second as
-    ``created``: its ``creation_time`` second has ended, plus SETTLE_MARGIN. Returns the seconds waited."""
+def settle(created, clock=None, sleep=None, deadline=None):
+    """Wait (at most 1 s + SETTLE_MARGIN, and no longer than the task's ``deadline`` has left, on its sleep) until
+    a listing can no longer miss a twin made in the same second as ``created``: its ``creation_time`` second has
+    ended, plus SETTLE_MARGIN. ``clock`` is wall time (Heat's times are). Returns the seconds waited."""
     stamp = created.get('creation_time') or ''
     try:
         second = calendar.timegm(time.strptime(stamp[:19], '%Y-%m-%dT%H:%M:%S'))
     except ValueError:
         return 0.0
     wait = min(second + 1 + SETTLE_MARGIN - (clock or time.time)(), 1 + SETTLE_MARGIN)
+    if deadline is not None:
+        wait = min(wait, deadline.remaining())
     if wait > 0:
-        (sleep or time.sleep)(wait)
+        (sleep or (deadline.sleep if deadline is not None else time.sleep))(wait)
         return wait
     return 0.0
 

@@ -1395,3 +1395,10 @@ def test_a_same_second_twin_not_yet_visible_is_found_after_settling(monkeypatch)
     assert dep['id'] == '0' * 8                       # theirs kept: the older by the shared rule
     assert [c[0] for c in api.writes][-2:] == ['create_deployment', 'delete_deployment']
     assert list(api.deployments) == []                # ours deleted (theirs lives in the other run's Heat view)
+
+
+def test_settle_is_bounded_by_the_tasks_deadline_and_sleeps_on_it(clock):
+    deadline = clock.deadline(0.4)
+    waited = heat_software.settle({'creation_time': '2026-12-01T06:50:12Z'}, clock=lambda: 1796107812.2,
+                                  deadline=deadline)
+    assert waited == pytest.approx(0.4) and clock.sleeps == [pytest.approx(0.4)]
