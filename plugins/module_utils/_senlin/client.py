@@ -17,9 +17,10 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._compare impor
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import failure_details, is_failed_status
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import Ambiguous, InvalidInput, NotFound, ResourceFailed
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import get_value, quote_value
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import get_value
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import MARKED_KINDS, MARKER_KEY, split_duplicates
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import NODE_BUSY, assess_nodes, describe_problem
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.listing import list_pages
 from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline, retry, wait_for
 
 try:
@@ -282,22 +283,11 @@ class SenlinClient(object):
 
     # -- finding -------------------------------------------------------------------------------------
     def list(self, kind, **query):
+        """Every object of ``kind`` that matches Senlin's filters ``query``; ``limit`` is the page size
+        (``listing.list_pages``: Senlin returns all in one answer when no limit is sent)."""
         path, _one, many = KINDS[kind]
-        items = []
-        marker = None
-        while True:
-            params = dict((k, v) for k, v in query.items() if v is not None)
-            if marker:
-                params['marker'] = marker
-            url = path
-            if params:
-                url += '?' + '&'.join('%s=%s' % (k, quote_value(v)) for k, v in sorted(params.items()))
-            page = self.get_json(url).get(many) or []
-            items.extend(self.unmark(kind, item) for item in page)
-            # Senlin pages only when asked (limit); without a limit it returns all
-            if not query.get('limit') or len(page) < int(query['limit']):
-                return items
-            marker = page[-1]['id']
+        page_size = query.pop('limit', None)
+        return [self.unmark(kind, item) for item in list_pages(self.get_json, path, many, query, page_size=page_size)]
 
     def get(self, kind, ident):
         path, one, _many = KINDS[kind]
