@@ -40,6 +40,22 @@ options:
       - Add C(receivers), the receivers that target the cluster (one request in all).
     type: bool
     default: false
+  collect:
+    description:
+      - An attribute path to collect from every node of each cluster (Senlin's cluster collect,
+        C(GET /clusters/{id}/attrs/{path})), returned as C(collected), so that a play can build its inventory from the
+        nodes' stack outputs without one request per node.
+      - C(details.outputs.<key>) is the value of the Heat output C(<key>) of each node's stack (C(os.heat.stack)
+        nodes). Senlin's jsonpath cannot pick a list item by key, so the module collects C(details.outputs) and picks
+        the key itself.
+      - Any other path is sent as it is, for example C(name), C(physical_id) or C(details.stack_status); Senlin
+        evaluates it (jsonpath-rw) on each node's dict, C(details) being the node's Heat stack, and keeps the first
+        match.
+      - The task fails when the path matches nothing on any node of the clusters (an empty cluster has nothing to
+        match; the message lists the stacks' output keys for a C(details.outputs.<key>) path), and when Senlin
+        refuses the path.
+      - One request per cluster, plus its node list unless O(with_nodes=true).
+    type: str
   hide_urls:
     description:
       - Replace the webhook receivers' URLs B(and ids) by C(********) (the id is the secret part of a webhook's
@@ -67,6 +83,18 @@ EXAMPLES = r'''
     with_nodes: true
     with_policies: true
     with_receivers: true
+
+- name: The Heat output "address" of every node of a cluster, in node index order
+  cloudrise.openstack.cluster_info:
+    name: web
+    collect: details.outputs.address
+  register: web
+
+- name: Add the nodes to the inventory
+  ansible.builtin.add_host:
+    name: "{{ item.node_name }}"
+    ansible_host: "{{ item.value }}"
+  loop: "{{ web.clusters[0].collected }}"
 '''
 
 RETURN = r'''
@@ -102,15 +130,34 @@ clusters:
         C(channel.alarm_url) are C(********) unless O(hide_urls=false).
       type: list
       elements: dict
+    collected:
+      description: With O(collect), the value of the path on each node where it matched, in node index order.
+      returned: when O(collect) is set
+      type: list
+      elements: dict
+      contains:
+        node_id:
+          description: Node id.
+          type: str
+        node_name:
+          description: Node name.
+          type: str
+        node_index:
+          description: The node's index in the cluster.
+          type: int
+        value:
+          description: The value (for C(details.outputs.<key>), the output's C(output_value)).
+          type: raw
 '''
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.info import cluster_details, list_clusters  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.info import cluster_details, collect, list_clusters  # noqa: E402
 
 
 class ClusterInfoModule(CloudModule):
     argument_spec = dict(
+        collect=dict(type='str'),
         name=dict(type='str'),
         status=dict(type='str'),
         with_nodes=dict(type='bool', default=False),
@@ -128,6 +175,8 @@ class ClusterInfoModule(CloudModule):
         clusters = cluster_details(client, list_clusters(client, p['name'], p['status']), nodes=p['with_nodes'],
                                    policies=p['with_policies'], receivers=p['with_receivers'], hide_urls=p['hide_urls'],
                                    secrets=secrets)
+        if p['collect'] is not None:
+            collect(client, clusters, p['collect'])
         return self.info_result(clusters=clusters)
 
 

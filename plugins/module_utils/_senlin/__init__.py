@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Senlin (clustering) service logic of the cluster, cluster_info, cluster_node, cluster_policy,
-cluster_profile and receiver modules. Private to this collection: not a public API.
+"""Senlin (clustering) service logic of the cluster, cluster_node, cluster_policy, cluster_profile and receiver
+modules and of the cluster_*info modules. Private to this collection: not a public API.
 
 Which file holds what:
 
@@ -19,7 +19,11 @@ Which file holds what:
 - ``node.py``: nodes (``plan_node``/``apply_node``), membership checks and moves between clusters.
 - ``policy.py``: policies and their cluster bindings (``plan_policy``/``apply_policy``).
 - ``receiver.py``: receivers (``plan_receiver``/``apply_receiver``) and webhook URL redaction.
-- ``info.py``: the read-only queries of cluster_info.
+- ``listing.py``: the list pager (``marker`` until a short page), query strings, sort keys, name-or-id filters.
+- ``info.py``: the read-only queries of cluster_info (and its ``collect``), cluster_profile_info,
+  cluster_policy_info and cluster_receiver_info.
+- ``history.py``: the queries of cluster_action_info and cluster_event_info (``limit``, ``since``).
+- ``schemas.py``: the profile and policy types of cluster_profile_type_info and cluster_policy_type_info.
 
 Every module follows one shape: ``Desired*.from_params(params)`` at the boundary; the lookups and checks that
 need a request (``read_*``/``find_*``: nothing is written); a pure ``plan_*`` that returns a ``_compare.Plan``

@@ -1,0 +1,99 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudrise.openstack contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: cluster_profile_type_info
+short_description: List Senlin profile types, or show one with its spec schema and operations
+version_added: 0.1.0
+description:
+  - Lists the profile types Senlin (OpenStack Clustering) offers; with O(name), that type with the schema of its
+    spec's C(properties) and the operations its nodes support (for M(cloudrise.openstack.cluster_node)'s
+    operations), which is what a profile spec is written from.
+  - Requests clustering API microversion 1.12.
+options:
+  name:
+    description:
+      - The type, with its version (C(os.heat.stack-1.0)) or without it (C(os.heat.stack), each of its versions).
+      - The task fails, listing the known types, when Senlin has no such type.
+    type: str
+extends_documentation_fragment:
+  - cloudrise.openstack.openstack
+  - cloudrise.openstack.openstack.INFO_ATTRIBUTES
+author:
+  - cloudrise.openstack contributors (@cloudrise)
+'''
+
+EXAMPLES = r'''
+- name: The profile types of this cloud
+  cloudrise.openstack.cluster_profile_type_info:
+  register: types
+
+- name: What a Heat stack profile's properties are
+  cloudrise.openstack.cluster_profile_type_info:
+    name: os.heat.stack-1.0
+  register: heat
+
+- name: Its properties
+  ansible.builtin.debug:
+    msg: "{{ heat.profile_types[0].schema | dict2items | map(attribute='key') | list }}"
+'''
+
+RETURN = r'''
+profile_types:
+  description: The profile types (only O(name)'s when set), sorted by C(type).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The type's name without its version, the C(type) of a spec, for example C(os.heat.stack).
+      type: str
+    version:
+      description: The version, the C(version) of a spec, for example C(1.0).
+      type: str
+    type:
+      description: C(<name>-<version>), as a profile's C(type) shows it.
+      type: str
+    support_status:
+      description: Senlin's support status per version (C(SUPPORTED), C(EXPERIMENTAL), ... and since when).
+      type: dict
+    schema:
+      description: With O(name), the schema of the spec's C(properties), per property (C(type), C(required),
+        C(updatable), C(default), C(description), C(constraints), ...).
+      returned: when O(name) is set
+      type: dict
+    operations:
+      description: With O(name), the operations the type's nodes support, each with its parameters.
+      returned: when O(name) is set
+      type: dict
+'''
+
+from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.schemas import list_types  # noqa: E402
+
+
+class ClusterProfileTypeInfoModule(CloudModule):
+    argument_spec = dict(
+        name=dict(type='str'),
+    )
+    module_kwargs = dict(supports_check_mode=True)
+    microversions = {'clustering': MICROVERSION}
+
+    def run(self):
+        client = SenlinClient(self.conn, wait=False, timeout=self.params['timeout'], deadline=self.deadline)
+        return self.info_result(profile_types=list_types(client, 'profile', self.params['name']))
+
+
+def main():
+    ClusterProfileTypeInfoModule()()
+
+
+if __name__ == '__main__':
+    main()
