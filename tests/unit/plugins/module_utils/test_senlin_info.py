@@ -374,3 +374,30 @@ def test_unknown_type_names_the_known_ones(clock):
     with pytest.raises(InvalidInput, match="Senlin has no policy type 'senlin.policy.nope'. Its policy types are: "
                                            "senlin.policy.deletion-1.0, senlin.policy.deletion-1.1"):
         list_types(client_for(clock, types_proxy()), 'policy', 'senlin.policy.nope')
+
+
+# -- through the modules -----------------------------------------------------------------------------
+
+def test_receiver_info_module_masks_webhook_ids_everywhere(monkeypatch, capsys, clock):
+    """The id is the secret part of a webhook URL: hidden in the receiver and wherever else it appears."""
+    from ansible_collections.cloudrise.openstack.plugins.modules import cluster_receiver_info
+    from ansible_collections.cloudrise.openstack.tests.unit.plugins.module_utils.test_senlin_secrets import run
+    hook = dict(id=RID, name='hook', type='webhook', cluster_id=CID, action='CLUSTER_SCALE_OUT',
+                params={'note': 'see %s' % RID}, channel={'alarm_url': 'http://senlin/v1/webhooks/%s/trigger' % RID})
+    routes = {('GET', '/receivers?name=hook&sort=name'): ok({'receivers': [hook]})}
+    out = run(cluster_receiver_info, cluster_receiver_info.ClusterReceiverInfoModule, monkeypatch, capsys,
+              client_for(clock, FakeProxy(routes)), name='hook', _ansible_check_mode=True)
+    assert RID not in out and 'webhooks/' not in out
+    assert '"changed": false' in out
+
+
+def test_cluster_info_module_collects(monkeypatch, capsys, clock):
+    import json
+    from ansible_collections.cloudrise.openstack.plugins.modules import cluster_info
+    from ansible_collections.cloudrise.openstack.tests.unit.plugins.module_utils.test_senlin_secrets import run
+    proxy = collect_proxy([dict(id=NID1, value=outputs(ip='10.0.0.1'))])
+    proxy.routes[('GET', '/clusters?name=web')] = ok({'clusters': [dict(id=CID, name='web')]})
+    out = json.loads(run(cluster_info, cluster_info.ClusterInfoModule, monkeypatch, capsys, client_for(clock, proxy),
+                         name='web', collect='details.outputs.ip'))
+    assert out['changed'] is False
+    assert out['clusters'][0]['collected'] == [dict(node_id=NID1, node_name='n1', node_index=1, value='10.0.0.1')]
