@@ -61,7 +61,6 @@ def cluster_details(client, clusters, nodes=False, policies=False, receivers=Fal
 # -- collect: one attribute of every node of a cluster (GET /clusters/{id}/attrs/{path}, microversion 1.2) -------
 
 HEAT_OUTPUTS = 'details.outputs'
-VERSIONED = re.compile(r'-[0-9]+(\.[0-9]+)*$')
 _MISSING = object()
 
 
@@ -143,6 +142,9 @@ def _collect_one(client, cluster, sent, path):
 
 
 # -- profiles, policies, receivers -------------------------------------------------------------------------------
+
+VERSIONED = re.compile(r'-[0-9]+(\.[0-9]+)*$')   # a type with its version: os.heat.stack-1.0
+
 
 def type_filter(kind_type):
     """``(server filter, client-side check)`` for a profile/policy ``type``: Senlin stores ``name-version``
