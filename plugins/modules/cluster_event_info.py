@@ -19,7 +19,7 @@ description:
 options:
   cluster:
     description:
-      - Only the events of this cluster (name or id): its own and its nodes'.
+      - Only the events of this cluster (name or id), its own and its nodes'.
     type: str
   node:
     description:
