@@ -90,8 +90,8 @@ options:
         default: os.heat.stack-1.0
       overrides:
         description:
-          - Properties of the profile spec that replace those Senlin reads from the stack, for example
-            C({timeout: 5}).
+          - "Properties of the profile spec that replace those Senlin reads from the stack, for example
+            C({timeout: 5})."
         type: dict
       snapshot:
         description:
