@@ -39,6 +39,7 @@ options:
       - The file is read on the host the module runs on, not on the controller.
       - Each problem (file not found, not YAML, no C(type), C(version) or C(properties), Senlin's validation
         refusing the spec) fails naming the file, before any write.
+      - Not read with O(state=absent).
       - Mutually exclusive with O(spec).
     type: path
   clusters:

@@ -66,6 +66,7 @@ options:
       - O(secret_parameters) and O(secret_properties) are merged over the file's spec as over O(spec).
       - Each problem (file not found, not YAML, no C(type), C(version) or C(properties), a template that
         cannot be read, Senlin's validation refusing the spec) fails naming the file, before any write.
+      - Not read with O(state=absent).
       - Mutually exclusive with O(spec).
     type: path
   secret_parameters:

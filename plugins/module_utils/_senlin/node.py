@@ -198,7 +198,10 @@ def read_node(client, desired):
         leaving = client.get('cluster', node['cluster_id']) if node and node.get('cluster_id') else None
         return NodeState(node, old_cluster=leaving)
     if desired.adopt:
-        return read_adoption(client, desired, node)
+        state = read_adoption(client, desired, node)
+        if desired.operation and node is not None:
+            check_operation(client, node, desired.operation)
+        return state
     profile = client.find('profile', desired.profile, required=True) if desired.profile else None
     cluster = client.find('cluster', desired.cluster, required=True) if desired.cluster else None
     old_cluster = None

@@ -165,9 +165,10 @@ def _stack_environment(environment, base_dir, reader):
 
 def spec_file_params(params, spec_key, file_key, deadline=None):
     """``params`` with ``params[spec_key]`` read from the spec file ``params[file_key]`` when that is set (a new
-    dict; ``params`` unchanged). The file's downloads use the task's TLS options and ``deadline``."""
+    dict; ``params`` unchanged). The file's downloads use the task's TLS options and ``deadline``. With
+    ``state=absent`` the file is not read (a deletion needs no spec)."""
     path = params.get(file_key)
-    if not path:
+    if not path or params.get('state') == 'absent':
         return params
     out = dict(params)
     out[spec_key] = read_spec_file(path, file_key, dict((k, params.get(k)) for k in TLS_OPTIONS), deadline)

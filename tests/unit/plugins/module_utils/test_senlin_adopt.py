@@ -211,3 +211,13 @@ def test_a_member_leaving_is_kept(clock, destroy, leave):
     plan = plan_node(current, desired(cluster='', destroy_after_deletion=destroy))
     apply_node(client_for(clock, proxy), current, plan)
     assert [b for m, p, b in proxy.calls if m == 'POST'] == [{'del_nodes': leave}]
+
+
+def test_an_operation_on_the_adopted_node_is_checked_before_any_write(clock):
+    node = dict(id='nid', name='n1', physical_id=STACK_ID, cluster_id='', profile_id='p')
+    proxy = senlin(nodes=[node], routes={
+        ('GET', '/profiles/p'): FakeResponse(200, {'profile': {'id': 'p', 'type': 'os.heat.stack-1.0'}}),
+        ('GET', '/profile-types/os.heat.stack-1.0/ops'): FakeResponse(200, {'operations': {}})})
+    with pytest.raises(InvalidInput, match="Operation 'reboot' is not offered by profile type os.heat.stack-1.0"):
+        read_node(client(clock, proxy), desired(adopt=dict(ADOPT), operation='reboot'))
+    assert writes(proxy) == []

@@ -256,3 +256,10 @@ def test_the_cli_defaults_are_sent(tree):
     assert {k: got['properties'][k] for k in ('disable_rollback', 'context', 'parameters', 'timeout', 'environment',
                                               'files')} == dict(disable_rollback=True, context={}, parameters={},
                                                                 timeout=60, environment={}, files={})
+
+
+def test_a_deletion_does_not_read_the_file(tmp_path):
+    params = dict(name='x', state='absent', spec_file=str(tmp_path / 'gone.yaml'))
+    assert spec_file_params(params, 'spec', 'spec_file') is params
+    with pytest.raises(InvalidInput, match='file not found'):
+        spec_file_params(dict(params, state='present'), 'spec', 'spec_file')
