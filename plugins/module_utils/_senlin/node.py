@@ -61,7 +61,8 @@ def check_operation(client, node, operation):
 HEAT_MEMBERSHIP_HINT = (
     " Senlin 16 with os.heat.stack nodes: joining or leaving a cluster rewrites the stack's tags with a Heat "
     "stack update that carries no template, and Heat rejects it (400 \"No template specified\"), so such a node "
-    "cannot be moved; create it in its cluster instead (cluster option when the node is created).")
+    "cannot be moved; create it in its cluster instead (cluster option when the node is created), and remove it "
+    "from its cluster by deleting it (state=absent; destroy_after_deletion=true deletes it through its cluster).")
 
 
 def change_membership(client, node, cluster_id, body, what, heat):
@@ -72,7 +73,7 @@ def change_membership(client, node, cluster_id, body, what, heat):
     try:
         client.write('POST', '/clusters/%s/actions' % cluster_id, body, what, cluster_id)
     except ResourceFailed as exc:
-        raise ResourceFailed(exc.msg + hint + restore_capacity(client, cluster_id), **exc.details)
+        raise ResourceFailed(exc.msg.rstrip('.') + '.' + hint + restore_capacity(client, cluster_id), **exc.details)
     if client.wait:
         after = client.get('node', node['id']) or {}
         if (after.get('cluster_id') or '') != want:

@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
+from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput, ResourceFailed
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.node import (
     DesiredNode, NodeState, apply_node, plan_node, read_node)
 
@@ -221,3 +221,16 @@ def test_an_operation_on_the_adopted_node_is_checked_before_any_write(clock):
     with pytest.raises(InvalidInput, match="Operation 'reboot' is not offered by profile type os.heat.stack-1.0"):
         read_node(client(clock, proxy), desired(adopt=dict(ADOPT), operation='reboot'))
     assert writes(proxy) == []
+
+
+def test_a_failed_leave_of_a_heat_node_says_how_to_remove_it(clock):
+    proxy = FakeProxy({('POST', '/clusters/cid/actions'): FakeResponse(202, {'action': 'a'}),
+                       ('GET', '/clusters/cid'): FakeResponse(200, {'cluster': dict(CLUSTER, desired_capacity=2)}),
+                       ('GET', '/profiles/p'): FakeResponse(200, {'profile': {'id': 'p', 'type': 'os.heat.stack-1.0'}})},
+                      {'a': [FakeAction('FAILED', 'CLUSTER_DEL_NODES [a] failed', name='CLUSTER_DEL_NODES')]})
+    current = NodeState(dict(MEMBER, profile_id='p'), old_cluster=CLUSTER)
+    plan = plan_node(current, desired(cluster='', destroy_after_deletion=False))
+    with pytest.raises(ResourceFailed) as info:
+        apply_node(client_for(clock, proxy), current, plan)
+    assert 'failed. Senlin 16 with os.heat.stack nodes' in info.value.msg
+    assert 'destroy_after_deletion=true deletes it through its cluster' in info.value.msg
