@@ -84,6 +84,15 @@ options:
       - Put secrets in O(profile_secret_parameters) or O(profile_secret_properties) instead (see the
         description); a task with secrets in O(profile_spec) itself needs C(no_log=true).
     type: dict
+  profile_spec_file:
+    description:
+      - Path of a profile spec file, as C(openstack cluster profile create --spec-file) takes it, instead of
+        O(profile_spec) (which it then is, with the same behaviour). The spec is made as the openstack CLI
+        makes it from the file; read on the host the module runs on. See the
+        M(cloudrise.openstack.cluster_profile) module's O(cloudrise.openstack.cluster_profile#module:spec_file)
+        for how the file is read.
+      - Mutually exclusive with O(profile) and O(profile_spec).
+    type: path
   profile_secret_parameters:
     description:
       - Heat parameters merged into O(profile_spec)'s C(properties.parameters) (C(os.heat.stack) specs only),
@@ -374,6 +383,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans, report_twins  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (  # noqa: E402
     DesiredCluster, apply_cluster_healing, converge_cluster, find_cluster, plan_cluster, read_cluster_profiles)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.specfile import spec_file_params, validate_spec  # noqa: E402
 
 
 class ClusterModule(CloudModule):
@@ -383,6 +393,7 @@ class ClusterModule(CloudModule):
         state=dict(type='str', default='present', choices=['present', 'absent']),
         profile=dict(type='str'),
         profile_spec=dict(type='dict'),
+        profile_spec_file=dict(type='path'),
         profile_secret_parameters=dict(type='dict', no_log=True),
         profile_secret_properties=dict(type='dict', no_log=True),
         diff_secrets=dict(type='bool', default=False),
@@ -402,18 +413,18 @@ class ClusterModule(CloudModule):
         keep_failed=dict(type='bool', default=False),
         timeout=dict(type='int', default=600),
     )
-    module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('profile', 'profile_spec')])
+    module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('profile', 'profile_spec', 'profile_spec_file')])
     microversions = {'clustering': MICROVERSION}
 
     def run(self):
-        desired = DesiredCluster.from_params(self.params)
+        desired = DesiredCluster.from_params(spec_file_params(self.params, 'profile_spec', 'profile_spec_file', self.deadline))
         client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         current = find_cluster(client, desired)
         current_profile, wanted_profile = read_cluster_profiles(client, current, desired)
         plan = plan_cluster(current, desired, current_profile, wanted_profile)
         remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)
         if plan.new_profile:
-            client.validate_spec('profile', plan.new_profile[1])
+            validate_spec(client, 'profile', plan.new_profile[1], self.params['profile_spec_file'], 'profile_spec_file')
         target, failure = current, None
         if plan.changed and not self.check_mode:
             target, failure = apply_cluster_healing(client, current, plan, desired, warn=self.warn)

@@ -24,6 +24,17 @@ description:
     tags with a stack update that has no template and Heat answers 400 \"No template specified\"). The module
     reports that failure with this explanation and the node stays as it was; create such nodes in their
     cluster (O(cluster) at creation) instead."
+  - "O(adopt) puts an existing Heat stack under Senlin's management as a node (Senlin's node adopt API). Senlin
+    makes a new profile named C(prof-<name>) from the stack (its template, environment, files, parameters,
+    timeout and rollback setting, with O(adopt.overrides) over them) and a standalone C(ACTIVE) node whose
+    physical id is the stack's id. From then on the node owns the stack: deleting the node (O(state=absent))
+    deletes the stack. The profile stays when the node is deleted (delete it with
+    M(cloudrise.openstack.cluster_profile))."
+  - "Senlin adopts into no cluster, and on Senlin 16 a Heat node cannot join one afterwards (the known bug
+    above), so O(adopt) refuses O(cluster)."
+  - "A Senlin service that runs openstacksdk 1.5.x (the version Senlin 2023.2 pins) fails every adoption of a
+    Heat stack: it cannot read the stack's template (500 with C('stack_name')). The module reports that with
+    an explanation from Senlin's adopt preview, before any write."
   - Requests clustering API microversion 1.12.
 options:
   name:
@@ -34,6 +45,8 @@ options:
   state:
     description:
       - C(present) creates or updates the node; C(absent) deletes it (and its physical resource).
+      - A member of a cluster is deleted with a C(NODE_DELETE) action, unless O(destroy_after_deletion=true).
+        Either way Senlin lowers the cluster's C(desired_capacity) by one.
     type: str
     default: present
     choices: [present, absent]
@@ -51,6 +64,57 @@ options:
     description:
       - Role of the node in its cluster.
     type: str
+  adopt:
+    description:
+      - Adopt an existing physical resource (a Heat stack) as the node, instead of creating one from a
+        O(profile). See the description for what Senlin does. Mutually exclusive with O(profile); refuses
+        O(cluster).
+      - Idempotent by O(name) and the stack's id. A node O(name) that manages the stack is left alone (only
+        O(role) and O(metadata) are compared and updated); a node O(name) with another physical id fails, and so
+        does a stack that another node already manages, before any write.
+      - In check mode the module asks Senlin's adopt preview (no write) and returns it in RV(preview).
+      - Ignored with O(state=absent).
+    type: dict
+    suboptions:
+      identity:
+        description:
+          - Name or id of the stack. A name is resolved to the stack's id through Heat (a stack that does not exist
+            fails before any write), as Senlin keeps the identity given as the node's physical id.
+        type: str
+        required: true
+      type:
+        description:
+          - Type of the profile Senlin makes from the resource, with its version.
+          - For a type other than C(os.heat.stack), O(adopt.identity) is given to Senlin as it is (no Heat lookup).
+        type: str
+        default: os.heat.stack-1.0
+      overrides:
+        description:
+          - "Properties of the profile spec that replace those Senlin reads from the stack, for example
+            C({timeout: 5})."
+        type: dict
+      snapshot:
+        description:
+          - Ask Senlin to snapshot the resource before adopting it (Senlin 16's C(os.heat.stack) profile ignores
+            it).
+        type: bool
+        default: false
+  destroy_after_deletion:
+    description:
+      - How a member leaves its cluster, as Senlin's C(del_nodes) cluster action takes it.
+      - C(true), with O(state=absent), removes the node through its cluster (a C(CLUSTER_DEL_NODES) action
+        with C(destroy_after_deletion)) instead of deleting the node directly (C(NODE_DELETE)); the node and its
+        physical resource (the stack) are deleted, the cluster's C(desired_capacity) goes down by one, and the
+        cluster's policies for C(CLUSTER_DEL_NODES) (a deletion policy's grace period, a load-balancing policy)
+        apply. A deletion policy attached to the cluster overrides it (Senlin uses the policy's
+        C(destroy_after_deletion)). Refused with O(state=present) and O(cluster) set (use O(state=absent)).
+      - C(false), with O(cluster) set to another cluster or to an empty string, removes the node from its cluster
+        and keeps it, as when not set. Refused with O(state=absent).
+      - Not set keeps the behaviour of earlier versions (C(NODE_DELETE) for O(state=absent), a leave that keeps
+        the node for a O(cluster) change).
+      - "Senlin 16 limitation: an C(os.heat.stack) node cannot leave its cluster and be kept (see the
+        description); with C(true) it does not leave, it is deleted, which works."
+    type: bool
   metadata:
     description:
       - Metadata of the node. Compared as a whole.
@@ -126,6 +190,23 @@ EXAMPLES = r'''
   cloudrise.openstack.cluster_node:
     name: web-extra
     state: absent
+
+- name: Delete a member through its cluster (its deletion and load-balancing policies apply)
+  cloudrise.openstack.cluster_node:
+    name: web-2
+    state: absent
+    destroy_after_deletion: true
+
+- name: Put a stack made outside Senlin under Senlin's management
+  cloudrise.openstack.cluster_node:
+    name: legacy-app
+    adopt:
+      identity: legacy-app-stack
+      overrides:
+        timeout: 10
+    role: legacy
+    metadata:
+      owner: ops
 '''
 
 RETURN = r'''
@@ -158,6 +239,13 @@ node:
     metadata:
       description: Metadata.
       type: dict
+preview:
+  description:
+    - Senlin's adopt preview, the profile spec (C(type), C(version), C(properties)) Senlin makes the node's
+      profile from, when the node is to be adopted with O(adopt) (in check mode and in the real run); null
+      otherwise.
+  returned: always
+  type: dict
 actions:
   description: The Senlin actions this task started, in order (none in check mode).
   returned: always
@@ -198,9 +286,16 @@ class ClusterNodeModule(CloudModule):
         recover_params=dict(type='dict'),
         operation=dict(type='str'),
         operation_params=dict(type='dict'),
+        adopt=dict(type='dict', options=dict(
+            identity=dict(type='str', required=True),
+            type=dict(type='str', default='os.heat.stack-1.0'),
+            overrides=dict(type='dict'),
+            snapshot=dict(type='bool', default=False),
+        )),
+        destroy_after_deletion=dict(type='bool'),
         timeout=dict(type='int', default=600),
     )
-    module_kwargs = dict(supports_check_mode=True)
+    module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('adopt', 'profile')])
     microversions = {'clustering': MICROVERSION}
 
     def run(self):
@@ -211,7 +306,7 @@ class ClusterNodeModule(CloudModule):
         remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)
         node = self.apply_or_predict(plan, lambda: apply_node(client, current, plan), current.node)
         report_twins(client, warn=self.warn)
-        return self.result(plan.diff, node=node, actions=client.actions)
+        return self.result(plan.diff, node=node, preview=plan.preview, actions=client.actions)
 
 
 def main():

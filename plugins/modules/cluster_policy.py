@@ -28,8 +28,20 @@ options:
     required: true
   spec:
     description:
-      - The policy spec with C(type), C(version) and C(properties). Required to create the policy.
+      - The policy spec with C(type), C(version) and C(properties). Required to create the policy (or
+        O(spec_file)).
     type: dict
+  spec_file:
+    description:
+      - Path of a spec file, as C(openstack cluster policy create --spec-file) takes it (YAML with C(type),
+        C(version) and C(properties)), instead of O(spec). The module sends the spec as the openstack CLI does,
+        so a policy made by the CLI from the same file is equal (no change).
+      - The file is read on the host the module runs on, not on the controller.
+      - Each problem (file not found, not YAML, no C(type), C(version) or C(properties), Senlin's validation
+        refusing the spec) fails naming the file, before any write.
+      - Not read with O(state=absent).
+      - Mutually exclusive with O(spec).
+    type: path
   clusters:
     description:
       - Clusters the policy is attached to. Each item is a cluster name/id, or a dict with C(cluster)
@@ -94,6 +106,12 @@ EXAMPLES = r'''
           number: 2
     clusters: [web]
     purge_clusters: true
+
+- name: The deletion policy from the spec file kept for the openstack CLI
+  cloudrise.openstack.cluster_policy:
+    name: oldest-first-from-file
+    spec_file: /srv/senlin/deletion-policy.yaml
+    clusters: [web]
 
 - name: Detach everywhere and delete
   cloudrise.openstack.cluster_policy:
@@ -160,23 +178,25 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import MICROVERSION, SenlinClient  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.policy import (  # noqa: E402
     DesiredPolicy, apply_policy, plan_policy, read_policy)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.specfile import spec_file_params  # noqa: E402
 
 
 class ClusterPolicyModule(CloudModule):
     argument_spec = dict(
         name=dict(type='str', required=True),
         spec=dict(type='dict'),
+        spec_file=dict(type='path'),
         clusters=dict(type='list', elements='raw'),
         enabled=dict(type='bool', default=True),
         purge_clusters=dict(type='bool', default=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         timeout=dict(type='int', default=600),
     )
-    module_kwargs = dict(supports_check_mode=True)
+    module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('spec', 'spec_file')])
     microversions = {'clustering': MICROVERSION}
 
     def run(self):
-        desired = DesiredPolicy.from_params(self.params)
+        desired = DesiredPolicy.from_params(spec_file_params(self.params, 'spec', 'spec_file', self.deadline))
         client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         current = read_policy(client, desired)
         plan = plan_policy(current, desired)

@@ -39,10 +39,36 @@ options:
   spec:
     description:
       - The profile spec, with C(type) (for example C(os.heat.stack)), C(version) and C(properties).
-      - Required to create the profile.
+      - Required to create the profile (or O(spec_file)).
       - Put secrets in O(secret_parameters) or O(secret_properties) instead (see the description); a task with
         secrets in O(spec) itself needs C(no_log=true).
     type: dict
+  spec_file:
+    description:
+      - Path of a spec file, as C(openstack cluster profile create --spec-file) takes it, instead of O(spec).
+        The module sends the spec the openstack CLI sends for that file, so a profile made by the CLI from the
+        same file is equal (no change).
+      - The file, and the files it references, are read on the host the module runs on (as the
+        M(cloudrise.openstack.stack) module's template files), not on the controller.
+      - "For an C(os.heat.stack) spec, as the CLI: C(properties.template) (a path or URL) is read with the files
+        it references (C(get_file), nested templates), C(properties.environment) (a list of paths or URLs) is
+        read with the files its C(resource_registry) references, and the properties sent are C(template),
+        C(files), C(environment), C(parameters) (default C({})), C(context) (default C({})), C(timeout)
+        (default C(60)) and C(disable_rollback) (default C(true))."
+      - "Unlike the CLI: relative paths resolve against the spec file's directory, not the working directory;
+        a C(template_url) that is a relative path or C(file://) URL is read and sent as C(template); an
+        C(http(s)) C(template_url) is sent as it is, for Heat to fetch; C(template) and C(environment) may
+        also be inline mappings; the spec's own C(files) are kept (those read override them) and any other
+        property is kept, so Senlin's validation names it (the CLI drops both)."
+      - "The template's references are read within the M(cloudrise.openstack.stack) module's limits: under the
+        template's directory tree (an environment's C(resource_registry) also under the environment file's),
+        C(file), C(http) and C(https) only, each file at most 1 MiB."
+      - O(secret_parameters) and O(secret_properties) are merged over the file's spec as over O(spec).
+      - Each problem (file not found, not YAML, no C(type), C(version) or C(properties), a template that
+        cannot be read, Senlin's validation refusing the spec) fails naming the file, before any write.
+      - Not read with O(state=absent).
+      - Mutually exclusive with O(spec).
+    type: path
   secret_parameters:
     description:
       - Heat parameters merged into O(spec)'s C(properties.parameters) (C(os.heat.stack) specs only), for
@@ -108,6 +134,11 @@ EXAMPLES = r'''
     secret_parameters:
       db_password: "{{ vault_db_password }}"
 
+- name: A profile from the spec file the team keeps for the openstack CLI (template and environment beside it)
+  cloudrise.openstack.cluster_profile:
+    name: web-profile-from-file
+    spec_file: /srv/senlin/web-profile.yaml
+
 - name: Delete it
   cloudrise.openstack.cluster_profile:
     name: web-profile
@@ -143,23 +174,25 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans, report_twins  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (  # noqa: E402
     DesiredProfile, apply_profile, plan_profile, read_profile)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.specfile import spec_file_params  # noqa: E402
 
 
 class ClusterProfileModule(CloudModule):
     argument_spec = dict(
         name=dict(type='str', required=True),
         spec=dict(type='dict'),
+        spec_file=dict(type='path'),
         metadata=dict(type='dict'),
         secret_parameters=dict(type='dict', no_log=True),
         secret_properties=dict(type='dict', no_log=True),
         diff_secrets=dict(type='bool', default=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
-    module_kwargs = dict(supports_check_mode=True)
+    module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('spec', 'spec_file')])
     microversions = {'clustering': MICROVERSION}
 
     def run(self):
-        desired = DesiredProfile.from_params(self.params)
+        desired = DesiredProfile.from_params(spec_file_params(self.params, 'spec', 'spec_file', self.deadline))
         client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         profile, users = read_profile(client, desired)
         plan = plan_profile(profile, desired, users)

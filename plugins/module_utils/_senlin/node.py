@@ -2,7 +2,8 @@
 # Copyright: cloudrise.openstack contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Senlin nodes: the cluster_node module's ``DesiredNode``, ``read_node``, ``plan_node`` and ``apply_node``,
-membership checks (min/max size), operations, and moving a node between clusters."""
+membership checks (min/max size), operations, moving a node between clusters, removing a member through its
+cluster (``destroy_after_deletion``), and adopting an existing Heat stack as a node (``adopt``)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -60,7 +61,8 @@ def check_operation(client, node, operation):
 HEAT_MEMBERSHIP_HINT = (
     " Senlin 16 with os.heat.stack nodes: joining or leaving a cluster rewrites the stack's tags with a Heat "
     "stack update that carries no template, and Heat rejects it (400 \"No template specified\"), so such a node "
-    "cannot be moved; create it in its cluster instead (cluster option when the node is created).")
+    "cannot be moved; create it in its cluster instead (cluster option when the node is created), and remove it "
+    "from its cluster by deleting it (state=absent; destroy_after_deletion=true deletes it through its cluster).")
 
 
 def change_membership(client, node, cluster_id, body, what, heat):
@@ -71,7 +73,7 @@ def change_membership(client, node, cluster_id, body, what, heat):
     try:
         client.write('POST', '/clusters/%s/actions' % cluster_id, body, what, cluster_id)
     except ResourceFailed as exc:
-        raise ResourceFailed(exc.msg + hint + restore_capacity(client, cluster_id), **exc.details)
+        raise ResourceFailed(exc.msg.rstrip('.') + '.' + hint + restore_capacity(client, cluster_id), **exc.details)
     if client.wait:
         after = client.get('node', node['id']) or {}
         if (after.get('cluster_id') or '') != want:
@@ -111,11 +113,45 @@ def node_profile_type(client, node):
 
 # -- the cluster_node module ---------------------------------------------------------------------------
 
+ADOPT_DEFAULT_TYPE = HEAT_PROFILE + '-1.0'
+ADOPT_SDK_HINT = (
+    " Senlin's service failed reading the stack's template with its openstacksdk (a KeyError 'stack_name' of the "
+    "SDK's StackTemplate resource, seen with openstacksdk 1.5.1, the version Senlin 2023.2 pins): adopting a Heat "
+    "stack needs a Senlin service whose openstacksdk reads stack templates. Nothing was written.")
+
+
 class DesiredNode(Desired):
-    """The node the user asked for (the cluster_node module's options)."""
+    """The node the user asked for (the cluster_node module's options). ``adopt``: {identity, type, overrides,
+    snapshot} (the module's suboptions, defaults filled in) or None."""
 
     OPTIONS = ('name', 'state', 'profile', 'cluster', 'role', 'metadata', 'check', 'recover', 'recover_params',
-               'operation', 'operation_params')
+               'operation', 'operation_params', 'adopt', 'destroy_after_deletion')
+
+    def __init__(self, **values):
+        super(DesiredNode, self).__init__(**values)
+        if self.adopt is not None and self.state != 'absent':
+            self.adopt = dict(self.adopt)
+            self.adopt.setdefault('type', ADOPT_DEFAULT_TYPE)
+            if not self.adopt.get('identity'):
+                raise InvalidInput('adopt needs identity (the name or id of the stack to adopt).')
+            if self.cluster:
+                raise InvalidInput('adopt cannot put the node in a cluster: Senlin adopts a node as a standalone node '
+                                   'only (and on Senlin 16 a Heat node cannot join a cluster afterwards either). '
+                                   'Leave cluster unset.')
+            if self.profile:
+                raise InvalidInput('adopt and profile are mutually exclusive: Senlin makes the adopted node\'s '
+                                   'profile from the stack.')
+        if self.destroy_after_deletion is True and self.state != 'absent' and self.cluster is not None:
+            raise InvalidInput('destroy_after_deletion=true deletes the node when it leaves its cluster: use '
+                               'state=absent for that (with state=present the node leaves its cluster and is kept).')
+        if self.destroy_after_deletion is False and self.state == 'absent':
+            raise InvalidInput('destroy_after_deletion=false keeps a node that leaves its cluster, but state=absent '
+                               'deletes it: to keep the node and take it out of its cluster, set cluster to an empty '
+                               'string with state=present.')
+
+    @property
+    def adopts_heat(self):
+        return bool(self.adopt) and str(self.adopt['type']).startswith(HEAT_PROFILE)
 
     def cluster_id(self, node, cluster):
         """The id of the cluster the node is to be in ('' for none): ``cluster`` (resolved), none when the option is
@@ -126,21 +162,29 @@ class DesiredNode(Desired):
 
 
 class NodeState(object):
-    """What ``read_node`` found: the node (or None), the profile and cluster named (or None), and the cluster
-    the node is in when it leaves it (or None)."""
+    """What ``read_node`` found: the node (or None), the profile and cluster named (or None), the cluster the
+    node is in when it leaves it (or None); for ``adopt``: the physical id of the resource to adopt and Senlin's
+    preview of the profile spec it would make (when the node is to be adopted)."""
 
-    def __init__(self, node, profile=None, cluster=None, old_cluster=None):
+    def __init__(self, node, profile=None, cluster=None, old_cluster=None, physical_id=None, preview=None):
         self.node, self.profile, self.cluster, self.old_cluster = node, profile, cluster, old_cluster
+        self.physical_id, self.preview = physical_id, preview
 
 
 class NodePlan(Plan):
-    """A node change: ``delete``; or ``create`` (body); or ``update`` (PATCH body) and a move from
-    ``old_cluster_id`` to ``new_cluster_id``; then the node ``actions`` ([(path, body, action name)])."""
+    """A node change: ``delete`` (through its cluster's ``del_nodes`` with destroy when ``delete_via_cluster``);
+    or ``create`` (body), or ``adopt`` (body) then ``update``; or ``update`` (PATCH body) and a move from
+    ``old_cluster_id`` to ``new_cluster_id`` (``destroy``: the ``destroy_after_deletion`` of the leave, None
+    = not sent); then the node ``actions`` ([(path, body, action name)]). ``preview``: Senlin's adopt preview."""
 
     def __init__(self):
         super(NodePlan, self).__init__()
         self.delete = False
+        self.delete_via_cluster = False
         self.create = None
+        self.adopt = None
+        self.destroy = None
+        self.preview = None
         self.update = {}
         self.move = False
         self.old_cluster_id = self.new_cluster_id = ''
@@ -154,6 +198,11 @@ def read_node(client, desired):
     if desired.state == 'absent':
         leaving = client.get('cluster', node['cluster_id']) if node and node.get('cluster_id') else None
         return NodeState(node, old_cluster=leaving)
+    if desired.adopt:
+        state = read_adoption(client, desired, node)
+        if desired.operation and node is not None:
+            check_operation(client, node, desired.operation)
+        return state
     profile = client.find('profile', desired.profile, required=True) if desired.profile else None
     cluster = client.find('cluster', desired.cluster, required=True) if desired.cluster else None
     old_cluster = None
@@ -167,6 +216,42 @@ def read_node(client, desired):
     return NodeState(node, profile, cluster, old_cluster)
 
 
+def read_adoption(client, desired, node):
+    """The checks of ``adopt``, before any write: the stack exists (a name is resolved to its id through Heat, as
+    Senlin keeps the identity given as the node's physical id), no other node manages it, a node of this name
+    manages it or does not exist; and, for a node to adopt, Senlin's preview of the profile spec it would make."""
+    identity = desired.adopt['identity']
+    physical_id = identity
+    if desired.adopts_heat:
+        stack = client.heat.find_stack(quote_value(identity), resolve_outputs=False)
+        if stack is None:
+            raise InvalidInput("The stack '%s' to adopt does not exist." % identity, stack=identity)
+        physical_id = stack['id']
+    shown = identity if identity == physical_id else '%s (%s)' % (identity, physical_id)
+    if node is not None:
+        if node.get('physical_id') != physical_id:
+            raise InvalidInput("Node '%s' exists with physical id %s, not the stack %s to adopt: give the node another "
+                               "name, or delete it first." % (node['name'], node.get('physical_id') or '(none)', shown),
+                               node=node['id'])
+        return NodeState(node, physical_id=physical_id)
+    owners = [n for n in client.list('node') if n.get('physical_id') == physical_id]
+    if owners:
+        raise InvalidInput("The stack %s is already managed by node %s: a stack can be adopted by one node only."
+                           % (shown, ', '.join("'%s' (%s)" % (n.get('name'), n['id']) for n in owners)),
+                           node=owners[0]['id'])
+    # overrides always: Senlin 16 reads it unset ("Cannot load 'overrides' in the base class")
+    body = dict(identity=physical_id, type=desired.adopt['type'], snapshot=bool(desired.adopt.get('snapshot')),
+                overrides=desired.adopt.get('overrides') or {})
+    try:
+        preview = client.request('POST', '/nodes/adopt-preview', body, retry_locked=False).json().get('node_profile')
+    except sdk_exceptions.HttpException as exc:
+        reason = str(getattr(exc, 'details', None) or exc)
+        hint = ADOPT_SDK_HINT if desired.adopts_heat and "'stack_name'" in reason else ''
+        raise InvalidInput("Senlin cannot adopt %s as a node of type %s: %s.%s" % (shown, desired.adopt['type'], reason, hint),
+                           status_code=getattr(exc, 'status_code', None))
+    return NodeState(None, physical_id=physical_id, preview=preview)
+
+
 def plan_node(current, desired):
     """Plan a node change from a NodeState (pure: the checks of sizes and options raise InvalidInput)."""
     plan = NodePlan()
@@ -175,10 +260,13 @@ def plan_node(current, desired):
         if node:
             if node.get('cluster_id'):
                 check_can_leave(current.old_cluster, node, 'deleted')
+                plan.delete_via_cluster = bool(desired.destroy_after_deletion)
             plan.delete = True
             plan.diff.merge(diff_for_delete(node))
         return plan
-    if node is None:
+    if node is None and desired.adopt:
+        _plan_node_adopt(plan, current, desired)
+    elif node is None:
         _plan_node_create(plan, current, desired)
     else:
         _plan_node_update(plan, current, desired)
@@ -209,6 +297,23 @@ def _plan_node_create(plan, current, desired):
     plan.predicted = dict(body, status='ACTIVE')
 
 
+def _plan_node_adopt(plan, current, desired):
+    """Adopt: Senlin makes the node (standalone, ACTIVE) and a profile ``prof-<name>`` from the stack; it takes the
+    metadata but not the role, which a NODE_UPDATE sets afterwards."""
+    body = dict(identity=current.physical_id, type=desired.adopt['type'], name=desired.name,
+                snapshot=bool(desired.adopt.get('snapshot')), overrides=desired.adopt.get('overrides') or {})
+    if desired.metadata is not None:
+        body['metadata'] = desired.metadata
+    plan.adopt = body
+    if desired.role is not None:
+        plan.update['role'] = desired.role
+    plan.preview = current.preview
+    plan.diff.merge(diff_for_create(dict(name=desired.name, adopt=desired.adopt['identity'], physical_id=current.physical_id,
+                                         type=desired.adopt['type'], role=desired.role, metadata=desired.metadata)))
+    plan.predicted = dict(name=desired.name, physical_id=current.physical_id, cluster_id='', status='ACTIVE',
+                          role=desired.role or '', metadata=desired.metadata or {}, profile_name='prof-%s' % desired.name)
+
+
 def _plan_node_update(plan, current, desired):
     node, profile, cluster = current.node, current.profile, current.cluster
     if profile is not None and profile['id'] != node.get('profile_id'):
@@ -221,6 +326,7 @@ def _plan_node_update(plan, current, desired):
     plan.old_cluster_id = node.get('cluster_id') or ''
     plan.new_cluster_id = desired.cluster_id(node, cluster)
     plan.move = plan.new_cluster_id != plan.old_cluster_id
+    plan.destroy = desired.destroy_after_deletion
     if plan.move:
         if plan.old_cluster_id:
             check_can_leave(current.old_cluster, node, 'moved out')
@@ -236,11 +342,22 @@ def _plan_node_update(plan, current, desired):
 def apply_node(client, current, plan):
     """Carry out ``plan`` (never in check mode). Returns the node afterwards (None when deleted)."""
     node = current.node
+    if plan.delete and plan.delete_via_cluster:
+        cluster_id = node['cluster_id']
+        client.write('POST', '/clusters/%s/actions' % cluster_id,
+                     {'del_nodes': {'nodes': [node['id']], 'destroy_after_deletion': True}}, 'CLUSTER_DEL_NODES',
+                     cluster_id)
+        return None
     if plan.delete:
         client.write('DELETE', '/nodes/%s' % node['id'], None, 'NODE_DELETE', node['id'])
         return None
     if plan.create is not None:
         node = _create_node(client, plan.create)
+    elif plan.adopt is not None:
+        node = client.request('POST', '/nodes/adopt', plan.adopt, retry_locked=False).json()['node']
+        if plan.update:
+            client.write('PATCH', '/nodes/%s' % node['id'], {'node': plan.update}, 'NODE_UPDATE', node['id'])
+            node = client.get('node', node['id'])
     elif plan.update or plan.move:
         node = _update_node(client, current, plan)
     for path, body, name in plan.actions:
@@ -267,8 +384,10 @@ def _update_node(client, current, plan):
         client.write('PATCH', '/nodes/%s' % node['id'], {'node': plan.update}, 'NODE_UPDATE', node['id'])
     heat = plan.move and str((current.profile or {}).get('type') or node_profile_type(client, node)).startswith(HEAT_PROFILE)
     if plan.move and plan.old_cluster_id:
-        change_membership(client, node, plan.old_cluster_id, {'del_nodes': {'nodes': [node['id']]}},
-                          'CLUSTER_DEL_NODES', heat)
+        leave = {'nodes': [node['id']]}
+        if plan.destroy is not None:
+            leave['destroy_after_deletion'] = plan.destroy
+        change_membership(client, node, plan.old_cluster_id, {'del_nodes': leave}, 'CLUSTER_DEL_NODES', heat)
     if plan.move and plan.new_cluster_id:
         change_membership(client, node, plan.new_cluster_id, {'add_nodes': {'nodes': [node['id']]}},
                           'CLUSTER_ADD_NODES', heat)

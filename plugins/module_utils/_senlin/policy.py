@@ -13,6 +13,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
     Desired, diff_for_create, diff_for_delete, spec_equal, spec_type)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.specfile import validate_spec
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -115,7 +116,7 @@ class DesiredPolicy(Desired):
     """The policy the user asked for (the cluster_policy module's options); ``bindings`` are the ``clusters``
     items normalised (``[{'cluster', 'enabled'}]``, only with ``state=present``)."""
 
-    OPTIONS = ('name', 'spec', 'clusters', 'enabled', 'purge_clusters', 'state')
+    OPTIONS = ('name', 'spec', 'spec_file', 'clusters', 'enabled', 'purge_clusters', 'state')
 
     def __init__(self, **values):
         super(DesiredPolicy, self).__init__(**values)
@@ -162,8 +163,8 @@ def read_policy(client, desired):
     replace = desired.replaces(policy)
     if policy is None or replace:
         if desired.spec is None:
-            raise InvalidInput("Policy '%s' does not exist; spec is needed to create it." % desired.name)
-        client.validate_spec('policy', desired.spec)
+            raise InvalidInput("Policy '%s' does not exist; spec is needed to create it (option spec or spec_file)." % desired.name)
+        validate_spec(client, 'policy', desired.spec, desired.spec_file)
     if policy is None:
         actual = {}
     elif replace or desired.purge_clusters:

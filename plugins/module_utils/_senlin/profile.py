@@ -13,6 +13,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
     Desired, SpecView, diff_for_create, merge_spec_secrets, plan_delete, spec_equal, spec_type)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.specfile import validate_spec
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -91,7 +92,8 @@ def delete_managed_profiles(client, profile_ids, profile_name=None, warn=None):
 class DesiredProfile(Desired):
     """The profile the user asked for (the cluster_profile module's options)."""
 
-    OPTIONS = ('name', 'spec', 'metadata', 'state', 'secret_properties', 'secret_parameters', 'diff_secrets')
+    OPTIONS = ('name', 'spec', 'spec_file', 'metadata', 'state', 'secret_properties', 'secret_parameters',
+               'diff_secrets')
     SECRETS = ('spec', 'secret_properties', 'secret_parameters')
 
     def __init__(self, **values):
@@ -121,8 +123,8 @@ def read_profile(client, desired):
     users = []
     if desired.state == 'present' and desired.differs(current):
         if desired.spec is None:
-            raise InvalidInput("Profile '%s' does not exist; spec is needed to create it." % desired.name)
-        client.validate_spec('profile', desired.spec)
+            raise InvalidInput("Profile '%s' does not exist; spec is needed to create it (option spec or spec_file)." % desired.name)
+        validate_spec(client, 'profile', desired.spec, desired.spec_file)
         if current is not None:
             users = profile_users(client, current['id'])
     return current, users
