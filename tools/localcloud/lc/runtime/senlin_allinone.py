@@ -8,6 +8,10 @@ env (test-speed knobs; unset = stock Senlin):
   LC_FAKE_RPC_POLL       cap of the fake transport's 50 ms queue poll
   LC_SENLIN_ACTION_POLL  cap of the 3 s sleep of cluster actions waiting for node actions
   LC_SENLIN_HEAT_POLL    cap of the 2 s stack polling of Senlin's Heat driver
+
+One fix, always on: Senlin's Heat driver reads a stack's template with openstacksdk 1.5.1 (the 2023.2 pins),
+whose get_stack_template raises KeyError 'stack_name', so node adopt (os.heat.stack) always failed with 500
+(fix_stack_template).
 """
 
 import senlin.cmd  # noqa: F401  (eventlet.monkey_patch first, as the senlin-* commands do)
@@ -63,6 +67,19 @@ def cap_heat_poll(seconds):
     heat_v1.HeatClient.wait_for_stack_delete = wait_for_stack_delete
 
 
+def fix_stack_template():
+    """openstacksdk 1.5.1's StackTemplate declares ``stack_name`` as a second URI attribute aliased to ``name``;
+    both map the key 'stack_name', so building the template's URL raises KeyError 'stack_name' and Senlin's node
+    adopt and adopt-preview of an os.heat.stack node answered 500 'stack_name'. Without that alias the SDK's own
+    get_stack_template (which passes ``stack_name=``) fills ``name`` and works, as in later releases."""
+    from openstack import resource
+    from openstack.orchestration.v1 import stack_template
+
+    broken = stack_template.StackTemplate.__dict__.get('stack_name')
+    if isinstance(broken, resource.URI) and broken.name != 'stack_name':
+        del stack_template.StackTemplate.stack_name
+
+
 class WsgiLog:
     """eventlet.wsgi wants a file-like log: route it to oslo.log at debug."""
 
@@ -83,6 +100,7 @@ def main():
     tweaks.cap_fake_poll(tweaks.env_float('LC_FAKE_RPC_POLL'), sleep=eventlet.sleep)
     cap_action_poll(tweaks.env_float('LC_SENLIN_ACTION_POLL'))
     cap_heat_poll(tweaks.env_float('LC_SENLIN_HEAT_POLL'))
+    fix_stack_template()
     messaging.setup()
 
     from senlin.conductor import service as conductor
