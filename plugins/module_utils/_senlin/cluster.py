@@ -89,8 +89,8 @@ class DesiredCluster(Desired):
     OPTIONS = ('name', 'new_name', 'state', 'profile', 'profile_spec', 'profile_name', 'profile_only', 'min_size',
                'max_size', 'desired_capacity', 'strict', 'cluster_timeout', 'metadata', 'config', 'check', 'recover',
                'recover_params', 'adjustment_type', 'number', 'min_step', 'operation', 'operation_params',
-               'operation_filters', 'replace_nodes', 'force', 'repair', 'keep_failed', 'profile_secret_properties', 'profile_secret_parameters',
-               'diff_secrets')
+               'operation_filters', 'replace_nodes', 'force', 'repair', 'keep_failed', 'profile_secret_properties',
+               'profile_secret_parameters', 'diff_secrets')
     SECRETS = ('profile_spec', 'profile_secret_properties', 'profile_secret_parameters')
 
     def __init__(self, **values):
