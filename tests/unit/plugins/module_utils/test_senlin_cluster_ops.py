@@ -307,13 +307,20 @@ def test_replace_nodes_failure_names_the_nodes(clock):
             NEW, 'new', status='ERROR', reason='Failed in updating stack: No template specified')}),
         ('GET', '/clusters/%s' % CID): FakeResponse(200, {'cluster': current}),
         ('GET', '/nodes?cluster_id=%s' % CID): FakeResponse(200, {'nodes': []}),
+        # Senlin 16 does not link the node actions to the cluster action: the newest join/leave of each node
+        ('GET', '/actions?target=%s&sort=created_at:desc&limit=5' % NEW): FakeResponse(200, {'actions': [
+            dict(action='NODE_OPERATION', status='FAILED', status_reason='older'),
+            dict(action='NODE_JOIN', status='FAILED', status_reason='Node failed in joining cluster.')]}),
+        ('GET', '/actions?target=%s&sort=created_at:desc&limit=5' % OLD): FakeResponse(200, {'actions': [
+            dict(action='NODE_LEAVE', status='SUCCEEDED', status_reason='done')]}),
     }), {'rep': [FakeAction('FAILED', 'Action execution failed', name='CLUSTER_REPLACE_NODES')]})
     client, plan = replace_plan(clock, proxy, current)
     with pytest.raises(ResourceFailed) as err:
         apply_cluster(client, current, plan)
     msg = err.value.msg
-    assert 'node old (%s) is still a member: ACTIVE' % OLD in msg
-    assert 'node new (%s) is in no cluster: ERROR: Failed in updating stack: No template specified' % NEW in msg
+    assert 'node old (%s) is still a member: ACTIVE; ' % OLD in msg
+    assert ('node new (%s) is in no cluster: ERROR: Failed in updating stack: No template specified, NODE_JOIN FAILED: '
+            'Node failed in joining cluster.]' % NEW) in msg
     assert 'Cluster web: ACTIVE, desired_capacity 2, 2 node(s).' in msg
     assert 'cannot be replaced' in msg
 
