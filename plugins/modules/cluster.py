@@ -175,7 +175,8 @@ options:
         cluster has no node); a percentage is rounded towards zero, but a change below one node is one node;
         O(min_step) is the least number of nodes a percentage changes. With O(strict=true) (Senlin's default) a
         result outside C([min_size, max_size]) fails with Senlin's message; with O(strict=false) it is moved to
-        the nearest bound of the cluster."
+        the nearest bound of the cluster. A O(min_size) or O(max_size) given is sent with the resize and Senlin
+        holds the result to it whatever O(strict) says (a result outside it fails)."
       - A relative type needs an existing cluster. A percentage of a cluster with no node is refused (it changes
         nothing, and Senlin would apply O(min_step) as a decrease).
     type: str

@@ -240,14 +240,15 @@ def _plan_update(plan, current, desired, current_profile, wanted_profile):
 
 def _plan_relative_resize(plan, current, desired):
     """A relative resize (not idempotent by nature): planned when the capacity Senlin will compute, or a size
-    given with it, differs from the cluster's; the body is the user's adjustment, as Senlin takes it. Returns the
-    sizes after it."""
+    given with it, differs from the cluster's; the body is the user's adjustment, as Senlin takes it, with the
+    min_size/max_size given (sent even when equal to the cluster's: Senlin checks a given bound whatever ``strict``
+    says, as ``relative_capacity`` does). Returns the sizes after it."""
     plan.capacity = relative_capacity(current, desired)
     eff = effective_sizes(dict(desired.sizes, desired_capacity=plan.capacity), current)
-    exact = resize_body(eff, current)
-    if exact:
+    if resize_body(eff, current):
         plan.resize = relative_resize_body(desired)
-        plan.resize.update((key, exact[key]) for key in ('min_size', 'max_size') if key in exact)
+        plan.resize.update((key, getattr(desired, key)) for key in ('min_size', 'max_size')
+                           if getattr(desired, key) is not None)
     return eff
 
 

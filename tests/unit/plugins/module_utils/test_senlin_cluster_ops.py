@@ -52,6 +52,9 @@ def test_calculate_desired(current, adj, number, min_step, expected):
      dict(adjustment_type='CHANGE_IN_PERCENTAGE', number=10.0, min_step=1), 3),
     ({}, dict(adjustment_type='CHANGE_IN_CAPACITY', number=3, max_size=6),
      dict(adjustment_type='CHANGE_IN_CAPACITY', number=3, max_size=6), 5),
+    # a bound given is sent even when it is the cluster's (Senlin checks a given bound whatever strict says)
+    ({}, dict(adjustment_type='CHANGE_IN_CAPACITY', number=1, min_size=1, max_size=3),
+     dict(adjustment_type='CHANGE_IN_CAPACITY', number=1, min_size=1, max_size=3), 3),
     # Senlin starts from the member nodes, not from desired_capacity
     (dict(nodes=['n1']), dict(adjustment_type='CHANGE_IN_CAPACITY', number=2), dict(adjustment_type='CHANGE_IN_CAPACITY', number=2), 3),
     # with no node the action starts from desired_capacity
@@ -98,6 +101,8 @@ def test_exact_capacity_is_desired_capacity():
      'The target capacity (1) is less than the specified min_size (2)'),
     ({}, dict(adjustment_type='CHANGE_IN_CAPACITY', number=2, max_size=3, strict=False),
      'greater than the specified max_size (3)'),
+    ({}, dict(adjustment_type='CHANGE_IN_CAPACITY', number=-5, min_size=1, strict=False),
+     'The target capacity (-3) is less than the specified min_size (1)'),
     (dict(nodes=[], desired_capacity=0, min_size=0), dict(adjustment_type='CHANGE_IN_PERCENTAGE', number=50, min_step=1),
      'CHANGE_IN_PERCENTAGE of a cluster with no node changes nothing'),
 ])
