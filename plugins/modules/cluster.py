@@ -30,8 +30,9 @@ description:
     the cluster is deleted, unless O(keep_failed=true).
   - Check mode reports what the repair would do (RV(repaired_nodes), RV(removed_stacks), the diff) without
     writing.
-  - Size changes go through one C(resize) action (C(adjustment_type=EXACT_CAPACITY)); profile, name, metadata,
-    config and timeout changes through one cluster update action.
+  - Size changes go through one C(resize) action (C(adjustment_type=EXACT_CAPACITY), or the relative one of
+    O(adjustment_type)); profile, name, metadata, config and timeout changes through one cluster update action;
+    then O(replace_nodes), the repair, O(check), O(recover) and O(operation), in that order.
   - All options are checked before any write, that is C(min_size <= desired_capacity <= max_size) (with the
     cluster's current values for those not given), the profile exists, an inline O(profile_spec) passes
     Senlin's validation.
@@ -167,6 +168,79 @@ options:
     description:
       - "Parameters of the recover action, for example C({operation: RECREATE, check: true})."
     type: dict
+  adjustment_type:
+    description:
+      - A resize as Senlin's C(resize) action takes it, with O(number) (and O(min_size), O(max_size), O(strict),
+        O(min_step) in the same request). Mutually exclusive with O(desired_capacity).
+      - C(EXACT_CAPACITY) sets the capacity to O(number), exactly as O(desired_capacity) does (idempotent, no write
+        when equal).
+      - "C(CHANGE_IN_CAPACITY) adds O(number) nodes (negative removes), C(CHANGE_IN_PERCENTAGE) adds O(number)
+        percent of the current size (negative removes). These are relative, so B(not idempotent): like O(check)
+        and O(recover), B(every run resizes again) and reports C(changed). Only when the resulting capacity equals
+        the current one (O(number=0), or O(strict=false) holds the cluster at a bound) nothing is written and
+        C(changed=false). Use O(desired_capacity) to state a size idempotently."
+      - "The module computes the new capacity as Senlin does, before any write (also in check mode, where the diff
+        shows C(desired_capacity) old -> new): from the number of member nodes (from C(desired_capacity) when the
+        cluster has no node); a percentage is rounded towards zero, but a change below one node is one node;
+        O(min_step) is the least number of nodes a percentage changes. With O(strict=true) (Senlin's default) a
+        result outside C([min_size, max_size]) fails with Senlin's message; with O(strict=false) it is moved to
+        the nearest bound of the cluster. A O(min_size) or O(max_size) given is sent with the resize and Senlin
+        holds the result to it whatever O(strict) says (a result outside it fails)."
+      - A relative type needs an existing cluster. A percentage of a cluster with no node is refused (it changes
+        nothing, and Senlin would apply O(min_step) as a decrease).
+    type: str
+    choices: [EXACT_CAPACITY, CHANGE_IN_CAPACITY, CHANGE_IN_PERCENTAGE]
+  number:
+    description:
+      - The number of O(adjustment_type) (required with it). A whole number for C(EXACT_CAPACITY) (not negative)
+        and C(CHANGE_IN_CAPACITY); C(CHANGE_IN_PERCENTAGE) takes a fraction too (for example C(12.5)).
+    type: float
+  min_step:
+    description:
+      - With O(adjustment_type=CHANGE_IN_PERCENTAGE) only, the least number of nodes the resize adds or removes
+        (a non-negative integer). Refused with the other types.
+    type: int
+  operation:
+    description:
+      - Run this operation of the profile type on the cluster's nodes (Senlin's cluster C(ops), for example
+        C(reboot) of C(os.nova.server)), after the other changes and after O(check) and O(recover), waiting on its
+        action; a failure names the failed nodes with their reasons.
+      - "Checked before any write: the cluster exists, its profile type offers the operation (the message lists
+        those it offers; C(os.heat.stack) offers only C(abandon), which Senlin 16 handles as a no-op), and
+        O(operation_filters) match a node."
+      - Not idempotent (an action like O(check)); reports C(changed=true) on every run, in check mode predicted.
+    type: str
+  operation_params:
+    description:
+      - Parameters of O(operation), checked by Senlin against the operation's schema.
+    type: dict
+  operation_filters:
+    description:
+      - The nodes O(operation) runs on, by C(name), C(profile_id), C(status) or C(role) (exact values; a list
+        means any of them). All the cluster's nodes when not set. Matching no node fails before any write.
+    type: dict
+  replace_nodes:
+    description:
+      - "Replace member nodes by standalone ones: old node -> new node (names or ids), in one C(replace_nodes)
+        action. Idempotent: when every old node is out of this cluster and every new one is in it, nothing is
+        written."
+      - Checked before any write, as Senlin checks them; each refusal names the node. Both nodes exist, the old one
+        is a member of this cluster, the new one is in no cluster, is C(ACTIVE) and has the cluster's profile
+        type.
+      - "Senlin 16 limitation: with C(os.heat.stack) nodes the action fails (Senlin updates the stack's tags with a
+        Heat stack update that carries no template and Heat answers 400 \"No template specified\"); the task then
+        fails naming each node with its status and reason, and the cluster keeps its members."
+    type: dict
+  force:
+    description:
+      - "With O(state=absent), delete the cluster even when it is busy (C(CREATING), C(UPDATING), C(DELETING),
+        C(RECOVERING)), for example stuck in a create: Senlin's delete action then takes over the cluster's lock
+        (C(DELETE /clusters/{id}?force=true), microversion 1.8 or later)."
+      - Without it, deleting a busy cluster fails at once, before any write, with its status.
+      - Heat stacks of the cluster's nodes that the delete leaves (a stack still being created) are deleted
+        as well, unless O(keep_failed=true).
+    type: bool
+    default: false
   repair:
     description:
       - With O(state=present), recreate broken nodes (see the description). With C(false) a broken node
@@ -240,6 +314,41 @@ EXAMPLES = r'''
     recover: true
     recover_params:
       operation: RECREATE
+
+- name: Add one node on every run (not idempotent; desired_capacity is)
+  cloudrise.openstack.cluster:
+    name: web
+    adjustment_type: CHANGE_IN_CAPACITY
+    number: 1
+    strict: false   # at max_size, stay there (changed=false) instead of failing
+
+- name: Shrink by 25 percent, at least 2 nodes
+  cloudrise.openstack.cluster:
+    name: web
+    adjustment_type: CHANGE_IN_PERCENTAGE
+    number: -25
+    min_step: 2
+
+- name: Reboot the nodes whose role is db (an os.nova.server profile)
+  cloudrise.openstack.cluster:
+    name: db
+    operation: reboot
+    operation_params:
+      type: SOFT
+    operation_filters:
+      role: db
+
+- name: Replace a member node by a standalone one of the same profile type
+  cloudrise.openstack.cluster:
+    name: db
+    replace_nodes:
+      db-node-1: db-node-spare
+
+- name: Delete a cluster stuck in CREATING
+  cloudrise.openstack.cluster:
+    name: web
+    state: absent
+    force: true
 
 - name: Fail (instead of recreating them) when nodes are broken, and keep failed node stacks for inspection
   cloudrise.openstack.cluster:
@@ -368,7 +477,7 @@ actions:
       description: Action id.
       type: str
     name:
-      description: Action type, for example CLUSTER_RESIZE.
+      description: Action type, for example CLUSTER_RESIZE, CLUSTER_OPERATION, CLUSTER_REPLACE_NODES.
       type: str
     target:
       description: Id of the cluster or node the action ran on.
@@ -383,6 +492,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import remove_orphans, report_twins  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (  # noqa: E402
     DesiredCluster, apply_cluster_healing, converge_cluster, find_cluster, plan_cluster, read_cluster_profiles)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster_ops import read_cluster_ops  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.specfile import spec_file_params, validate_spec  # noqa: E402
 
 
@@ -409,11 +519,24 @@ class ClusterModule(CloudModule):
         check=dict(type='bool', default=False),
         recover=dict(type='bool', default=False),
         recover_params=dict(type='dict'),
+        adjustment_type=dict(type='str', choices=['EXACT_CAPACITY', 'CHANGE_IN_CAPACITY', 'CHANGE_IN_PERCENTAGE']),
+        number=dict(type='float'),
+        min_step=dict(type='int'),
+        operation=dict(type='str'),
+        operation_params=dict(type='dict'),
+        operation_filters=dict(type='dict'),
+        replace_nodes=dict(type='dict'),
+        force=dict(type='bool', default=False),
         repair=dict(type='bool', default=True),
         keep_failed=dict(type='bool', default=False),
         timeout=dict(type='int', default=600),
     )
-    module_kwargs = dict(supports_check_mode=True, mutually_exclusive=[('profile', 'profile_spec', 'profile_spec_file')])
+    module_kwargs = dict(supports_check_mode=True,
+                         mutually_exclusive=[('profile', 'profile_spec', 'profile_spec_file'),
+                                             ('desired_capacity', 'adjustment_type')],
+                         required_together=[('adjustment_type', 'number')],
+                         required_by={'min_step': 'adjustment_type', 'operation_params': 'operation',
+                                      'operation_filters': 'operation'})
     microversions = {'clustering': MICROVERSION}
 
     def run(self):
@@ -421,7 +544,7 @@ class ClusterModule(CloudModule):
         client = SenlinClient(self.conn, wait=self.params['wait'], timeout=self.params['timeout'], deadline=self.deadline)
         current = find_cluster(client, desired)
         current_profile, wanted_profile = read_cluster_profiles(client, current, desired)
-        plan = plan_cluster(current, desired, current_profile, wanted_profile)
+        plan = plan_cluster(current, desired, current_profile, wanted_profile, read_cluster_ops(client, current, desired))
         remove_orphans(client, plan.diff, self.check_mode, warn=self.warn)
         if plan.new_profile:
             validate_spec(client, 'profile', plan.new_profile[1], self.params['profile_spec_file'], 'profile_spec_file')

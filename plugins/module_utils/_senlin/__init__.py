@@ -15,6 +15,8 @@ Which file holds what:
 - ``health.py``: the health of a cluster's nodes and the repair of broken ones (``converge_health``).
 - ``cluster.py``: sizes, ``DesiredCluster``, ``ClusterPlan``, ``plan_cluster``, ``apply_cluster``, and
   ``converge_cluster`` (node repair, check/recover after the plan).
+- ``cluster_ops.py``: the cluster module's relative resize (Senlin's arithmetic), operations, ``replace_nodes`` and
+  the busy check before a delete (``force``).
 - ``profile.py``: profiles (``plan_profile``/``apply_profile``) and the profiles the cluster module makes.
 - ``node.py``: nodes (``plan_node``/``apply_node``), membership checks and moves between clusters.
 - ``policy.py``: policies and their cluster bindings (``plan_policy``/``apply_policy``).

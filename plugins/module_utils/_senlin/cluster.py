@@ -19,6 +19,9 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.profile import (
     create_profile, delete_managed_profiles, delete_profile_if_unused, heat_parameter_only_change, is_managed,
     managed_profile)
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster_ops import (
+    EXACT_CAPACITY, RELATIVE, apply_replace, check_adjustment, check_deletable, plan_cluster_ops, relative_capacity,
+    relative_resize_body, run_operation)
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -85,8 +88,9 @@ class DesiredCluster(Desired):
 
     OPTIONS = ('name', 'new_name', 'state', 'profile', 'profile_spec', 'profile_name', 'profile_only', 'min_size',
                'max_size', 'desired_capacity', 'strict', 'cluster_timeout', 'metadata', 'config', 'check', 'recover',
-               'recover_params', 'repair', 'keep_failed', 'profile_secret_properties', 'profile_secret_parameters',
-               'diff_secrets')
+               'recover_params', 'adjustment_type', 'number', 'min_step', 'operation', 'operation_params',
+               'operation_filters', 'replace_nodes', 'force', 'repair', 'keep_failed', 'profile_secret_properties',
+               'profile_secret_parameters', 'diff_secrets')
     SECRETS = ('profile_spec', 'profile_secret_properties', 'profile_secret_parameters')
 
     def __init__(self, **values):
@@ -95,6 +99,9 @@ class DesiredCluster(Desired):
             self.profile_spec, self.profile_secret_properties, self.profile_secret_parameters,
             names=('profile_spec', 'profile_secret_properties', 'profile_secret_parameters'))
         self.view = SpecView(full=self.diff_secrets)
+        self.number = check_adjustment(self.adjustment_type, self.number, self.min_step)
+        if self.adjustment_type == EXACT_CAPACITY:
+            self.desired_capacity, self.adjustment_type = self.number, None   # the idempotent resize
 
     @property
     def sizes(self):
@@ -126,6 +133,11 @@ class ClusterPlan(Plan):
         self.profile_name = None    # name of the module-made profiles
         self.keep_failed = False    # keep stacks of failed node creates (listed) instead of deleting them
         self.node_profile = None    # the nodes' profile (or spec) when known at plan time: are they Heat stacks?
+        self.capacity = None        # the desired_capacity a relative resize gives (Senlin's arithmetic)
+        self.replace = {}           # replace_nodes body: {old node id: new node id}
+        self.replace_heat = False   # the nodes are os.heat.stack ones (Senlin 16 cannot move them)
+        self.operation = None       # ops body: {operation: {params, filters}}
+        self.force = False          # force the delete
         self.health = HealthReport()
 
 
@@ -142,6 +154,9 @@ def read_cluster_profiles(client, current, desired):
     if desired.state != 'present':
         return None, None
     effective_sizes(desired.sizes, current)
+    if current is None and desired.adjustment_type in RELATIVE:
+        raise InvalidInput("Cluster '%s' does not exist; adjustment_type %s changes the size of an existing cluster: "
+                           "use desired_capacity to create it." % (desired.name, desired.adjustment_type))
     if current is None and not (desired.profile or desired.profile_spec):
         raise InvalidInput("Cluster '%s' does not exist; profile or profile_spec is needed to create it."
                            % desired.name)
@@ -154,16 +169,19 @@ def read_cluster_profiles(client, current, desired):
     return None, client.find('profile', desired.managed_profile_name)
 
 
-def plan_cluster(current, desired, current_profile=None, wanted_profile=None):
+def plan_cluster(current, desired, current_profile=None, wanted_profile=None, found=None):
     """Plan a cluster change. ``current``: the cluster dict or None; ``desired``: a DesiredCluster.
 
     ``current_profile``: the cluster's profile dict (when ``profile_spec`` is used and the cluster exists);
-    ``wanted_profile``: the profile dict named by ``profile`` (or the reusable one for ``profile_spec``).
+    ``wanted_profile``: the profile dict named by ``profile`` (or the reusable one for ``profile_spec``);
+    ``found``: what ``cluster_ops.read_cluster_ops`` found (the operation's nodes, the replacements).
     """
     plan = ClusterPlan()
     plan.profile_name = desired.managed_profile_name
     plan.keep_failed = desired.keep_failed
     if desired.state == 'absent':
+        check_deletable(current, desired.force)
+        plan.force = bool(desired.force)
         plan_delete(plan, current)
     elif current is None:
         _plan_create(plan, desired, wanted_profile)
@@ -171,7 +189,7 @@ def plan_cluster(current, desired, current_profile=None, wanted_profile=None):
         _plan_update(plan, current, desired, current_profile, wanted_profile)
     plan.node_profile = plan.new_profile[1] if plan.new_profile else (wanted_profile or current_profile)
     plan.predicted = predicted_cluster(current, plan)
-    return plan
+    return plan_cluster_ops(plan, current, desired, found)
 
 
 def _plan_create(plan, desired, wanted_profile):
@@ -210,12 +228,28 @@ def _plan_update(plan, current, desired, current_profile, wanted_profile):
         if value is not None and plan.diff.compare(opt, value, current.get(key), method):
             plan.update[key] = value
     _plan_profile_change(plan, current, desired, current_profile, wanted_profile)
-    if any(sizes[k] is not None for k in sizes):
+    if desired.adjustment_type in RELATIVE:
+        eff = _plan_relative_resize(plan, current, desired)
+    elif any(sizes[k] is not None for k in sizes):
         plan.resize = resize_body(eff, current, desired.strict)
     if plan.resize:
         for key in SIZES:
             if eff[key] != current.get(key):
                 plan.diff.add(key, current.get(key), eff[key])
+
+
+def _plan_relative_resize(plan, current, desired):
+    """A relative resize (not idempotent by nature): planned when the capacity Senlin will compute, or a size
+    given with it, differs from the cluster's; the body is the user's adjustment, as Senlin takes it, with the
+    min_size/max_size given (sent even when equal to the cluster's: Senlin checks a given bound whatever ``strict``
+    says, as ``relative_capacity`` does). Returns the sizes after it."""
+    plan.capacity = relative_capacity(current, desired)
+    eff = effective_sizes(dict(desired.sizes, desired_capacity=plan.capacity), current)
+    if resize_body(eff, current):
+        plan.resize = relative_resize_body(desired)
+        plan.resize.update((key, getattr(desired, key)) for key in ('min_size', 'max_size')
+                           if getattr(desired, key) is not None)
+    return eff
 
 
 def _plan_profile_change(plan, current, desired, current_profile, wanted_profile):
@@ -258,7 +292,9 @@ def predicted_cluster(current, plan):
         if key != 'profile_only' and value is not None:
             data[key] = value
     if plan.resize:
-        if 'number' in plan.resize:
+        if plan.capacity is not None:
+            data['desired_capacity'] = plan.capacity
+        elif 'number' in plan.resize:
             data['desired_capacity'] = plan.resize['number']
         for key in ('min_size', 'max_size'):
             if key in plan.resize:
@@ -267,7 +303,8 @@ def predicted_cluster(current, plan):
 
 
 def _delete_cluster(client, cluster, plan, warn=None):
-    client.write('DELETE', '/clusters/%s' % cluster['id'], None, 'CLUSTER_DELETE', cluster['id'])
+    client.write('DELETE', '/clusters/%s%s' % (cluster['id'], '?force=true' if plan.force else ''), None,
+                 'CLUSTER_DELETE', cluster['id'])
     if not client.wait:
         return
     delete_managed_profiles(client, [cluster.get('profile_id')], plan.profile_name, warn)
@@ -332,6 +369,8 @@ def apply_cluster(client, current, plan, warn=None):
     if plan.resize:
         client.write('POST', '/clusters/%s/actions' % cluster_id, {'resize': plan.resize}, 'CLUSTER_RESIZE',
                      cluster_id)
+    if plan.replace:
+        apply_replace(client, cluster_id, plan)
     return client.get('cluster', cluster_id)
 
 
@@ -372,6 +411,9 @@ def converge_cluster(client, target, plan, desired, check_mode=False, failure=No
             if not check_mode:
                 cluster_action(client, target['id'], flag, desired.recover_params if flag == 'recover' else {})
                 target = client.get('cluster', target['id'])
+    if plan.operation and not check_mode:
+        run_operation(client, target['id'], plan.operation)
+        target = client.get('cluster', target['id'])
     return target
 
 
