@@ -92,6 +92,10 @@ options:
         description:
           - "Properties of the profile spec that replace those Senlin reads from the stack, for example
             C({timeout: 5})."
+          - "For a Heat stack the module sends the stack's C(template), C(environment) and C(files), as Heat gives
+            them, under these: Senlin 16 copies them with the SDK's own C(id), C(name) and C(location) keys, which
+            Heat refuses (C(environment has wrong section \"id\")), so without them no adoption of a stack
+            works. That costs three Heat requests, before the preview."
         type: dict
       snapshot:
         description:

@@ -164,11 +164,12 @@ class DesiredNode(Desired):
 class NodeState(object):
     """What ``read_node`` found: the node (or None), the profile and cluster named (or None), the cluster the
     node is in when it leaves it (or None); for ``adopt``: the physical id of the resource to adopt and Senlin's
-    preview of the profile spec it would make (when the node is to be adopted)."""
+    preview of the profile spec it would make (when the node is to be adopted) and the ``overrides`` sent with it."""
 
-    def __init__(self, node, profile=None, cluster=None, old_cluster=None, physical_id=None, preview=None):
+    def __init__(self, node, profile=None, cluster=None, old_cluster=None, physical_id=None, preview=None,
+                 overrides=None):
         self.node, self.profile, self.cluster, self.old_cluster = node, profile, cluster, old_cluster
-        self.physical_id, self.preview = physical_id, preview
+        self.physical_id, self.preview, self.overrides = physical_id, preview, overrides
 
 
 class NodePlan(Plan):
@@ -222,6 +223,7 @@ def read_adoption(client, desired, node):
     manages it or does not exist; and, for a node to adopt, Senlin's preview of the profile spec it would make."""
     identity = desired.adopt['identity']
     physical_id = identity
+    stack = None
     if desired.adopts_heat:
         stack = client.heat.find_stack(quote_value(identity), resolve_outputs=False)
         if stack is None:
@@ -240,16 +242,32 @@ def read_adoption(client, desired, node):
                            % (shown, ', '.join("'%s' (%s)" % (n.get('name'), n['id']) for n in owners)),
                            node=owners[0]['id'])
     # overrides always: Senlin 16 reads it unset ("Cannot load 'overrides' in the base class")
+    overrides = dict(heat_adopt_overrides(client.heat, stack) if stack else {}, **(desired.adopt.get('overrides') or {}))
     body = dict(identity=physical_id, type=desired.adopt['type'], snapshot=bool(desired.adopt.get('snapshot')),
-                overrides=desired.adopt.get('overrides') or {})
+                overrides=overrides)
     try:
-        preview = client.request('POST', '/nodes/adopt-preview', body, retry_locked=False).json().get('node_profile')
+        answer = client.request('POST', '/nodes/adopt-preview', body, retry_locked=False).json()
     except sdk_exceptions.HttpException as exc:
         reason = str(getattr(exc, 'details', None) or exc)
         hint = ADOPT_SDK_HINT if desired.adopts_heat and "'stack_name'" in reason else ''
         raise InvalidInput("Senlin cannot adopt %s as a node of type %s: %s.%s" % (shown, desired.adopt['type'], reason, hint),
                            status_code=getattr(exc, 'status_code', None))
-    return NodeState(None, physical_id=physical_id, preview=preview)
+    # Senlin 16 answers {"node_profile": {"node_preview": {type, version, properties}}}
+    preview = answer.get('node_profile')
+    if isinstance(preview, dict) and isinstance(preview.get('node_preview'), dict):
+        preview = preview['node_preview']
+    return NodeState(None, physical_id=physical_id, preview=preview, overrides=overrides)
+
+
+def heat_adopt_overrides(heat, stack):
+    """The stack's template, environment and files as Heat gives them, sent as the adoption's ``overrides``.
+
+    Senlin 16 builds the adopted profile's spec from openstacksdk resources' ``to_dict()``, which adds the SDK's
+    ``id``, ``name`` and ``location`` keys: Heat then refuses the profile ('environment has wrong section "id"') and
+    every adoption of a stack fails. Senlin puts ``overrides`` over what it read, so these clean copies replace
+    them (the user's own ``overrides`` still come last)."""
+    return dict(template=heat.get_template(stack), environment=heat.get_environment(stack),
+                files=heat.get_files(stack))
 
 
 def plan_node(current, desired):
@@ -301,7 +319,8 @@ def _plan_node_adopt(plan, current, desired):
     """Adopt: Senlin makes the node (standalone, ACTIVE) and a profile ``prof-<name>`` from the stack; it takes the
     metadata but not the role, which a NODE_UPDATE sets afterwards."""
     body = dict(identity=current.physical_id, type=desired.adopt['type'], name=desired.name,
-                snapshot=bool(desired.adopt.get('snapshot')), overrides=desired.adopt.get('overrides') or {})
+                snapshot=bool(desired.adopt.get('snapshot')),
+                overrides=current.overrides if current.overrides is not None else (desired.adopt.get('overrides') or {}))
     if desired.metadata is not None:
         body['metadata'] = desired.metadata
     plan.adopt = body

@@ -33,11 +33,27 @@ class FakeHeat(object):
         self.asked.append(name_or_id)
         return self.stacks.get(name_or_id)
 
+    def get_template(self, stack):
+        return dict(HEAT_READ['template'])
+
+    def get_environment(self, stack):
+        return dict(HEAT_READ['environment'])
+
+    def get_files(self, stack):
+        return dict(HEAT_READ['files'])
+
+
+# the stack's parts as Heat gives them: the module sends them as overrides (Senlin's own copies carry the SDK's
+# id/name/location keys, which Heat refuses)
+HEAT_READ = dict(template={'heat_template_version': '2016-10-14', 'resources': {}},
+                 environment={'parameters': {}, 'resource_registry': {'resources': {}}}, files={})
+
 
 def senlin(nodes=(), routes=None, actions=None):
     table = {('GET', '/nodes'): FakeResponse(200, {'nodes': list(nodes)}),
              ('GET', '/nodes?name=n1'): FakeResponse(200, {'nodes': [n for n in nodes if n['name'] == 'n1']}),
-             ('POST', '/nodes/adopt-preview'): FakeResponse(200, {'node_profile': PREVIEW})}
+             # as Senlin 16 answers it: the spec under node_profile.node_preview
+             ('POST', '/nodes/adopt-preview'): FakeResponse(200, {'node_profile': {'node_preview': PREVIEW}})}
     table.update(routes or {})
     return FakeProxy(table, actions or {})
 
@@ -69,7 +85,7 @@ def test_adopt_previews_then_adopts_the_stack_by_its_id_and_sets_the_role(clock)
     current = read_node(cl, want)
     assert writes(proxy) == [('POST', '/nodes/adopt-preview')]  # a preview, no write
     assert proxy.calls[-1][2] == dict(identity=STACK_ID, type='os.heat.stack-1.0', snapshot=False,
-                                      overrides={'timeout': 3})
+                                      overrides=dict(HEAT_READ, timeout=3))
     plan = plan_node(current, want)
     assert plan.changed and plan.preview == PREVIEW
     assert plan.predicted['physical_id'] == STACK_ID and plan.predicted['role'] == 'legacy'
@@ -77,19 +93,29 @@ def test_adopt_previews_then_adopts_the_stack_by_its_id_and_sets_the_role(clock)
     assert writes(proxy)[1:] == [('POST', '/nodes/adopt'), ('PATCH', '/nodes/nid')]
     adopt_body = [b for m, p, b in proxy.calls if p == '/nodes/adopt'][0]
     assert adopt_body == dict(identity=STACK_ID, type='os.heat.stack-1.0', name='n1', snapshot=False,
-                              overrides={'timeout': 3}, metadata={'o': 'ops'})
+                              overrides=dict(HEAT_READ, timeout=3), metadata={'o': 'ops'})
     assert [b for m, p, b in proxy.calls if m == 'PATCH'] == [{'node': {'role': 'legacy'}}]
     assert result['role'] == 'legacy'
 
 
 def test_adopt_sends_overrides_even_when_not_given(clock):
-    # Senlin 16 fails a request without overrides: "Cannot load 'overrides' in the base class"
+    # Senlin 16 fails a request without overrides: "Cannot load 'overrides' in the base class"; for a Heat stack
+    # they hold the stack's template, environment and files as Heat gives them
     proxy = senlin()
     cl = client(clock, proxy)
     want = desired(adopt=dict(ADOPT))
     current = read_node(cl, want)
-    assert proxy.calls[-1][2]['overrides'] == {}
-    assert plan_node(current, want).adopt['overrides'] == {}
+    assert proxy.calls[-1][2]['overrides'] == HEAT_READ
+    assert plan_node(current, want).adopt['overrides'] == HEAT_READ
+
+
+def test_adopt_user_overrides_come_over_the_stack_read_from_heat(clock):
+    proxy = senlin()
+    cl = client(clock, proxy)
+    mine = {'heat_template_version': '2018-08-31', 'resources': {'x': {'type': 'OS::Heat::None'}}}
+    want = desired(adopt=dict(ADOPT, overrides={'template': mine}))
+    current = read_node(cl, want)
+    assert plan_node(current, want).adopt['overrides'] == dict(HEAT_READ, template=mine)
 
 
 def test_adopt_without_role_sends_no_update(clock):
