@@ -31,6 +31,13 @@ except ImportError:  # pragma: no cover - the base reports the missing SDK
 MICROVERSION = '1.12'
 ACTION_SUCCEEDED = 'SUCCEEDED'
 ACTION_FAILURES = ('FAILED', 'CANCELLED')
+# Senlin 16 marks a cluster action FAILED, with this reason, as soon as one of its node actions fails
+# (db api _mark_failed cascades to the dependents) while the cluster action still runs: it then ends itself,
+# updates the cluster (desired_capacity, status) and sets its own reason. A wait that returned at the cascade
+# let the next step read the cluster before that update. Such an action is polled on until its own reason
+# shows, for at most CASCADE_GRACE seconds (it notices within its child-action poll: 3 s stock).
+CASCADED_FAILURE = 'Action execution failed'
+CASCADE_GRACE = 20
 
 # kind -> (list path, response key of one, response key of many)
 KINDS = {
@@ -139,10 +146,18 @@ class SenlinClient(object):
         return self.proxy.get_action(action_id)
 
     def wait_action(self, action_id, what):
+        cascaded_since = []
+
         def failed(action):
-            if get_value(action, 'status') in ACTION_FAILURES:
-                return self.failure_reason(action)
-            return None
+            if get_value(action, 'status') not in ACTION_FAILURES:
+                return None
+            if get_value(action, 'status') == 'FAILED' and get_value(action, 'status_reason') == CASCADED_FAILURE:
+                # marked FAILED by a failed child while it still runs: wait (a while) for its own end and reason
+                clock = self.deadline.clock
+                cascaded_since.append(clock())
+                if clock() - cascaded_since[0] < CASCADE_GRACE and self.deadline.remaining() > 0:
+                    return None
+            return self.failure_reason(action)
 
         def describe(action):
             return '%s %s' % (get_value(action, 'status'), get_value(action, 'status_reason') or '')

@@ -571,6 +571,32 @@ def test_failed_join_restores_desired_capacity(clock):
     assert proxy.calls[-1][2] == {'resize': {'adjustment_type': 'EXACT_CAPACITY', 'number': 0}}
 
 
+def test_a_cluster_action_failed_by_its_child_is_waited_on_until_it_ends_itself(clock):
+    # Senlin 16 marks the cluster action FAILED ('Action execution failed') when a node action fails, while the
+    # cluster action still runs and only then updates the cluster and sets its own reason
+    proxy = FakeProxy({}, {'del': [FakeAction('RUNNING'), FakeAction('FAILED', 'Action execution failed'),
+                                   FakeAction('FAILED', 'Action execution failed'),
+                                   FakeAction('FAILED', 'Failed in deleting nodes: node n1 failed leaving.')]})
+    client = client_for(clock, proxy)
+    polls = []
+    original = proxy.get_action
+    proxy.get_action = lambda aid: polls.append(aid) or original(aid)
+    with pytest.raises(ResourceFailed) as err:
+        client.wait_action('del', 'CLUSTER_DEL_NODES')
+    assert 'Failed in deleting nodes: node n1 failed leaving.' in err.value.msg
+    assert len(polls) == 4
+
+
+def test_a_cascaded_failure_that_never_gets_its_own_reason_is_reported_after_the_grace(clock):
+    proxy = FakeProxy({}, {'del': [FakeAction('FAILED', 'Action execution failed')]})
+    client = client_for(clock, proxy, timeout=600)
+    start = clock()
+    with pytest.raises(ResourceFailed) as err:
+        client.wait_action('del', 'CLUSTER_DEL_NODES')
+    assert 'FAILED: Action execution failed' in err.value.msg and 'Timed out' not in err.value.msg
+    assert 20 <= clock() - start < 30
+
+
 def test_join_reported_succeeded_but_node_not_member(clock):
     proxy = FakeProxy({
         ('POST', '/clusters/c/actions'): FakeResponse(202, {'action': 'add'}),
