@@ -60,13 +60,13 @@ units: venv link
 	$(PY) -m pytest tests/unit
 
 integration: venv link
-	$(PY) -m pytest tests/integration
+	$(PY) -m pytest --durations=30 tests/integration
 
 # Unit tests and the COMPAT_TARGETS integration targets on the oldest supported openstacksdk (CLOUDRISE_COMPAT=1
 # leaves out the slow parts that repeat no SDK call: the cluster target's failing-template test).
 compat: $(VENV_OLDEST)/.installed link
 	$(VENV_OLDEST)/bin/python -m pytest tests/unit/plugins
-	CLOUDRISE_COMPAT=1 $(VENV_OLDEST)/bin/python -m pytest $(foreach t,$(COMPAT_TARGETS),'tests/integration/test_targets.py::test_target[$(t)]')
+	CLOUDRISE_COMPAT=1 $(VENV_OLDEST)/bin/python -m pytest --durations=10 $(foreach t,$(COMPAT_TARGETS),'tests/integration/test_targets.py::test_target[$(t)]')
 
 # The role scenarios alone (they also run inside `make integration`).
 molecule: venv link localcloud
