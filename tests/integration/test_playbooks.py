@@ -38,20 +38,21 @@ def run_playbook(name, env, step):
     return proc.returncode, proc.stdout, changed, seconds
 
 
-def _demo_names(items, attribute='name'):
-    return sorted(getattr(item, attribute) or '' for item in items if (getattr(item, attribute) or '').startswith(PREFIX))
+def _demo_names(items, prefix=PREFIX, attribute='name'):
+    return sorted(getattr(item, attribute) or '' for item in items if (getattr(item, attribute) or '').startswith(prefix))
 
 
-def leftovers(conn, node_stack_ids=()):
-    """Everything with the demo's names that still exists, by kind (empty lists when nothing is left)."""
+def leftovers(conn, node_stack_ids=(), prefix=PREFIX):
+    """Everything whose name starts with ``prefix`` (the demo_prefix of the run) that still exists, by kind (empty
+    lists when nothing is left)."""
     found = {
-        'stacks': _demo_names(conn.orchestration.stacks()),
-        'software_configs': _demo_names(conn.orchestration.software_configs()),
-        'clusters': _demo_names(conn.clustering.clusters()),
-        'profiles': _demo_names(conn.clustering.profiles()),
-        'policies': _demo_names(conn.clustering.policies()),
-        'receivers': _demo_names(conn.clustering.receivers()),
-        'allocations': _demo_names(conn.baremetal.allocations()),
+        'stacks': _demo_names(conn.orchestration.stacks(), prefix),
+        'software_configs': _demo_names(conn.orchestration.software_configs(), prefix),
+        'clusters': _demo_names(conn.clustering.clusters(), prefix),
+        'profiles': _demo_names(conn.clustering.profiles(), prefix),
+        'policies': _demo_names(conn.clustering.policies(), prefix),
+        'receivers': _demo_names(conn.clustering.receivers(), prefix),
+        'allocations': _demo_names(conn.baremetal.allocations(), prefix),
     }
     live = {stack.id for stack in conn.orchestration.stacks()}
     found['cluster_node_stacks'] = sorted(set(node_stack_ids) & live)
