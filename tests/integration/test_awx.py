@@ -2,8 +2,9 @@
 the local cloud reached only through an AWX OpenStack credential (a clouds.yaml whose one cloud is ``devstack``,
 ``OS_CLIENT_CONFIG_FILE`` alone in the job's environment), extra vars as a job template gives them.
 
-- a workflow: provision.yml, then teardown.yml on its always edge; each job ``successful`` with rc 0 and the recap
-  of its ``playbook_on_stats`` event as expected, and nothing left with the run's prefix afterwards;
+- a workflow: provision.yml (no cloud named: openstacksdk takes the credential's only cloud), then teardown.yml
+  (``provision_cloud: devstack``) on its always edge; each job ``successful`` with rc 0 and the recap of its
+  ``playbook_on_stats`` event as expected, and nothing left with the run's prefix afterwards;
 - provision.yml without the image extra vars fails at once, naming them;
 - a stray ``OS_AUTH_URL`` in the job's environment: the task warns that openstacksdk uses it instead of the
   credential's clouds.yaml (and fails, as that partial ``envvars`` cloud cannot authenticate).
@@ -39,7 +40,9 @@ def test_provision_then_teardown_as_an_awx_workflow(job, localcloud):
     extravars = {'demo_prefix': PREFIX, 'demo_image_url': localcloud['LOCALCLOUD_IMAGE_URL'],
                  'demo_image_checksum': localcloud['LOCALCLOUD_IMAGE_CHECKSUM']}
     provision = job('provision', 'provision.yml', extravars=extravars)
-    teardown = job('teardown', 'teardown.yml', extravars={'demo_prefix': PREFIX})
+    # provision leaves the cloud to openstacksdk (the credential's only cloud); teardown names it, as a job template
+    # may: both ways reach the devstack cloud
+    teardown = job('teardown', 'teardown.yml', extravars={'demo_prefix': PREFIX, 'provision_cloud': 'devstack'})
     assert set(provision.envvars) == {'OS_CLIENT_CONFIG_FILE', 'ANSIBLE_COLLECTIONS_PATH', 'ANSIBLE_NOCOLOR'}
 
     # the inventory update (the cloudrise.openstack.openstack plugin as a source) goes after provision here
