@@ -165,7 +165,7 @@ EXAMPLES = r'''
 plugin: cloudrise.openstack.openstack
 cloud: mycloud
 
-# ---
+---
 # ansible_host from a key of the node's "extra", else its first IP address; keyed groups by trait and cluster
 plugin: cloudrise.openstack.openstack
 ansible_host_from: [extra.ssh_address, ip_addresses]
@@ -177,7 +177,7 @@ keyed_groups:
 compose:
   ansible_user: "'cloud-user'"
 
-# ---
+---
 # Only the nodes of one cluster, their ansible_host from their stack's "address" output, and the hosts the stack
 # "dns" lists in its output "hosts"; the result cached for an hour
 plugin: cloudrise.openstack.openstack
@@ -190,7 +190,7 @@ sources:
       group: dns_hosts
 clusters: [web]
 compose:
-  ansible_host: openstack_outputs.address | default(omit)
+  ansible_host: openstack_outputs.address
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: /tmp/cloudrise-inventory

@@ -307,5 +307,7 @@ class CloudConnection(object):
         """The connection, authenticated now: bad credentials or an unreachable Keystone raise here."""
         if not HAS_SDK:
             raise InvalidInput(missing_required_lib('openstacksdk'))
-        self.conn.authorize()
+        # keystoneauth's own exceptions (Unauthorized, ConnectFailure ...), which translate_exception words; the
+        # SDK's authorize() would turn them all into one SDKException
+        self.conn.session.get_token()
         return self.conn

@@ -387,15 +387,16 @@ def test_cloud_connection_reuses_the_modules_connect_kwargs(monkeypatch):
 def test_cloud_connection_authenticates_first(monkeypatch):
     calls = []
 
-    class FakeSdkConn(object):
-        session = None
+    class FakeSession(object):
+        def get_token(self):
+            calls.append('get_token')
 
-        def authorize(self):
-            calls.append('authorize')
+    class FakeSdkConn(object):
+        session = FakeSession()
 
     monkeypatch.setattr(_base.openstack, 'connect', lambda **kwargs: calls.append(kwargs) or FakeSdkConn())
     conn = _base.CloudConnection({'cloud': 'c'}).authenticate()
-    assert isinstance(conn, FakeSdkConn) and calls[1] == 'authorize'
+    assert isinstance(conn, FakeSdkConn) and calls[1] == 'get_token'
 
 
 # -- the plugin through ansible-core's InventoryManager ------------------------------------------
