@@ -311,8 +311,8 @@ def heat_conn():
 
 
 def test_hosts_of_every_stack_that_has_the_output():
-    hosts, warnings = read(heat_conn(), sources=dict(baremetal=False, clusters=False,
-                                                       stack_outputs=[{'output': 'hosts'}]))
+    sources = dict(baremetal=False, clusters=False, stack_outputs=[{'output': 'hosts'}])
+    hosts, warnings = read(heat_conn(), sources=sources)
     assert warnings == []
     assert [(h['name'], h['groups']) for h in hosts] == [
         ('app1', ['stack_hosts', 'stack_app']), ('app2', ['stack_hosts', 'stack_app']),
