@@ -130,7 +130,7 @@ def output_hosts(value, where):
     """``[(host name, vars)]`` of an output's value: a list of names, a list of dicts with a ``name`` (or
     ``hostname``, ``inventory_hostname``) and the host's variables, or a dict ``{name: vars or null}``."""
     if isinstance(value, dict):
-        items = [(name, host_vars) for name, host_vars in value.items()]
+        items = list(value.items())
     elif isinstance(value, list):
         items = []
         for item in value:
