@@ -330,3 +330,39 @@ class CloudModule(object):
                 details.setdefault('exception', traceback.format_exc())
             self.module.fail_json(msg=msg, **details)
         self.module.exit_json(**result)
+
+
+class CloudConnection(object):
+    """The connection of ``CloudModule`` for code that is not a module (the inventory plugin).
+
+    It takes the shared connection options as a dict (``cloud``, ``auth``, ``region_name``, ... with
+    ``CloudModule``'s names and meaning) and builds the same openstacksdk connection, with the same checks
+    (a dict ``cloud`` and loose options, secrets in clear), through ``CloudModule``'s own methods.
+    ``warn`` receives the warnings; ``timeout`` (seconds), when set, bounds and retries the requests as a task's.
+    """
+
+    connect_kwargs = CloudModule.connect_kwargs
+    conn = CloudModule.conn
+    bound_requests = CloudModule.bound_requests
+
+    def __init__(self, options, microversions=None, warn=None, timeout=None):
+        params = dict((name, spec.get('default')) for name, spec in SHARED_SPEC.items())
+        params.update((name, value) for name, value in options.items() if name in SHARED_SPEC)
+        self.params = params
+        self.microversions = dict(microversions or {})
+        self._warn = warn
+        self._conn = None
+        self.deadline = Deadline(timeout) if timeout else None
+
+    def warn(self, msg):
+        if self._warn is not None:
+            self._warn(msg)
+
+    def authenticate(self):
+        """The connection, authenticated now: bad credentials or an unreachable Keystone raise here."""
+        if not HAS_SDK:
+            raise InvalidInput(missing_required_lib('openstacksdk'))
+        # keystoneauth's own exceptions (Unauthorized, ConnectFailure ...), which translate_exception words; the
+        # SDK's authorize() would turn them all into one SDKException
+        self.conn.session.get_token()
+        return self.conn

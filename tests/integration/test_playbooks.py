@@ -16,6 +16,8 @@ import time
 import openstack
 import pytest
 
+from inventory_checks import check_inventory
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / 'tests' / 'output' / 'integration'
 PREFIX = 'cloudrise-demo'  # demo_prefix in playbooks/vars/demo.yml
@@ -84,6 +86,7 @@ def test_provision_and_teardown(ansible_env, cloud):
         allocations = [a for a in cloud.baremetal.allocations() if (a.name or '').startswith(PREFIX)]
         assert sorted(a.name for a in allocations) == ['%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX]
         assert all(a.state == 'active' for a in allocations)
+        check_inventory(ansible_env, cloud)   # the inventory plugin sees what the demo made
 
         rc, out, changed, dummy = run_playbook('provision.yml', ansible_env, 'provision-2')
         assert rc == 0, 'second provision.yml failed:\n' + out[-6000:]
