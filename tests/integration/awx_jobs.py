@@ -19,11 +19,10 @@ A workflow (``run_workflow``) is a list of nodes run in order, each on success o
 edges), and ``always`` nodes that run whatever happened (AWX's always edges: the teardown). A node is any callable
 that returns a ``JobResult``.
 
-Hook for the inventory job: in AWX the next step after provisioning is an inventory update, ``ansible-inventory
---list`` on an inventory source (a ``cloudrise.openstack.openstack`` plugin file, docs/inventory.md) with the same
-credential, whose hosts the following job template runs on. Here it is one more node in the list given to
-``run_workflow``, after ``provision.run``: it writes the source file into a private data dir like ``Job``'s, runs
-``ansible-inventory`` there, and its hosts become the ``hosts`` of the next ``Job``.
+The inventory update (``InventoryUpdate``): in AWX the step after provisioning is an inventory update, which runs
+``ansible-inventory --list`` on an inventory source (here a ``cloudrise.openstack.openstack`` plugin file,
+docs/inventory.md) with the same credential; the next job template runs on the hosts it found, given to that job as
+AWX gives every job its inventory: a script printing the inventory's JSON (``Job(..., inventory=...)``).
 """
 
 import json
@@ -37,6 +36,7 @@ import tempfile
 import time
 
 import yaml
+from inventory_checks import unwrap
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
@@ -113,7 +113,7 @@ class Job:
     """One AWX job template run: its private data dir under ``base``, then ``ansible-runner run``."""
 
     def __init__(self, base, name, playbook, extravars=None, credential=None, collections_path=None,
-                 hosts=('localhost',), envvars=None, project=ROOT / 'playbooks', project_files=None):
+                 hosts=('localhost',), envvars=None, project=ROOT / 'playbooks', project_files=None, inventory=None):
         self.name = name
         self.playbook = playbook
         self.dir = pathlib.Path(base) / name
@@ -124,7 +124,7 @@ class Job:
         shutil.copytree(str(project), str(self.dir / 'project'))
         for relative, text in (project_files or {}).items():
             (self.dir / 'project' / relative).write_text(text)
-        self._write_inventory(hosts)
+        self._write_inventory(hosts, inventory)
         env = dict(envvars or {})
         if credential is not None:
             env['OS_CLIENT_CONFIG_FILE'] = self._write_credential(credential)
@@ -140,8 +140,9 @@ class Job:
         path.write_text(json.dumps(values, indent=1))
         os.chmod(str(path), stat.S_IRUSR | stat.S_IWUSR)
 
-    def _write_inventory(self, hosts):
-        data = {'all': {'hosts': list(hosts)}, '_meta': {'hostvars': {h: {'ansible_connection': 'local'} for h in hosts}}}
+    def _write_inventory(self, hosts, inventory=None):
+        data = inventory or {'all': {'hosts': list(hosts)},
+                             '_meta': {'hostvars': {h: {'ansible_connection': 'local'} for h in hosts}}}
         path = self.dir / 'inventory' / 'hosts'
         path.write_text('#! /usr/bin/env python3\n# -*- coding: utf-8 -*-\nprint(%r)\n' % json.dumps(data))
         os.chmod(str(path), stat.S_IRWXU)
@@ -154,8 +155,7 @@ class Job:
         return path
 
     def run(self, timeout=900):
-        env = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
-        env['PATH'] = os.pathsep.join([str(BIN), '/usr/local/bin', '/usr/bin', '/bin'])
+        env = _clean_env({})
         started = time.monotonic()
         proc = subprocess.run(
             [str(BIN / 'ansible-runner'), 'run', str(self.dir), '-p', self.playbook, '--ident', self.name, '-q'],
@@ -164,6 +164,55 @@ class Job:
         result.runner_output = proc.stdout
         result.runner_exit = proc.returncode
         return result
+
+
+def _clean_env(envvars):
+    """The environment of a process in the execution environment: the base keys, the venv's PATH, the job's envvars."""
+    env = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
+    env['PATH'] = os.pathsep.join([str(BIN), '/usr/local/bin', '/usr/bin', '/bin'])
+    env.update(envvars)
+    return env
+
+
+class InventoryResult:
+    """An inventory update's outcome, shaped as a JobResult for ``run_workflow``: status, rc, the inventory."""
+
+    def __init__(self, name, rc, stdout, stderr, seconds):
+        self.name = name
+        self.rc = rc
+        self.status = 'successful' if rc == 0 else 'failed'
+        self.seconds = seconds
+        self.stderr = stderr
+        # as AWX stores an inventory: plain values (ansible-core 2.19 marks unsafe ones {"__ansible_unsafe": value})
+        self.inventory = unwrap(json.loads(stdout)) if rc == 0 else None
+
+    def groups(self):
+        """{group: sorted hosts} (the groups with hosts of their own)."""
+        return dict((name, sorted(group['hosts'])) for name, group in (self.inventory or {}).items()
+                    if name != '_meta' and group.get('hosts'))
+
+    def describe(self, tail=6000):
+        return 'inventory update %s: rc %s in %.1f s\n%s' % (self.name, self.rc, self.seconds, self.stderr[-tail:])
+
+
+class InventoryUpdate:
+    """An AWX inventory update: ``ansible-inventory --list`` on a source file in a private data dir of its own, with
+    the job's environment (the credential's clouds.yaml through ``OS_CLIENT_CONFIG_FILE``, the collections)."""
+
+    def __init__(self, base, name, source, credential, collections_path=None):
+        self.name = name
+        self.job = Job(base, name, None, credential=credential, collections_path=collections_path)
+        self.source = self.job.dir / 'inventory' / 'cloudrise.openstack.yml'   # the plugin wants this file name
+        self.source.write_text(source)
+        self.result = None
+
+    def run(self, timeout=300):
+        started = time.monotonic()
+        proc = subprocess.run([str(BIN / 'ansible-inventory'), '-i', str(self.source), '--list'],
+                              env=_clean_env(dict(self.job.envvars, ANSIBLE_INVENTORY_UNPARSED_FAILED='true')),
+                              cwd=str(self.job.dir), capture_output=True, text=True, timeout=timeout, check=False)
+        self.result = InventoryResult(self.name, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+        return self.result
 
 
 def run_workflow(nodes, always=()):

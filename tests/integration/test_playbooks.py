@@ -1,11 +1,15 @@
-"""The end-to-end playbooks against the local cloud, run as the README runs them (`make demo`, `make teardown`):
-provision.yml twice, teardown.yml once.
+"""The end-to-end playbooks against the local cloud, run as the README runs them and as AWX runs them:
 
-The second provision run must report changed=0 for every host (idempotent); teardown must leave nothing with
-the demo's names (stacks, software configs, clusters, profiles, policies, receivers, the cluster nodes' Heat
-stacks, bare-metal allocations). (A second teardown run, on nothing, was dropped to pay for test_awx.py, which runs
-both playbooks again as AWX jobs; each module's `absent` idempotence is in its integration target.) Logs and
-durations: tests/output/integration/playbook-<step>.log.
+1. `make demo` (provision.yml): everything made, the hosts added to the play's inventory;
+2. the inventory plugin on what the demo made (inventory_checks.py: ansible-inventory --list/--graph);
+3. an AWX workflow through ansible-runner (awx_jobs.py), with AWX's OpenStack credential instead of OS_CLOUD:
+   provision.yml again (the no-op re-run: changed=0 for every host), an inventory update with the plugin, a job on
+   the hosts it found, teardown.yml on the always edge (nothing with the demo's names is left: stacks, software
+   configs, clusters, profiles, policies, receivers, the cluster nodes' Heat stacks, bare-metal allocations);
+4. `make teardown` (teardown.yml) on nothing: changed=0 (after a failure above it is the cleanup).
+
+Logs and durations: tests/output/integration/playbook-<step>.log, the AWX jobs' private data dirs and artifacts
+under tests/output/integration/awx/.
 """
 
 import pathlib
@@ -16,6 +20,7 @@ import time
 import openstack
 import pytest
 
+from awx_jobs import InventoryUpdate, Job, devstack_clouds_yaml, run_workflow
 from inventory_checks import check_inventory
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -69,7 +74,7 @@ def cloud(localcloud):
     conn.close()
 
 
-def test_provision_and_teardown(ansible_env, cloud):
+def test_provision_and_teardown(ansible_env, cloud, localcloud, collections_path):
     node_stack_ids = []
     try:
         rc, out, changed, dummy = run_playbook('provision.yml', ansible_env, 'provision-1')
@@ -88,12 +93,86 @@ def test_provision_and_teardown(ansible_env, cloud):
         assert all(a.state == 'active' for a in allocations)
         check_inventory(ansible_env, cloud)   # the inventory plugin sees what the demo made
 
-        rc, out, changed, dummy = run_playbook('provision.yml', ansible_env, 'provision-2')
-        assert rc == 0, 'second provision.yml failed:\n' + out[-6000:]
-        assert changed and all(count == 0 for count in changed.values()), (
-            'second provision.yml run changed something: %s\n%s' % (changed, out[-6000:]))
+        # the same playbooks as AWX runs them: provision again (the no-op re-run), an inventory update with the
+        # plugin, a job on its hosts, then teardown; all with AWX's devstack credential instead of OS_CLOUD
+        results = awx_workflow(localcloud, collections_path)
+        torn_down = results[-1]
+        assert torn_down.status == 'successful' and torn_down.rc == 0, torn_down.describe()
+        assert list(torn_down.recap()) == ['localhost'] and torn_down.recap()['localhost']['changed'] > 0, torn_down.recap()
+        left = leftovers(cloud, node_stack_ids)
+        assert not any(left.values()), 'the teardown job left resources behind: %s' % left
+        check_awx_results(results, bm_hosts=['%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX])
     finally:
-        rc, out, changed, dummy = run_playbook('teardown.yml', ansible_env, 'teardown-1')
+        rc, out, changed, dummy = run_playbook('teardown.yml', ansible_env, 'teardown')
+    # `make teardown` after the teardown job: nothing to do (or, when a step above failed, the cleanup)
     assert rc == 0, 'teardown.yml failed:\n' + out[-6000:]
     left = leftovers(cloud, node_stack_ids)
     assert not any(left.values()), 'teardown left resources behind: %s' % left
+    assert changed and all(count == 0 for count in changed.values()), (
+        'teardown.yml after the teardown job changed something: %s\n%s' % (changed, out[-6000:]))
+
+
+INVENTORY_SOURCE = """plugin: cloudrise.openstack.openstack
+"""
+
+CONFIGURE = """- name: Configure the provisioned hosts (the workflow's job after the inventory update)
+  hosts: baremetal:cluster_nodes
+  gather_facts: false
+  tasks:
+    - name: Each host comes with its node from the inventory source
+      ansible.builtin.assert:
+        that:
+          - openstack_node_id | length > 0
+          - ('baremetal' in group_names and openstack_provision_state == 'active')
+            or ('cluster_nodes' in group_names and openstack_outputs is mapping)
+        quiet: true
+"""
+
+
+def awx_workflow(localcloud, collections_path):
+    """provision.yml -> inventory update -> configure job (on the update's hosts), teardown.yml on the always edge:
+    AWX's credential (one cloud ``devstack``, only OS_CLIENT_CONFIG_FILE) and the demo's values as extra vars."""
+    credential = devstack_clouds_yaml(localcloud['OS_CLIENT_CONFIG_FILE'], localcloud['OS_CLOUD'])
+    base = OUTPUT / 'awx'
+
+    def job(name, playbook, **kwargs):
+        return Job(base, name, playbook, credential=credential, collections_path=collections_path, **kwargs)
+
+    extravars = {'demo_image_url': localcloud['LOCALCLOUD_IMAGE_URL'],
+                 'demo_image_checksum': localcloud['LOCALCLOUD_IMAGE_CHECKSUM']}
+    provision = job('provision', 'provision.yml', extravars=extravars)
+    assert set(provision.envvars) == {'OS_CLIENT_CONFIG_FILE', 'ANSIBLE_COLLECTIONS_PATH', 'ANSIBLE_NOCOLOR'}
+    update = InventoryUpdate(base, 'inventory', INVENTORY_SOURCE, credential, collections_path)
+
+    def configure():
+        return job('configure', 'configure.yml', project_files={'configure.yml': CONFIGURE},
+                   inventory=update.result.inventory).run()
+
+    # provision leaves the cloud to openstacksdk (the credential's only cloud); teardown names it, as a job template may
+    teardown = job('teardown', 'teardown.yml', extravars={'provision_cloud': 'devstack'})
+    results = run_workflow([provision.run, update.run, configure], always=[teardown.run])
+    for result in results:
+        print('AWX %s: %s, rc %s in %.1f s' % (result.name, result.status, result.rc, result.seconds))
+    return results
+
+
+def check_awx_results(results, bm_hosts):
+    assert [r.name for r in results] == ['provision', 'inventory', 'configure', 'teardown'], [r.name for r in results]
+    made, update, configured = results[:3]
+    assert made.status == 'successful' and made.rc == 0, made.describe()
+    recap = made.recap()
+    nodes = sorted(h for h in recap if h.startswith('node-'))
+    assert sorted(h for h in recap if h in bm_hosts) == bm_hosts and len(nodes) == 2, made.describe()
+    assert all(r['changed'] == 0 and not r['failures'] and not r['dark'] for r in recap.values()), (
+        'the provision job after make demo changed something: %s\n%s' % (recap, made.describe()))
+    assert made.warnings() == [], made.warnings()
+    summary = [e for e in made.events_of('runner_on_ok') if e['event_data'].get('task') == 'Summary of the environment']
+    assert summary and "on cloud openstacksdk's default" in summary[0]['event_data']['res']['msg'][0], summary
+
+    assert update.status == 'successful', update.describe()
+    groups = update.groups()
+    assert groups.get('baremetal') == bm_hosts and groups.get('cluster_nodes') == nodes, groups
+
+    assert configured.status == 'successful' and configured.rc == 0, configured.describe()
+    assert sorted(configured.recap()) == sorted(bm_hosts + nodes), configured.recap()
+    assert not any(r['failures'] or r['dark'] for r in configured.recap().values()), configured.recap()
