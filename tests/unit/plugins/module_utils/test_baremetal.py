@@ -1171,7 +1171,7 @@ class FakeHttpResponse(object):
 def run_module(monkeypatch, capsys, image_checksum, deadline=None, **args):
     """baremetal_instance in check mode on the fake cloud: (JSON result with the module's own warnings under
     ``_warned``, the open_url calls' URLs and kwargs). ``deadline(seconds)`` makes the task's Deadline."""
-    from ansible.module_utils.testing import patch_module_args
+    from module_args import patch_module_args
     from ansible_collections.cloudrise.openstack.plugins.modules import baremetal_instance
     calls, warned = [], []
 
@@ -1274,7 +1274,7 @@ def test_merge_config_drive_secrets_errors(drive, message):
 def run_drive_module(monkeypatch, capsys, conn, **params):
     """baremetal_instance as Ansible runs it, on a fake cloud: (its JSON answer, the lines it logged)."""
     from ansible.module_utils.basic import AnsibleModule
-    from ansible.module_utils.testing import patch_module_args
+    from module_args import patch_module_args
     from ansible_collections.cloudrise.openstack.plugins.modules import baremetal_instance
     logged = []
     monkeypatch.setattr(AnsibleModule, 'log', lambda self, msg, log_args=None: logged.append(msg))
