@@ -11,6 +11,11 @@ works (the reason this helper exists).
 
     with patch_module_args({'name': 'web', '_ansible_check_mode': True}):
         module = AnsibleModule(argument_spec=...)
+
+``INJECT_INVOCATION`` holds the option that makes a module answer with its ``invocation`` (the options it got,
+no_log values masked): ansible-core 2.21 leaves ``invocation`` out unless the task asks for it (the
+``inject_invocation`` setting); before 2.21 it is always there and the option would be refused as unsupported.
+Tests that check what ``invocation`` shows add it to their options.
 """
 
 import contextlib
@@ -20,6 +25,15 @@ try:
     from ansible.module_utils.testing import patch_module_args as _core_patch_module_args
 except ImportError:  # ansible-core < 2.19
     _core_patch_module_args = None
+
+
+def _knows_inject_invocation():
+    from ansible.module_utils.common.parameters import PASS_VARS
+
+    return 'inject_invocation' in PASS_VARS
+
+
+INJECT_INVOCATION = {'_ansible_inject_invocation': True} if _knows_inject_invocation() else {}
 
 
 @contextlib.contextmanager

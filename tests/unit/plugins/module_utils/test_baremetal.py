@@ -1274,12 +1274,12 @@ def test_merge_config_drive_secrets_errors(drive, message):
 def run_drive_module(monkeypatch, capsys, conn, **params):
     """baremetal_instance as Ansible runs it, on a fake cloud: (its JSON answer, the lines it logged)."""
     from ansible.module_utils.basic import AnsibleModule
-    from module_args import patch_module_args
+    from module_args import INJECT_INVOCATION, patch_module_args
     from ansible_collections.cloudrise.openstack.plugins.modules import baremetal_instance
     logged = []
     monkeypatch.setattr(AnsibleModule, 'log', lambda self, msg, log_args=None: logged.append(msg))
     monkeypatch.setattr(baremetal_instance.BaremetalInstanceModule, 'conn', conn)
-    with patch_module_args(dict(params, _ansible_diff=True)):
+    with patch_module_args(dict(params, _ansible_diff=True, **INJECT_INVOCATION)):
         with pytest.raises(SystemExit):
             baremetal_instance.main()
     return json.loads(capsys.readouterr().out), logged
