@@ -3,6 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Table-driven tests of the _baremetal package: normalisation, matching, rendering, planning, apply/clean-up with a fake proxy."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import itertools
 import json
 from json import dumps as json_dumps
