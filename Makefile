@@ -23,6 +23,7 @@ COMPAT_TARGETS ?= stack software_config cluster receiver baremetal_instance
 OLDEST_ANSIBLE := $(shell sed -n 's/^requires_ansible: *">=\([0-9.]*\)".*/\1/p' meta/runtime.yml)
 NEWEST_ANSIBLE := 2.21.0
 VENV_NEWEST := .venv-newest
+NEWEST_PYTHON = $(shell $(VENV_NEWEST)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # Units and these fast integration targets run on the newest ansible-core (`make newest`).
 NEWEST_TARGETS ?= stack_info software_config
 
@@ -85,7 +86,7 @@ sanity-oldest: $(VENV_OLDEST)/.installed-$(OLDEST_ANSIBLE)-$(OLDEST_SDK)
 	$(call run-sanity,$(VENV_OLDEST),3.11)
 
 sanity-newest: $(VENV_NEWEST)/.installed-$(NEWEST_ANSIBLE)
-	$(call run-sanity,$(VENV_NEWEST),$$($(VENV_NEWEST)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'))
+	$(call run-sanity,$(VENV_NEWEST),$(NEWEST_PYTHON))
 
 units: venv link
 	$(PY) -m pytest tests/unit
