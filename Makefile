@@ -94,7 +94,7 @@ units: venv link
 integration: venv link
 	$(PY) -m pytest --durations=30 tests/integration
 
-# Unit tests and the COMPAT_TARGETS integration targets on the oldest supported openstacksdk (CLOUDRISE_COMPAT=1
+# Unit tests and the COMPAT_TARGETS integration targets on the oldest supported openstacksdk and ansible-core (CLOUDRISE_COMPAT=1
 # leaves out the slow parts that repeat no SDK call: the cluster target's failing-template test).
 compat: $(VENV_OLDEST)/.installed-$(OLDEST_ANSIBLE)-$(OLDEST_SDK) link
 	$(VENV_OLDEST)/bin/python -m pytest tests/unit/plugins
