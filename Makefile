@@ -14,6 +14,18 @@ VENV_OLDEST := .venv-oldest
 COMPAT_TARGETS ?= stack software_config cluster receiver baremetal_instance
 
 .PHONY: venv link compat molecule demo teardown localcloud test lint sanity units integration build clean
+.PHONY: newest sanity-oldest sanity-newest
+
+# The ansible-core range meta/runtime.yml claims, tested at both ends. The oldest (requires_ansible's floor) goes
+# into .venv-oldest with the oldest openstacksdk, so `make compat` is also the oldest-ansible-core run; the newest
+# release line gets .venv-newest on Python >= 3.12 (ansible-core 2.20+ need it; tools/ci/find-python finds one).
+# .venv keeps requirements-dev.txt's ansible-core.
+OLDEST_ANSIBLE := $(shell sed -n 's/^requires_ansible: *">=\([0-9.]*\)".*/\1/p' meta/runtime.yml)
+NEWEST_ANSIBLE := 2.21.0
+VENV_NEWEST := .venv-newest
+NEWEST_PYTHON = $(shell $(VENV_NEWEST)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# Units and these fast integration targets run on the newest ansible-core (`make newest`).
+NEWEST_TARGETS ?= stack_info software_config
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +35,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 venv: $(VENV)/.installed
 
-$(VENV_OLDEST)/.installed: requirements.txt
-	$(PYTHON) -m venv $(VENV_OLDEST)
-	$(VENV_OLDEST)/bin/pip install -q --disable-pip-version-check 'ansible-core>=2.16,<2.20' pytest pyyaml \
+# The stamp names the versions, so a venv made for other ones is remade.
+$(VENV_OLDEST)/.installed-$(OLDEST_ANSIBLE)-$(OLDEST_SDK): requirements.txt
+	rm -rf $(VENV_OLDEST) && $(PYTHON) -m venv $(VENV_OLDEST)
+	$(VENV_OLDEST)/bin/pip install -q --disable-pip-version-check 'ansible-core==$(OLDEST_ANSIBLE)' pytest pyyaml \
 	  'openstacksdk==$(OLDEST_SDK)'
+	tools/ci/install-ansible-test-pip-standin $(VENV_OLDEST)/bin/python
+	touch $@
+
+$(VENV_NEWEST)/.installed-$(NEWEST_ANSIBLE): requirements.txt
+	rm -rf $(VENV_NEWEST) && "$$(tools/ci/find-python 3.13 3.12)" -m venv $(VENV_NEWEST)
+	$(VENV_NEWEST)/bin/pip install -q --disable-pip-version-check 'ansible-core~=$(NEWEST_ANSIBLE)' pytest \
+	  -r requirements.txt
+	tools/ci/install-ansible-test-pip-standin $(VENV_NEWEST)/bin/python
 	touch $@
 
 link:
@@ -51,12 +72,23 @@ lint: venv link
 	$(VENV)/bin/antsibull-changelog lint
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name>: run it on a copy of what ships.
-sanity: venv
-	rm -rf .tmp/sanity && mkdir -p .tmp/sanity/ansible_collections/cloudrise/openstack
+# $(call run-sanity,venv,python version): one copy per venv, so the three runs can go in parallel (make -j).
+define run-sanity
+	rm -rf .tmp/sanity/$(1) && mkdir -p .tmp/sanity/$(1)/ansible_collections/cloudrise/openstack
 	git ls-files -co --exclude-standard -- galaxy.yml README.md meta plugins roles playbooks tests changelogs docs \
-	  | grep -v '^tests/output' | tar -cf - -T - | tar -xf - -C .tmp/sanity/ansible_collections/cloudrise/openstack
-	cd .tmp/sanity/ansible_collections/cloudrise/openstack && git init -q && git add -A && \
-	  $(CURDIR)/$(VENV)/bin/ansible-test sanity --requirements --python 3.11 --color no
+	  | grep -v '^tests/output' | tar -cf - -T - | tar -xf - -C .tmp/sanity/$(1)/ansible_collections/cloudrise/openstack
+	cd .tmp/sanity/$(1)/ansible_collections/cloudrise/openstack && git init -q && git add -A && \
+	  $(CURDIR)/$(1)/bin/ansible-test sanity --requirements --python $(2) --color no
+endef
+
+sanity: venv
+	$(call run-sanity,$(VENV),3.11)
+
+sanity-oldest: $(VENV_OLDEST)/.installed-$(OLDEST_ANSIBLE)-$(OLDEST_SDK)
+	$(call run-sanity,$(VENV_OLDEST),3.11)
+
+sanity-newest: $(VENV_NEWEST)/.installed-$(NEWEST_ANSIBLE)
+	$(call run-sanity,$(VENV_NEWEST),$(NEWEST_PYTHON))
 
 units: venv link
 	$(PY) -m pytest tests/unit
@@ -64,17 +96,22 @@ units: venv link
 integration: venv link
 	$(PY) -m pytest --durations=30 tests/integration
 
-# Unit tests and the COMPAT_TARGETS integration targets on the oldest supported openstacksdk (CLOUDRISE_COMPAT=1
+# Unit tests and the COMPAT_TARGETS integration targets on the oldest supported openstacksdk and ansible-core (CLOUDRISE_COMPAT=1
 # leaves out the slow parts that repeat no SDK call: the cluster target's failing-template test).
-compat: $(VENV_OLDEST)/.installed link
+compat: $(VENV_OLDEST)/.installed-$(OLDEST_ANSIBLE)-$(OLDEST_SDK) link
 	$(VENV_OLDEST)/bin/python -m pytest tests/unit/plugins
 	CLOUDRISE_COMPAT=1 $(VENV_OLDEST)/bin/python -m pytest --durations=10 $(foreach t,$(COMPAT_TARGETS),'tests/integration/test_targets.py::test_target[$(t)]')
+
+# Units and the NEWEST_TARGETS integration targets on the newest ansible-core (and the newest openstacksdk).
+newest: $(VENV_NEWEST)/.installed-$(NEWEST_ANSIBLE) link
+	$(VENV_NEWEST)/bin/python -m pytest tests/unit/plugins
+	$(VENV_NEWEST)/bin/python -m pytest --durations=10 $(foreach t,$(NEWEST_TARGETS),'tests/integration/test_targets.py::test_target[$(t)]')
 
 # The role scenarios alone (they also run inside `make integration`).
 molecule: venv link localcloud
 	eval "$$($(LOCALCLOUD) env)" && PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test --all
 
-test: lint sanity build units integration compat
+test: lint sanity sanity-oldest sanity-newest build units integration compat newest
 
 # Build the tarball, install it, render every module's docs from the installed copy.
 build: venv

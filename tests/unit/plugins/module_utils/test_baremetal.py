@@ -3,6 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Table-driven tests of the _baremetal package: normalisation, matching, rendering, planning, apply/clean-up with a fake proxy."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import itertools
 import json
 from json import dumps as json_dumps
@@ -1171,7 +1175,7 @@ class FakeHttpResponse(object):
 def run_module(monkeypatch, capsys, image_checksum, deadline=None, **args):
     """baremetal_instance in check mode on the fake cloud: (JSON result with the module's own warnings under
     ``_warned``, the open_url calls' URLs and kwargs). ``deadline(seconds)`` makes the task's Deadline."""
-    from ansible.module_utils.testing import patch_module_args
+    from module_args import patch_module_args
     from ansible_collections.cloudrise.openstack.plugins.modules import baremetal_instance
     calls, warned = [], []
 
@@ -1274,12 +1278,12 @@ def test_merge_config_drive_secrets_errors(drive, message):
 def run_drive_module(monkeypatch, capsys, conn, **params):
     """baremetal_instance as Ansible runs it, on a fake cloud: (its JSON answer, the lines it logged)."""
     from ansible.module_utils.basic import AnsibleModule
-    from ansible.module_utils.testing import patch_module_args
+    from module_args import INJECT_INVOCATION, patch_module_args
     from ansible_collections.cloudrise.openstack.plugins.modules import baremetal_instance
     logged = []
     monkeypatch.setattr(AnsibleModule, 'log', lambda self, msg, log_args=None: logged.append(msg))
     monkeypatch.setattr(baremetal_instance.BaremetalInstanceModule, 'conn', conn)
-    with patch_module_args(dict(params, _ansible_diff=True)):
+    with patch_module_args(dict(params, _ansible_diff=True, **INJECT_INVOCATION)):
         with pytest.raises(SystemExit):
             baremetal_instance.main()
     return json.loads(capsys.readouterr().out), logged

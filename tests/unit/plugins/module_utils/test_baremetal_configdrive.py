@@ -4,6 +4,10 @@
 """The config drive's pure parts: raw user data and the multipart message, content types, network_data.json
 checks (every branch), the size limit, and their place in the normalisation (before any request)."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import copy
 import email
 import json

@@ -5,6 +5,10 @@
 
 The figures behind these limits: benchmarks/baremetal_fleet.py (docs/performance.md)."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import threading
 import time
 

@@ -4,6 +4,10 @@
 """The instance model as metalsmith reports it, lookups by node name or UUID, and deployed instances without an
 image (the fakes of Ironic are test_baremetal's)."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import pytest
 
 import test_baremetal as tb

@@ -1,8 +1,12 @@
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import json
 import logging
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args
 from keystoneauth1 import exceptions as ksa_exceptions
 from openstack import exceptions as sdk_exceptions
 

@@ -1,5 +1,9 @@
 """Table-driven tests of the Heat service logic (plugins/module_utils/_heat/) with a fake Heat API."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import copy
 import hashlib
 import itertools

@@ -1,5 +1,9 @@
 """Software deployments that wait for their agent's signal, and the deployment listing of software_deployment_info."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import copy
 
 import pytest

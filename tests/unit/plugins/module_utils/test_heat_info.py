@@ -1,5 +1,9 @@
 """stack_info's queries (plugins/module_utils/_heat/info.py) with a fake Heat that filters as the real one does."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import pytest
 from openstack import exceptions as sdk_exceptions
 

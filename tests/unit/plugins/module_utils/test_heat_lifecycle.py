@@ -1,6 +1,10 @@
 """The stack lifecycle actions (issue 13): state=checked, cancel_update, snapshots, timeout_mins, with the fake Heat
 of test_heat.py."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import pytest
 from openstack import exceptions as sdk_exceptions
 

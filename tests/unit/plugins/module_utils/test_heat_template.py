@@ -1,6 +1,10 @@
 """The stack's inputs (plugins/module_utils/_heat/template.py): the hidden-parameter digest and the limits on what
 a template may read (issue 10: #5 and the bad-input items for Heat). Loopback HTTP servers only, no cloud."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import base64
 import copy
 import functools

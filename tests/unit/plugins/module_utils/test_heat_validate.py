@@ -1,6 +1,9 @@
 """Template and environment strings read as YAML (JSON included) with the line and column of a mistake, and the
 template validation of stack_template_validate (plugins/module_utils/_heat/validate.py) against a fake Heat."""
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import copy
 import json

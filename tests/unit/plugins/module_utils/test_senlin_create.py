@@ -13,7 +13,7 @@ import json
 from urllib.parse import parse_qsl
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args
 from keystoneauth1 import exceptions as ksa_exceptions
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Difference

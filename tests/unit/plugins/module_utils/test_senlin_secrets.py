@@ -14,7 +14,7 @@ import pathlib
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
+from module_args import INJECT_INVOCATION, patch_module_args
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import InvalidInput
@@ -38,7 +38,7 @@ def run(module, cls, monkeypatch, capsys, client, **params):
     """The module's JSON output (as Ansible would get it), on a fake Senlin."""
     monkeypatch.setattr(module, 'SenlinClient', lambda *a, **kw: client)
     monkeypatch.setattr(cls, 'conn', object())
-    with patch_module_args(dict(params, _ansible_diff=True)):
+    with patch_module_args(dict(params, _ansible_diff=True, **INJECT_INVOCATION)):
         with pytest.raises(SystemExit):
             cls()()
     return capsys.readouterr().out

@@ -11,7 +11,7 @@ __metaclass__ = type
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args
 
 from ansible_collections.cloudrise.openstack.plugins.modules import cluster
 from ansible_collections.cloudrise.openstack.tests.unit.plugins.module_utils.test_senlin import (
