@@ -12,7 +12,8 @@ Usage: tools/docs/build.py [--venv .venv-docs]   (``make docs`` installs that ve
    - the fetch of the Ansible docs' intersphinx inventory (``failed to reach any of the inventories`` and the
      ``intersphinx inventory ... not fetchable`` line under it);
    - and, only when that fetch failed, the references to the Ansible docs' labels that only that inventory
-     resolves (ANSIBLE_DOCS_LABELS, which antsibull-docs writes into every module page).
+     resolves: ANSIBLE_DOCS_LABELS, which antsibull-docs writes into every module page, and the pages of other
+     collections (``ansible_collections.openstack.cloud.stack_module``, from the seealso entries).
 """
 
 import argparse
@@ -40,7 +41,10 @@ NO_NETWORK = (
     re.compile(r'WARNING: failed to reach any of the inventories with the following issues:'),
     re.compile(r"^intersphinx inventory '\S+' not fetchable"),
 )
-INVENTORY_LABEL = re.compile(r"WARNING: undefined label: '(%s)'" % '|'.join(ANSIBLE_DOCS_LABELS))
+# ... and the pages of other collections (the seealso entries to openstack.cloud's modules), which the Ansible
+# docs hold too. A label of this collection is never one: its pages are built here.
+INVENTORY_LABEL = re.compile(r"WARNING: undefined label: '(%s|ansible_collections\.(?!cloudrise\.openstack\.)[\w.]+)'"
+                             % '|'.join(ANSIBLE_DOCS_LABELS))
 
 INDEX = """\
 .. _docsite_root_index:
@@ -83,9 +87,13 @@ def stage(src, docs):
     return names
 
 
-def run(cmd, env, **kwargs):
+def run(cmd, env):
+    """Run a build step quietly (sphinx's warnings go to its -w file); print its output only when it fails."""
     started = time.monotonic()
-    subprocess.run(cmd, env=env, check=True, cwd=ROOT, **kwargs)
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode:
+        sys.stderr.write(proc.stdout)
+        raise SystemExit('docs: %s failed (exit %d)' % (os.path.basename(cmd[0]), proc.returncode))
     return time.monotonic() - started
 
 
@@ -127,14 +135,15 @@ def main(argv=None):
     # antsibull-docs wants its destination writable by its owner only.
     (src / 'collection').mkdir(mode=0o755)
     rst_time = run([str(venv_bin / 'antsibull-docs'), 'collection', '--use-current', '--squash-hierarchy',
-                    '--dest-dir', str(src / 'collection'), COLLECTION], env, stdout=subprocess.DEVNULL)
+                    '--dest-dir', str(src / 'collection'), COLLECTION], env)
     shutil.rmtree(html, ignore_errors=True)
     warnings = OUT / 'warnings.log'
-    html_time = run([str(venv_bin / 'sphinx-build'), '-b', 'html', '-q', '-n', '--keep-going', '-E',
+    html_time = run([str(venv_bin / 'sphinx-build'), '-b', 'html', '-q', '-n', '--keep-going', '-E', '-j', 'auto',
                      '-c', str(ROOT / 'tools' / 'docs'), '-w', str(warnings), str(src), str(html)], env)
     offline, errors = classify(warnings.read_text().splitlines())
     if offline:
-        labels = collections.Counter(m.group(1) for m in map(INVENTORY_LABEL.search, offline) if m)
+        labels = collections.Counter(m.group(1).rsplit('.', 1)[0] if m.group(1).startswith('ansible_collections.')
+                                     else m.group(1) for m in map(INVENTORY_LABEL.search, offline) if m)
         print('no network (allowed): the Ansible docs inventory could not be fetched, so %d references to its labels'
               ' stay unresolved (%s)' % (sum(labels.values()), ', '.join('%s: %d' % kv for kv in sorted(labels.items()))))
     if errors:

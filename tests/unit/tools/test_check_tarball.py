@@ -84,6 +84,8 @@ OTHER = "/x/guides/heat.md:3: WARNING: 'myst' cross-reference target not found: 
     ([LABEL], 0, 1),                         # the inventory was fetched, yet the label is unresolved: an error
     (FETCH + [LABEL, OTHER], 3, 1),          # any other warning fails, offline or not
     ([OTHER.replace('myst', 'toc'), ''], 0, 1),
+    (FETCH + [LABEL.replace('action_plugins', 'ansible_collections.openstack.cloud.stack_module')], 3, 0),
+    (FETCH + [LABEL.replace('action_plugins', 'ansible_collections.cloudrise.openstack.stack_module')], 2, 1),
 ])
 def test_docs_warning_triage(lines, offline, errors):
     got = build.classify(lines)
