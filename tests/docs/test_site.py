@@ -21,6 +21,8 @@ from selenium.webdriver.common.by import By
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SITE = ROOT / '.tmp' / 'docs' / 'html'
 GUIDES = sorted(p.stem for p in (ROOT / 'docs').glob('*.md'))
+MODULES = sorted(p.stem for p in (ROOT / 'plugins' / 'modules').glob('*.py') if p.stem != '__init__')
+ROLES = sorted(p.name for p in (ROOT / 'roles').iterdir() if (p / 'meta' / 'argument_specs.yml').is_file())
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -126,4 +128,9 @@ def test_every_internal_link_resolves(site, browser):
     missing = sorted({path for status, path in Handler.statuses if status >= 400 and path != '/favicon.ico'})
     assert not missing, 'HTTP errors (pages, styles, scripts, images): %s' % missing
     assert not broken, '\n'.join(broken)
-    assert pages >= 30, 'crawled only %d pages' % pages
+    # The crawl reached every guide, module page and role page from the index, by links alone.
+    paths = {urllib.parse.urlsplit(u).path for u in seen}
+    expected = {'/guides/%s.html' % g for g in GUIDES} | {'/collection/%s_module.html' % m for m in MODULES}
+    expected |= {'/collection/%s_role.html' % r for r in ROLES}
+    assert not expected - paths, sorted(expected - paths)
+    assert pages == len(paths) >= len(expected)

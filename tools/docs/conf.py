@@ -18,13 +18,8 @@ html_copy_source = False
 html_use_index = False
 html_use_modindex = False
 html_theme_options = {'collapse_navigation': False, 'display_version': False}
-html_context = {
-    'display_github': True,
-    'github_user': 'cloudrise',
-    'github_repo': 'cloudrise.openstack',
-    'github_version': 'main/',
-    'current_version': 'latest',
-}
+# No 'Edit on GitHub' link: most pages are generated (antsibull-docs) and the guides are staged copies.
+html_context = {'display_github': False}
 
 # The generated module pages refer to labels of the Ansible docs (action_plugins, common_return_values,
 # ansible_configuration_settings): they resolve through this inventory when it can be fetched.
