@@ -6,7 +6,8 @@ Usage: tools/docs/build.py [--venv .venv-docs]   (``make docs`` installs that ve
 1. ``antsibull-docs collection`` renders every module and role of the checkout (found through the link
    ``.tmp/collections/ansible_collections/cloudrise/openstack``, as for the tests) to rst in ``collection/``.
 2. Every ``docs/*.md`` is copied to ``guides/`` (myst-parser reads Markdown): a guide added to docs/ is on the
-   site without touching this script. ``index.rst`` lists the guides and the collection index.
+   site without touching this script. ``index.rst`` lists the guides and the collection index. A guide's links
+   to other files of the repository (``../playbooks/provision.yml``) point to them on GitHub.
 3. ``sphinx-build`` (``-c tools/docs``, nitpicky) writes HTML. Every warning fails the build except those caused
    by having no network, which the build cannot fix and prints as such:
    - the fetch of the Ansible docs' intersphinx inventory (``failed to reach any of the inventories`` and the
@@ -30,6 +31,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / '.tmp' / 'docs'
 COLLECTIONS = ROOT / '.tmp' / 'collections'
 COLLECTION = 'cloudrise.openstack'
+REPOSITORY = 'https://github.com/cloudrise/cloudrise.openstack'
+# [text](target) in Markdown, not an image; code spans are not parsed, so a guide keeps links out of them.
+MD_LINK = re.compile(r'((?<!!)\[[^\]\n]*\])\(([^()\s]+)\)')
 
 # Guides first in this order; any other docs/*.md follows, alphabetically.
 GUIDE_ORDER = ('getting-started', 'awx', 'inventory', 'heat', 'senlin', 'migrating-openstack-cloud',
@@ -77,12 +81,46 @@ def guides(docs):
     return first + [n for n in names if n not in first]
 
 
+def site_links(text, docs):
+    """A guide's relative links to files of the repository outside docs/*.md point to them on GitHub on the site.
+
+    A link to another guide stays (myst makes it a document reference); a link to a path that does not exist in
+    the checkout is an error, as a broken link would be.
+    """
+    broken = []
+
+    def rewrite(match):
+        target = match.group(2)
+        path, sep, fragment = target.partition('#')
+        if not path or re.match(r'^[a-z][a-z0-9+.-]*:', path) or path.startswith('/'):
+            return match.group(0)
+        resolved = (docs / path).resolve()
+        if resolved.parent == docs.resolve() and resolved.suffix == '.md' and resolved.is_file():
+            return match.group(0)
+        try:
+            relative = resolved.relative_to(ROOT)
+        except ValueError:
+            relative = None
+        if relative is None or not resolved.exists():
+            broken.append(target)
+            return match.group(0)
+        kind = 'tree' if resolved.is_dir() else 'blob'
+        return '%s(%s/%s/main/%s%s%s)' % (match.group(1), REPOSITORY, kind, relative.as_posix(), sep, fragment)
+
+    return MD_LINK.sub(rewrite, text), broken
+
+
 def stage(src, docs):
     shutil.rmtree(src, ignore_errors=True)
     (src / 'guides').mkdir(parents=True)
     names = guides(docs)
+    broken = []
     for name in names:
-        shutil.copy2(docs / (name + '.md'), src / 'guides' / (name + '.md'))
+        text, bad = site_links((docs / (name + '.md')).read_text(), docs)
+        broken.extend('docs/%s.md: a link to %s, which is not in the repository' % (name, t) for t in bad)
+        (src / 'guides' / (name + '.md')).write_text(text)
+    if broken:
+        raise SystemExit('\n'.join(broken))
     (src / 'index.rst').write_text(INDEX.format(guides='\n'.join('   guides/%s' % n for n in names)))
     return names
 

@@ -90,3 +90,17 @@ OTHER = "/x/guides/heat.md:3: WARNING: 'myst' cross-reference target not found: 
 def test_docs_warning_triage(lines, offline, errors):
     got = build.classify(lines)
     assert (len(got[0]), len(got[1])) == (offline, errors)
+
+
+@pytest.mark.parametrize('text, expected, broken', [
+    ('see [Heat](heat.md) and [here](senlin.md#sizing-a-cluster)', None, []),
+    ('[the play](../playbooks/provision.yml)', '[the play](%s/blob/main/playbooks/provision.yml)' % build.REPOSITORY, []),
+    ('[roles](../roles)', '[roles](%s/tree/main/roles)' % build.REPOSITORY, []),
+    ('[readme](../README.md#install)', '[readme](%s/blob/main/README.md#install)' % build.REPOSITORY, []),
+    ('[site](https://example.org/x) [top](#top) ![img](../x.png)', None, []),
+    ('[gone](../playbooks/gone.yml)', None, ['../playbooks/gone.yml']),
+])
+def test_guide_links_on_the_site(text, expected, broken):
+    got, bad = build.site_links(text, ROOT / 'docs')
+    assert got == (text if expected is None else expected)
+    assert bad == broken
