@@ -37,12 +37,14 @@ link:
 localcloud:
 	$(LOCALCLOUD) up
 
-# The main job: provision the whole environment end to end on the local cloud.
+# The main job: provision the whole environment end to end on the local cloud. The playbooks name no cloud:
+# DEMO_VARS gives them the local cloud's own values (its image); add more, e.g. DEMO_VARS+='-e demo_prefix=x'.
+DEMO_VARS ?= -e @playbooks/vars/localcloud.yml
 demo: venv link localcloud
-	eval "$$($(LOCALCLOUD) env)" && $(VENV)/bin/ansible-playbook -i localhost, playbooks/provision.yml
+	eval "$$($(LOCALCLOUD) env)" && $(VENV)/bin/ansible-playbook -i localhost, $(DEMO_VARS) playbooks/provision.yml
 
 teardown: venv link
-	eval "$$($(LOCALCLOUD) env)" && $(VENV)/bin/ansible-playbook -i localhost, playbooks/teardown.yml
+	eval "$$($(LOCALCLOUD) env)" && $(VENV)/bin/ansible-playbook -i localhost, $(DEMO_VARS) playbooks/teardown.yml
 
 lint: venv link
 	$(VENV)/bin/ruff check .

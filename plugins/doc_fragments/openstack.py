@@ -18,6 +18,11 @@ options:
         (as openstacksdk's C(openstack.connect()) takes it).
       - When not set, openstacksdk resolves the cloud from C(OS_CLOUD), C(OS_CLIENT_CONFIG_FILE) and the
         other C(OS_*) environment variables; this is how an AWX/Tower OpenStack credential reaches a module.
+      - "The order openstacksdk follows: this option; C(OS_CLOUD); its C(envvars) cloud, made whenever an C(OS_*)
+        variable other than C(OS_CLOUD), C(OS_REGION_NAME), C(OS_CLIENT_CONFIG_FILE), C(OS_CLIENT_SECURE_FILE) and
+        C(OS_CLOUD_NAME) is set (C(OS_AUTH_URL), C(OS_PASSWORD), ...); the only cloud of C(clouds.yaml)."
+      - So a stray C(OS_AUTH_URL) hides the C(clouds.yaml) an AWX credential gives. The module warns when that
+        happens (naming the variables, not their values); set this option or C(OS_CLOUD) to choose.
       - When a dict, the other connection options must not be set, except O(auth) and O(client_key), which are
         merged into it (O(auth) over the dict's C(auth)). Put the secrets there, not in the dict. Ansible logs a
         task's arguments on the managed host and returns them when the task fails early; O(auth) and O(client_key)

@@ -79,6 +79,57 @@ def private_file(path):
     return path
 
 
+# The OS_* variables openstacksdk's loader (openstack/config/loader.py, _get_os_environ) takes as selectors only:
+# alone they make no "envvars" cloud. Any other OS_* variable (but OS_TEST*, OS_STD*, OS_LOG*) does.
+OS_SELECTORS = frozenset(('OS_CLOUD', 'OS_REGION_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE', 'OS_CLOUD_NAME'))
+OS_IGNORED_PREFIXES = ('OS_TEST', 'OS_STD', 'OS_LOG')
+
+
+def envvars_cloud_variables(environ):
+    """The names of the ``OS_*`` variables from which openstacksdk builds its ``envvars`` cloud (sorted; empty
+    when it builds none)."""
+    return sorted(k for k in environ if k.startswith('OS_') and k not in OS_SELECTORS
+                  and not k.startswith(OS_IGNORED_PREFIXES))
+
+
+def clouds_yaml_in_use(environ, config_files):
+    """The clouds.yaml openstacksdk reads (``OS_CLIENT_CONFIG_FILE`` first, then ``config_files``), or None."""
+    candidates = [environ['OS_CLIENT_CONFIG_FILE']] if environ.get('OS_CLIENT_CONFIG_FILE') else []
+    for path in candidates + list(config_files):
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def envvars_cloud_warning(cloud, environ, config_files):
+    """The warning for a task whose cloud openstacksdk takes from stray ``OS_*`` variables although a clouds.yaml
+    is there, or None.
+
+    openstacksdk picks the cloud in this order: the ``cloud`` option; ``OS_CLOUD``; the ``envvars`` cloud when any
+    ``OS_*`` variable other than the selectors is set; the only cloud of clouds.yaml. So a stray ``OS_AUTH_URL``
+    hides the clouds.yaml an AWX credential gives (``OS_CLIENT_CONFIG_FILE`` only), without a word. The warning
+    names the variables, never their values.
+    """
+    if cloud is not None or environ.get('OS_CLOUD'):
+        return None
+    names = envvars_cloud_variables(environ)
+    path = clouds_yaml_in_use(environ, config_files) if names else None
+    if not path:
+        return None
+    return ('cloud is not set and neither is OS_CLOUD, so openstacksdk uses its %r cloud, built from the environment '
+            'variable(s) %s, and not the clouds in %s. Set cloud (or OS_CLOUD) to the cloud to use, or unset those '
+            'variables.' % (environ.get('OS_CLOUD_NAME') or 'envvars', ', '.join(names), path))
+
+
+def sdk_config_files():
+    """The clouds.yaml paths openstacksdk searches after ``OS_CLIENT_CONFIG_FILE`` (its loader's CONFIG_FILES)."""
+    try:
+        from openstack.config import loader
+    except ImportError:  # pragma: no cover - openstacksdk is checked before any connection
+        return ()
+    return getattr(loader, 'CONFIG_FILES', ())
+
+
 class SecretLogFilter(logging.Filter):
     """Keeps secrets out of the SDK log.
 
@@ -189,7 +240,11 @@ class CloudModule(object):
     @property
     def conn(self):
         if self._conn is None:
-            self._conn = openstack.connect(**self.connect_kwargs())
+            kwargs = self.connect_kwargs()
+            warning = envvars_cloud_warning(self.params['cloud'], os.environ, sdk_config_files())
+            if warning:
+                self.warn(warning)
+            self._conn = openstack.connect(**kwargs)
             self.bound_requests(self._conn)
         return self._conn
 
@@ -275,3 +330,39 @@ class CloudModule(object):
                 details.setdefault('exception', traceback.format_exc())
             self.module.fail_json(msg=msg, **details)
         self.module.exit_json(**result)
+
+
+class CloudConnection(object):
+    """The connection of ``CloudModule`` for code that is not a module (the inventory plugin).
+
+    It takes the shared connection options as a dict (``cloud``, ``auth``, ``region_name``, ... with
+    ``CloudModule``'s names and meaning) and builds the same openstacksdk connection, with the same checks
+    (a dict ``cloud`` and loose options, secrets in clear), through ``CloudModule``'s own methods.
+    ``warn`` receives the warnings; ``timeout`` (seconds), when set, bounds and retries the requests as a task's.
+    """
+
+    connect_kwargs = CloudModule.connect_kwargs
+    conn = CloudModule.conn
+    bound_requests = CloudModule.bound_requests
+
+    def __init__(self, options, microversions=None, warn=None, timeout=None):
+        params = dict((name, spec.get('default')) for name, spec in SHARED_SPEC.items())
+        params.update((name, value) for name, value in options.items() if name in SHARED_SPEC)
+        self.params = params
+        self.microversions = dict(microversions or {})
+        self._warn = warn
+        self._conn = None
+        self.deadline = Deadline(timeout) if timeout else None
+
+    def warn(self, msg):
+        if self._warn is not None:
+            self._warn(msg)
+
+    def authenticate(self):
+        """The connection, authenticated now: bad credentials or an unreachable Keystone raise here."""
+        if not HAS_SDK:
+            raise InvalidInput(missing_required_lib('openstacksdk'))
+        # keystoneauth's own exceptions (Unauthorized, ConnectFailure ...), which translate_exception words; the
+        # SDK's authorize() would turn them all into one SDKException
+        self.conn.session.get_token()
+        return self.conn

@@ -138,7 +138,7 @@ missing:
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._base import CloudModule  # noqa: E402
 from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.api import BaremetalApi  # noqa: E402
-from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.plan import instance_view  # noqa: E402
+from ansible_collections.cloudrise.openstack.plugins.module_utils._baremetal.plan import list_instances  # noqa: E402
 
 
 class BaremetalInstanceInfoModule(CloudModule):
@@ -148,20 +148,9 @@ class BaremetalInstanceInfoModule(CloudModule):
     module_kwargs = dict(supports_check_mode=True)
 
     def run(self):
-        keys = self.params['hostnames']
         api = BaremetalApi(self.conn).snapshot()
-        found = api.instances(keys)
-        views, seen = [], set()
-        for _key, hostname, current in found:
-            if hostname in seen:  # a hostname and its node's name: one instance, listed once
-                continue
-            seen.add(hostname)
-            view = instance_view(hostname, current)
-            if view['is_deployed']:
-                view['ip_addresses'] = api.ip_addresses(current['node'])
-            views.append(view)
-        known = set(key for key, dummy, dummy2 in found)
-        missing = [key for key in (keys or []) if key not in known]
+        found, missing = list_instances(api, self.params['hostnames'])
+        views = [view for view, dummy in found]
         return self.info_result(instances=views, missing=missing)
 
 

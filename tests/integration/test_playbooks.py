@@ -1,10 +1,11 @@
 """The end-to-end playbooks against the local cloud, run as the README runs them (`make demo`, `make teardown`):
-provision.yml twice, teardown.yml twice.
+provision.yml twice, teardown.yml once.
 
 The second provision run must report changed=0 for every host (idempotent); teardown must leave nothing with
 the demo's names (stacks, software configs, clusters, profiles, policies, receivers, the cluster nodes' Heat
-stacks, bare-metal allocations) and its second run must report changed=0 too. Logs and durations:
-tests/output/integration/playbook-<step>.log.
+stacks, bare-metal allocations). (A second teardown run, on nothing, was dropped to pay for test_awx.py, which runs
+both playbooks again as AWX jobs; each module's `absent` idempotence is in its integration target.) Logs and
+durations: tests/output/integration/playbook-<step>.log.
 """
 
 import pathlib
@@ -14,6 +15,8 @@ import time
 
 import openstack
 import pytest
+
+from inventory_checks import check_inventory
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / 'tests' / 'output' / 'integration'
@@ -38,20 +41,21 @@ def run_playbook(name, env, step):
     return proc.returncode, proc.stdout, changed, seconds
 
 
-def _demo_names(items, attribute='name'):
-    return sorted(getattr(item, attribute) or '' for item in items if (getattr(item, attribute) or '').startswith(PREFIX))
+def _demo_names(items, prefix=PREFIX, attribute='name'):
+    return sorted(getattr(item, attribute) or '' for item in items if (getattr(item, attribute) or '').startswith(prefix))
 
 
-def leftovers(conn, node_stack_ids=()):
-    """Everything with the demo's names that still exists, by kind (empty lists when nothing is left)."""
+def leftovers(conn, node_stack_ids=(), prefix=PREFIX):
+    """Everything whose name starts with ``prefix`` (the demo_prefix of the run) that still exists, by kind (empty
+    lists when nothing is left)."""
     found = {
-        'stacks': _demo_names(conn.orchestration.stacks()),
-        'software_configs': _demo_names(conn.orchestration.software_configs()),
-        'clusters': _demo_names(conn.clustering.clusters()),
-        'profiles': _demo_names(conn.clustering.profiles()),
-        'policies': _demo_names(conn.clustering.policies()),
-        'receivers': _demo_names(conn.clustering.receivers()),
-        'allocations': _demo_names(conn.baremetal.allocations()),
+        'stacks': _demo_names(conn.orchestration.stacks(), prefix),
+        'software_configs': _demo_names(conn.orchestration.software_configs(), prefix),
+        'clusters': _demo_names(conn.clustering.clusters(), prefix),
+        'profiles': _demo_names(conn.clustering.profiles(), prefix),
+        'policies': _demo_names(conn.clustering.policies(), prefix),
+        'receivers': _demo_names(conn.clustering.receivers(), prefix),
+        'allocations': _demo_names(conn.baremetal.allocations(), prefix),
     }
     live = {stack.id for stack in conn.orchestration.stacks()}
     found['cluster_node_stacks'] = sorted(set(node_stack_ids) & live)
@@ -82,6 +86,7 @@ def test_provision_and_teardown(ansible_env, cloud):
         allocations = [a for a in cloud.baremetal.allocations() if (a.name or '').startswith(PREFIX)]
         assert sorted(a.name for a in allocations) == ['%s-bm-0' % PREFIX, '%s-bm-1' % PREFIX]
         assert all(a.state == 'active' for a in allocations)
+        check_inventory(ansible_env, cloud)   # the inventory plugin sees what the demo made
 
         rc, out, changed, dummy = run_playbook('provision.yml', ansible_env, 'provision-2')
         assert rc == 0, 'second provision.yml failed:\n' + out[-6000:]
@@ -92,7 +97,3 @@ def test_provision_and_teardown(ansible_env, cloud):
     assert rc == 0, 'teardown.yml failed:\n' + out[-6000:]
     left = leftovers(cloud, node_stack_ids)
     assert not any(left.values()), 'teardown left resources behind: %s' % left
-
-    rc, out, changed, dummy = run_playbook('teardown.yml', ansible_env, 'teardown-2')
-    assert rc == 0, 'second teardown.yml failed:\n' + out[-6000:]
-    assert changed == {'localhost': 0}, 'second teardown.yml run changed something: %s\n%s' % (changed, out[-6000:])

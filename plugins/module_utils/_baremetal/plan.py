@@ -357,6 +357,45 @@ def instance_view(hostname, current, action='none', status=None, ip_addresses=No
     )
 
 
+def list_instances(api, keys=None):
+    """``([(view, node)], missing)``: the view (``instance_view``, with ``ip_addresses`` read for the deployed ones)
+    and the node (the SDK's, or None) of each instance of ``keys`` (hostnames, node names or UUIDs), or of every
+    instance, each once; and the keys that have no instance. Used by baremetal_instance_info and the inventory
+    plugin. ``api`` holds a snapshot."""
+    found = api.instances(keys)
+    views, seen = [], set()
+    for _key, hostname, current in found:
+        if hostname in seen:  # a hostname and its node's name: one instance, listed once
+            continue
+        seen.add(hostname)
+        view = instance_view(hostname, current)
+        if view['is_deployed']:
+            view['ip_addresses'] = api.ip_addresses(current['node'])
+        views.append((view, current.get('node')))
+    known = set(key for key, dummy, dummy2 in found)
+    return views, [key for key in (keys or []) if key not in known]
+
+
+_MISSING = object()
+
+
+def node_field(node, path):
+    """The value at ``path`` in a node: a field (``name``, ``id``, ``resource_class``), or a key of one of its
+    dict fields (``extra.<key>``, ``properties.<key>``, ``instance_info.<key>``; nested keys joined by dots).
+    ``None`` when the node lacks it."""
+    if node is None or not path:
+        return None
+    field, dummy, rest = path.partition('.')
+    value = getattr(node, field, _MISSING)
+    if value is _MISSING:
+        return None
+    for key in rest.split('.') if rest else []:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
 def job_view(job, state, wait):
     """The returned dict of a job from what it knows (its last poll after a wait; the plan in check mode)."""
     status = predicted_status(state, job.steps, job.status_before, wait)

@@ -124,6 +124,18 @@ def collect(client, clusters, path):
     return clusters
 
 
+def node_outputs(client, cluster):
+    """``{node id: {output key: value}}``: the Heat stack outputs of every node of ``cluster`` (a dict with ``id``),
+    from one cluster collect of ``details.outputs``. A node without a Heat stack (or without outputs) is left out."""
+    outputs = {}
+    for attribute in _collect_one(client, cluster, HEAT_OUTPUTS, HEAT_OUTPUTS):
+        value = attribute.get('value')
+        if isinstance(value, list):
+            outputs[attribute.get('id')] = dict(
+                (o['output_key'], o.get('output_value')) for o in value if isinstance(o, dict) and o.get('output_key'))
+    return outputs
+
+
 def _collect_one(client, cluster, sent, path):
     try:
         data = client.get_json('/clusters/%s/attrs/%s' % (cluster['id'], quote_value(sent)))
