@@ -14,7 +14,8 @@ Usage: tools/docs/build.py [--venv .venv-docs]   (``make docs`` installs that ve
      ``intersphinx inventory ... not fetchable`` line under it);
    - and, only when that fetch failed, the references to the Ansible docs' labels that only that inventory
      resolves: ANSIBLE_DOCS_LABELS, which antsibull-docs writes into every module page, and the pages of other
-     collections (``ansible_collections.openstack.cloud.stack_module``, from the seealso entries).
+     collections (``ansible_collections.openstack.cloud.stack_module``, from the seealso entries), and
+     ansible-core's configuration variables (``ANSIBLE_CACHE_PLUGIN``: the inventory plugin's cache options).
 """
 
 import argparse
@@ -49,6 +50,7 @@ NO_NETWORK = (
 # docs hold too. A label of this collection is never one: its pages are built here.
 INVENTORY_LABEL = re.compile(r"WARNING: undefined label: '(%s|ansible_collections\.(?!cloudrise\.openstack\.)[\w.]+)'"
                              % '|'.join(ANSIBLE_DOCS_LABELS))
+INVENTORY_ENVVAR = re.compile(r"WARNING: 'envvar' reference target not found: (ANSIBLE_\w+)")
 
 INDEX = """\
 .. _docsite_root_index:
@@ -135,17 +137,28 @@ def run(cmd, env):
     return time.monotonic() - started
 
 
-def classify(lines):
-    """Split sphinx's warning lines into (no_network, errors); the label warnings count only when offline."""
+def core_envvars():
+    """The environment variables of ansible-core's configuration (its docs define them; intersphinx resolves them)."""
+    import ansible.config
+    base = pathlib.Path(ansible.config.__file__).with_name('base.yml').read_text()
+    return set(re.findall(r'name: (ANSIBLE_\w+)', base))
+
+
+def classify(lines, envvars=frozenset()):
+    """Split sphinx's warning lines into (no_network, errors); the reference warnings count only when offline.
+
+    envvars: ansible-core's configuration variables, which the inventory plugin's cache options refer to.
+    """
     offline, errors, pending = [], [], []
     fetch_failed = False
     for line in lines:
         if not line.strip():
             continue
+        envvar = INVENTORY_ENVVAR.search(line)
         if any(p.search(line) for p in NO_NETWORK):
             fetch_failed = True
             offline.append(line)
-        elif INVENTORY_LABEL.search(line):
+        elif INVENTORY_LABEL.search(line) or (envvar and envvar.group(1) in envvars):
             pending.append(line)
         else:
             errors.append(line)
@@ -178,10 +191,11 @@ def main(argv=None):
     warnings = OUT / 'warnings.log'
     html_time = run([str(venv_bin / 'sphinx-build'), '-b', 'html', '-q', '-n', '--keep-going', '-E', '-j', 'auto',
                      '-c', str(ROOT / 'tools' / 'docs'), '-w', str(warnings), str(src), str(html)], env)
-    offline, errors = classify(warnings.read_text().splitlines())
+    offline, errors = classify(warnings.read_text().splitlines(), core_envvars())
     if offline:
         labels = collections.Counter(m.group(1).rsplit('.', 1)[0] if m.group(1).startswith('ansible_collections.')
                                      else m.group(1) for m in map(INVENTORY_LABEL.search, offline) if m)
+        labels.update('ansible-core variables' for line in offline if INVENTORY_ENVVAR.search(line))
         print('no network (allowed): the Ansible docs inventory could not be fetched, so %d references to its labels'
               ' stay unresolved (%s)' % (sum(labels.values()), ', '.join('%s: %d' % kv for kv in sorted(labels.items()))))
     if errors:
