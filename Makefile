@@ -15,6 +15,7 @@ COMPAT_TARGETS ?= stack software_config cluster receiver baremetal_instance
 
 .PHONY: venv link compat molecule demo teardown localcloud test lint sanity units integration build clean
 .PHONY: newest sanity-oldest sanity-newest sanity-range
+.PHONY: docs docs-test
 
 # The ansible-core range meta/runtime.yml claims, tested at both ends. The oldest (requires_ansible's floor) goes
 # into .venv-oldest with the oldest openstacksdk, so `make compat` is also the oldest-ansible-core run; the newest
@@ -116,11 +117,25 @@ newest: $(VENV_NEWEST)/.installed-$(NEWEST_ANSIBLE) link
 molecule: venv link localcloud
 	eval "$$($(LOCALCLOUD) env)" && PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/molecule test --all
 
-test: lint sanity-range build units integration compat newest
+test: lint sanity-range build docs docs-test units integration compat newest
 
 # Build the tarball, install it, render every module's docs from the installed copy.
 build: venv
 	tools/ci/check-build $(VENV)
+
+# The docs site (antsibull-docs + Sphinx, guides from docs/*.md) in .tmp/docs/html, and a headless browser on it
+# (selenium with Debian's chromium and chromium-driver). Its own venv: the docs tools pin their own Sphinx/docutils.
+VENV_DOCS := .venv-docs
+$(VENV_DOCS)/.installed: requirements-docs.txt
+	$(PYTHON) -m venv $(VENV_DOCS)
+	$(VENV_DOCS)/bin/pip install -q --disable-pip-version-check -r requirements-docs.txt
+	touch $@
+
+docs: $(VENV_DOCS)/.installed link
+	$(VENV_DOCS)/bin/python tools/docs/build.py --venv $(VENV_DOCS)
+
+docs-test: $(VENV_DOCS)/.installed
+	$(VENV_DOCS)/bin/python -m pytest -p no:cacheprovider tests/docs
 
 clean:
 	rm -rf .tmp tests/output

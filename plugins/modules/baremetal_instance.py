@@ -42,6 +42,19 @@ description:
     takes a private key.
 author:
   - cloudrise.openstack contributors (@cloudrise)
+seealso:
+  - module: cloudrise.openstack.baremetal_instance_info
+    description: List instances by hostname, as metalsmith shows them.
+  - module: openstack.cloud.baremetal_node_action
+    description: Deploy or undeploy one given node, without allocations or hostnames.
+  - module: openstack.cloud.baremetal_node
+    description: Enroll and configure bare-metal nodes in Ironic.
+  - name: metalsmith Ansible role
+    link: https://docs.openstack.org/metalsmith/latest/user/ansible.html
+    description: The metalsmith_deployment role whose instance spec this module takes.
+  - name: Migrating from metalsmith_deployment
+    link: https://cloudrise.github.io/cloudrise.openstack/guides/migrating-metalsmith.html
+    description: From the metalsmith role to the baremetal role and this module.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

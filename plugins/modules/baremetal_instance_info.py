@@ -20,6 +20,11 @@ description:
     never fails because an instance does not exist.
 author:
   - cloudrise.openstack contributors (@cloudrise)
+seealso:
+  - module: cloudrise.openstack.baremetal_instance
+    description: Reserve, deploy and undeploy instances.
+  - module: openstack.cloud.baremetal_node_info
+    description: List bare-metal nodes (not instances by hostname).
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

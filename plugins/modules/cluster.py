@@ -258,6 +258,19 @@ options:
       - How long, in seconds, to wait for all actions of the task together.
     type: int
     default: 600
+seealso:
+  - module: cloudrise.openstack.cluster_info
+    description: Query clusters, their nodes and collected node attributes.
+  - module: cloudrise.openstack.cluster_profile
+    description: Manage the profile a cluster builds its nodes from.
+  - module: cloudrise.openstack.cluster_node
+    description: Manage single nodes, in a cluster or standalone.
+  - module: cloudrise.openstack.cluster_policy
+    description: Attach policies (scaling, deletion, health) to a cluster.
+  - module: cloudrise.openstack.receiver
+    description: Webhook receivers that trigger actions on a cluster.
+  - module: cloudrise.openstack.cluster_action_info
+    description: The actions Senlin ran for a cluster, with the reasons of the failed ones.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

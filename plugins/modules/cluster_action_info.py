@@ -46,6 +46,11 @@ options:
       - Return at most this many actions (the first in O(sort) order). Actions accumulate with every change, so
         the list is read in pages of 100 and stops here.
     type: int
+seealso:
+  - module: cloudrise.openstack.cluster_event_info
+    description: The events of clusters and nodes.
+  - module: cloudrise.openstack.cluster_info
+    description: Query clusters and their nodes.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

@@ -52,6 +52,11 @@ options:
     description:
       - Return at most this many events (the first in O(sort) order); the list is read in pages of 100.
     type: int
+seealso:
+  - module: cloudrise.openstack.cluster_action_info
+    description: The actions behind the events, with the reasons of the failed ones.
+  - module: cloudrise.openstack.cluster_info
+    description: Query clusters and their nodes.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

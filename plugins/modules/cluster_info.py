@@ -64,6 +64,13 @@ options:
         credential. The default was C(false) before.
     type: bool
     default: true
+seealso:
+  - module: cloudrise.openstack.cluster
+    description: Create, resize, update or delete a cluster.
+  - module: cloudrise.openstack.cluster_action_info
+    description: The actions Senlin ran for a cluster.
+  - module: cloudrise.openstack.cluster_event_info
+    description: The events of a cluster and its nodes.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

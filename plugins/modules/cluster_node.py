@@ -153,6 +153,13 @@ options:
       - How long, in seconds, to wait for all actions of the task together.
     type: int
     default: 600
+seealso:
+  - module: cloudrise.openstack.cluster
+    description: Create, resize, update or delete the cluster a node belongs to.
+  - module: cloudrise.openstack.cluster_info
+    description: List a cluster with its nodes.
+  - module: cloudrise.openstack.cluster_profile
+    description: Manage the profile a node is built from.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

@@ -71,6 +71,13 @@ options:
       - How long, in seconds, to wait for all actions of the task together.
     type: int
     default: 600
+seealso:
+  - module: cloudrise.openstack.cluster_policy_info
+    description: List policies with the clusters they are attached to.
+  - module: cloudrise.openstack.cluster_policy_type_info
+    description: The policy types Senlin offers, with their spec schemas.
+  - module: cloudrise.openstack.cluster
+    description: The clusters policies attach to.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

@@ -38,6 +38,11 @@ options:
         this is one more request per cluster of the project.
     type: bool
     default: false
+seealso:
+  - module: cloudrise.openstack.cluster_policy
+    description: Create, replace, attach, detach or delete a policy.
+  - module: cloudrise.openstack.cluster_policy_type_info
+    description: The policy types with their spec schemas.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

@@ -22,6 +22,11 @@ options:
         of its versions).
       - The task fails, listing the known types, when Senlin has no such type.
     type: str
+seealso:
+  - module: cloudrise.openstack.cluster_policy
+    description: Create a policy of one of these types.
+  - module: cloudrise.openstack.cluster_profile_type_info
+    description: The profile types with their spec schemas.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

@@ -99,6 +99,13 @@ options:
     type: str
     default: present
     choices: [present, absent]
+seealso:
+  - module: cloudrise.openstack.cluster_profile_info
+    description: List profiles.
+  - module: cloudrise.openstack.cluster_profile_type_info
+    description: The profile types with their spec schemas.
+  - module: cloudrise.openstack.cluster
+    description: Build a cluster from a profile (or from an inline profile spec).
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

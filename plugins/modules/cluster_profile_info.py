@@ -31,6 +31,11 @@ options:
         C(updated_at).
     type: str
     default: name
+seealso:
+  - module: cloudrise.openstack.cluster_profile
+    description: Create, replace or delete a profile.
+  - module: cloudrise.openstack.cluster_profile_type_info
+    description: The profile types with their spec schemas.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

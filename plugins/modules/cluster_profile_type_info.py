@@ -22,6 +22,11 @@ options:
       - The type, with its version (C(os.heat.stack-1.0)) or without it (C(os.heat.stack), each of its versions).
       - The task fails, listing the known types, when Senlin has no such type.
     type: str
+seealso:
+  - module: cloudrise.openstack.cluster_profile
+    description: Create a profile of one of these types.
+  - module: cloudrise.openstack.cluster_policy_type_info
+    description: The policy types with their spec schemas.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

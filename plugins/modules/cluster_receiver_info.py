@@ -50,6 +50,11 @@ options:
         credential.
     type: bool
     default: true
+seealso:
+  - module: cloudrise.openstack.receiver
+    description: Create, update or delete a receiver.
+  - module: cloudrise.openstack.cluster_info
+    description: Query the clusters receivers act on.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

@@ -77,6 +77,13 @@ options:
     type: str
     default: present
     choices: [present, absent]
+seealso:
+  - module: cloudrise.openstack.cluster_receiver_info
+    description: List receivers (their URLs hidden unless asked).
+  - module: cloudrise.openstack.cluster
+    description: The cluster a webhook acts on.
+  - module: cloudrise.openstack.cluster_policy
+    description: Scaling policies that bound what a webhook does.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

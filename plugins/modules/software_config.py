@@ -94,6 +94,13 @@ options:
     description:
       - Options for the config tool.
     type: dict
+seealso:
+  - module: cloudrise.openstack.software_config_info
+    description: List software configs.
+  - module: cloudrise.openstack.software_deployment
+    description: Deploy a software config to a server.
+  - module: openstack.cloud.stack
+    description: openstack.cloud has no software config module; its stack module takes configs inside templates only.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

@@ -29,6 +29,9 @@ options:
       - Fetch each matching config in full (C(config), C(inputs), C(outputs), C(options)).
       - Defaults to true when O(name) is set, false otherwise.
     type: bool
+seealso:
+  - module: cloudrise.openstack.software_config
+    description: Create or replace a software config.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

@@ -124,6 +124,13 @@ options:
         agents read (as C(OS::Heat::SoftwareDeployment) does).
     type: str
     choices: [CFN_SIGNAL, TEMP_URL_SIGNAL, HEAT_SIGNAL, NO_SIGNAL, ZAQAR_SIGNAL]
+seealso:
+  - module: cloudrise.openstack.software_config
+    description: Create the config a deployment applies.
+  - module: cloudrise.openstack.software_deployment_info
+    description: List software deployments.
+  - module: cloudrise.openstack.stack
+    description: Create the stack whose servers the deployments target.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

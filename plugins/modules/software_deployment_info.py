@@ -41,6 +41,9 @@ options:
       - Only the deployments in this status.
     type: str
     choices: [IN_PROGRESS, COMPLETE, FAILED]
+seealso:
+  - module: cloudrise.openstack.software_deployment
+    description: Create, update or delete a software deployment.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

@@ -230,6 +230,20 @@ notes:
     the task warns, waits for the other stack and compares it as an existing one; it deletes only a stack it
     created itself. A task interrupted during a create leaves the stack to Heat; the re-run waits for
     a stack found in progress, then compares it.
+seealso:
+  - module: openstack.cloud.stack
+    description: The module this one replaces; every one of its options is accepted with the same meaning.
+  - module: cloudrise.openstack.stack_info
+    description: Query stacks, their outputs, resources and events.
+  - module: cloudrise.openstack.stack_snapshot
+    description: Take, restore and delete snapshots of a stack.
+  - module: cloudrise.openstack.stack_template_validate
+    description: Validate a template with its environment and files, without a stack.
+  - module: cloudrise.openstack.software_deployment
+    description: Deploy a software config to a server of a stack.
+  - name: Migrating from openstack.cloud.stack
+    link: https://cloudrise.github.io/cloudrise.openstack/guides/migrating-openstack-cloud.html
+    description: Option mapping and the differences in the returned values.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

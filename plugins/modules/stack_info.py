@@ -135,6 +135,14 @@ options:
       - How deep to include nested stacks' resources and events.
     type: int
     default: 0
+seealso:
+  - module: openstack.cloud.stack_info
+    description: The module this one replaces, with the same options and return value.
+  - module: cloudrise.openstack.stack
+    description: Create, update, suspend and delete a stack.
+  - name: Migrating from openstack.cloud.stack_info
+    link: https://cloudrise.github.io/cloudrise.openstack/guides/migrating-openstack-cloud.html
+    description: Option mapping and the differences in the returned values.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

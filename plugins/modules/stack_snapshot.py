@@ -54,6 +54,11 @@ notes:
   - O(wait=false) returns after the request, with the snapshot C(IN_PROGRESS) or the stack C(RESTORE_IN_PROGRESS).
   - Heat limits the snapshots of a stack (C(max_snapshots_per_stack), 32 by default); beyond it a snapshot fails
     with Heat's message.
+seealso:
+  - module: cloudrise.openstack.stack
+    description: Create, update and delete the stack itself.
+  - module: cloudrise.openstack.stack_info
+    description: List a stack with its snapshots.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.ATTRIBUTES

@@ -103,6 +103,9 @@ options:
 notes:
   - No request but the validation (and the preview) - the module needs no stack and no other resource.
   - O(timeout) bounds the whole task, template downloads included; O(wait) has no effect.
+seealso:
+  - module: cloudrise.openstack.stack
+    description: Create or update a stack from the same template, environment and files.
 extends_documentation_fragment:
   - cloudrise.openstack.openstack
   - cloudrise.openstack.openstack.INFO_ATTRIBUTES

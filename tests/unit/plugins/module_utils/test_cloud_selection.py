@@ -5,10 +5,14 @@ loader itself (``OpenStackConfig().get_one()``), so the warning fires exactly wh
 ``envvars`` cloud over the clouds.yaml (the AWX credential's case: ``OS_CLIENT_CONFIG_FILE`` only).
 """
 
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import os
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from module_args import patch_module_args
 from openstack.config import loader
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils import _base
