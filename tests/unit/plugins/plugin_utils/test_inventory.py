@@ -423,6 +423,7 @@ def inventory(tmp_path, monkeypatch, text, conn=None, error=None, name='cloudris
     constants.config.initialize_plugin_configuration_definitions('inventory', plugin.InventoryModule.NAME, options)
     module = plugin.InventoryModule()
     module._load_name = plugin.InventoryModule.NAME
+    module._redirected_names = [plugin.InventoryModule.NAME]   # what the plugin loader sets (read by 2.16's verify)
     path = tmp_path / name
     path.write_text(text)
     data = InventoryData()
