@@ -165,36 +165,36 @@ EXAMPLES = r'''
 plugin: cloudrise.openstack.openstack
 cloud: mycloud
 
----
-# ansible_host from a key of the node's "extra", else its first IP address; keyed groups by trait and cluster
-plugin: cloudrise.openstack.openstack
-ansible_host_from: [extra.ssh_address, ip_addresses]
-keyed_groups:
-  - key: openstack_traits
-    prefix: trait
-  - key: openstack_resource_class
-    prefix: rc
-compose:
-  ansible_user: "'cloud-user'"
+# Each example below is a config file of its own (ansible-core 2.16 reads EXAMPLES as one YAML document).
 
----
+# ansible_host from a key of the node's "extra", else its first IP address; keyed groups by trait and cluster
+# plugin: cloudrise.openstack.openstack
+# ansible_host_from: [extra.ssh_address, ip_addresses]
+# keyed_groups:
+#   - key: openstack_traits
+#     prefix: trait
+#   - key: openstack_resource_class
+#     prefix: rc
+# compose:
+#   ansible_user: "'cloud-user'"
+
 # Only the nodes of one cluster, their ansible_host from their stack's "address" output, and the hosts the stack
 # "dns" lists in its output "hosts"; the result cached for an hour
-plugin: cloudrise.openstack.openstack
-sources:
-  baremetal: false
-  clusters: true
-  stack_outputs:
-    - output: hosts
-      stacks: [dns]
-      group: dns_hosts
-clusters: [web]
-compose:
-  ansible_host: openstack_outputs.address
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: /tmp/cloudrise-inventory
-cache_timeout: 3600
+# plugin: cloudrise.openstack.openstack
+# sources:
+#   baremetal: false
+#   clusters: true
+#   stack_outputs:
+#     - output: hosts
+#       stacks: [dns]
+#       group: dns_hosts
+# clusters: [web]
+# compose:
+#   ansible_host: openstack_outputs.address
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: /tmp/cloudrise-inventory
+# cache_timeout: 3600
 '''
 
 from ansible.errors import AnsibleParserError  # noqa: E402
