@@ -20,7 +20,7 @@ edges), and ``always`` nodes that run whatever happened (AWX's always edges: the
 that returns a ``JobResult``.
 
 The inventory update (``InventoryUpdate``): in AWX the step after provisioning is an inventory update, which runs
-``ansible-inventory --list`` on an inventory source (here a ``cloudrise.openstack.openstack`` plugin file,
+``ansible-inventory --list`` through ansible-runner on an inventory source (here a ``cloudrise.openstack.openstack`` plugin file,
 docs/inventory.md) with the same credential; the next job template runs on the hosts it found, given to that job as
 AWX gives every job its inventory: a script printing the inventory's JSON (``Job(..., inventory=...)``).
 """
@@ -195,9 +195,24 @@ class InventoryResult:
         return 'inventory update %s: rc %s in %.1f s\n%s' % (self.name, self.rc, self.seconds, self.stderr[-tail:])
 
 
+# The inventory update's process: ansible-runner's get_inventory (ansible-inventory --list, as AWX's inventory update
+# runs it), the job's environment read from the private data dir's env/envvars.
+INVENTORY_UPDATE = """
+import json, sys
+import ansible_runner
+try:
+    out, err = ansible_runner.get_inventory('list', [sys.argv[1]], response_format='json', private_data_dir=sys.argv[2],
+                                            runner_mode='subprocess', quiet=True, timeout=int(sys.argv[3]))
+except Exception as exc:  # a failed ansible-inventory gives no JSON to parse
+    out, err = None, repr(exc)
+print(json.dumps({'inventory': out if isinstance(out, dict) else None, 'error': err}))
+"""
+
+
 class InventoryUpdate:
-    """An AWX inventory update: ``ansible-inventory --list`` on a source file in a private data dir of its own, with
-    the job's environment (the credential's clouds.yaml through ``OS_CLIENT_CONFIG_FILE``, the collections)."""
+    """An AWX inventory update: ansible-runner's ``get_inventory`` (``ansible-inventory --list``) on a source file in a
+    private data dir of its own, with the job's environment from its ``env/envvars`` (the credential's clouds.yaml
+    through ``OS_CLIENT_CONFIG_FILE``, the collections), in a process with no other ``OS_*`` variable."""
 
     def __init__(self, base, name, source, credential, collections_path=None):
         self.name = name
@@ -208,10 +223,16 @@ class InventoryUpdate:
 
     def run(self, timeout=300):
         started = time.monotonic()
-        proc = subprocess.run([str(BIN / 'ansible-inventory'), '-i', str(self.source), '--list'],
-                              env=_clean_env(dict(self.job.envvars, ANSIBLE_INVENTORY_UNPARSED_FAILED='true')),
-                              cwd=str(self.job.dir), capture_output=True, text=True, timeout=timeout, check=False)
-        self.result = InventoryResult(self.name, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+        proc = subprocess.run([str(BIN / 'python'), '-c', INVENTORY_UPDATE, str(self.source), str(self.job.dir), str(timeout)],
+                              env=_clean_env({'ANSIBLE_INVENTORY_UNPARSED_FAILED': 'true'}),   # a failing source fails
+                              cwd=str(self.job.dir), capture_output=True, text=True, timeout=timeout + 60, check=False)
+        try:
+            answer = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            answer = {'inventory': None, 'error': proc.stdout + proc.stderr}
+        ok = proc.returncode == 0 and answer['inventory'] is not None
+        self.result = InventoryResult(self.name, 0 if ok else 1, json.dumps(answer['inventory']) if ok else '',
+                                      str(answer['error'] or ''), time.monotonic() - started)
         return self.result
 
 
