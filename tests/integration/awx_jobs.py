@@ -39,6 +39,7 @@ import yaml
 from inventory_checks import unwrap
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+AWX_OUTPUT = ROOT / 'tests' / 'output' / 'integration' / 'awx'   # the jobs' private data dirs
 BIN = pathlib.Path(sys.executable).parent
 # What an execution environment's process has besides the job's envvars: no OS_* variable, no Ansible setting.
 BASE_ENV_KEYS = ('HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'USER')
@@ -177,14 +178,14 @@ def _clean_env(envvars):
 class InventoryResult:
     """An inventory update's outcome, shaped as a JobResult for ``run_workflow``: status, rc, the inventory."""
 
-    def __init__(self, name, rc, stdout, stderr, seconds):
+    def __init__(self, name, inventory, error, seconds):
         self.name = name
-        self.rc = rc
-        self.status = 'successful' if rc == 0 else 'failed'
+        self.rc = 0 if inventory is not None else 1
+        self.status = 'successful' if inventory is not None else 'failed'
         self.seconds = seconds
-        self.stderr = stderr
+        self.stderr = error
         # as AWX stores an inventory: plain values (ansible-core 2.19 marks unsafe ones {"__ansible_unsafe": value})
-        self.inventory = unwrap(json.loads(stdout)) if rc == 0 else None
+        self.inventory = unwrap(inventory) if inventory is not None else None
 
     def groups(self):
         """{group: sorted hosts} (the groups with hosts of their own)."""
@@ -230,9 +231,8 @@ class InventoryUpdate:
             answer = json.loads(proc.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
             answer = {'inventory': None, 'error': proc.stdout + proc.stderr}
-        ok = proc.returncode == 0 and answer['inventory'] is not None
-        self.result = InventoryResult(self.name, 0 if ok else 1, json.dumps(answer['inventory']) if ok else '',
-                                      str(answer['error'] or ''), time.monotonic() - started)
+        inventory = answer['inventory'] if proc.returncode == 0 else None
+        self.result = InventoryResult(self.name, inventory, str(answer['error'] or ''), time.monotonic() - started)
         return self.result
 
 

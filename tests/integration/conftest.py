@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from awx_jobs import AWX_OUTPUT, Job, devstack_clouds_yaml
 from localcloud_fixture import LocalCloudError, localcloud_env
 
 
@@ -44,3 +45,19 @@ def ansible_env(collections_path, localcloud):
         ANSIBLE_INVENTORY_UNPARSED_WARNING='false',
     )
     return env
+
+
+@pytest.fixture(scope='session')
+def awx_credential(localcloud):
+    """The clouds.yaml an AWX OpenStack credential for the local cloud writes (one cloud ``devstack``)."""
+    return devstack_clouds_yaml(localcloud['OS_CLIENT_CONFIG_FILE'], localcloud['OS_CLOUD'])
+
+
+@pytest.fixture(scope='session')
+def awx_job(awx_credential, collections_path):
+    """``awx_job(name, playbook, **kwargs)``: a ``Job`` (awx_jobs.py) with the credential and this checkout's
+    collections, its private data dir under tests/output/integration/awx/."""
+    def make(name, playbook, **kwargs):
+        kwargs.setdefault('credential', awx_credential)
+        return Job(AWX_OUTPUT, name, playbook, collections_path=collections_path, **kwargs)
+    return make

@@ -10,31 +10,11 @@ the local cloud reached only through an AWX OpenStack credential (a clouds.yaml 
 Job directories and artifacts: tests/output/integration/awx/.
 """
 
-import pathlib
-
-import pytest
-from awx_jobs import Job, devstack_clouds_yaml
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BASE = ROOT / 'tests' / 'output' / 'integration' / 'awx'
 PREFIX = 'awx-job'  # the demo_prefix of these jobs: nothing of the demo's (cloudrise-demo) starts with it
 
 
-@pytest.fixture(scope='module')
-def credential(localcloud):
-    return devstack_clouds_yaml(localcloud['OS_CLIENT_CONFIG_FILE'], localcloud['OS_CLOUD'])
-
-
-@pytest.fixture()
-def job(credential, collections_path):
-    def make(name, playbook, **kwargs):
-        kwargs.setdefault('credential', credential)
-        return Job(BASE, name, playbook, collections_path=collections_path, **kwargs)
-    return make
-
-
-def test_provision_without_the_image_vars_fails_at_once_naming_them(job):
-    result = job('no-image', 'provision.yml', extravars={'demo_prefix': PREFIX}).run()
+def test_provision_without_the_image_vars_fails_at_once_naming_them(awx_job):
+    result = awx_job('no-image', 'provision.yml', extravars={'demo_prefix': PREFIX}).run()
     assert result.status == 'failed' and result.rc == 2, result.describe()
     assert result.recap() == {'localhost': {'ok': 0, 'changed': 0, 'failures': 1, 'dark': 0}}, result.recap()
     assert [m.split(':')[0] for m in result.failed_messages()] == ['Set the extra var(s) demo_image_url'], result.failed_messages()
@@ -53,9 +33,9 @@ STACK_INFO = '''- hosts: localhost
 ''' % PREFIX
 
 
-def test_a_stray_os_auth_url_beside_the_credential_is_named(job):
+def test_a_stray_os_auth_url_beside_the_credential_is_named(awx_job):
     # (the workflow's jobs, without it, have no warning)
-    result = job('stray', 'stack_info.yml', envvars={'OS_AUTH_URL': 'http://127.0.0.1:9/v3'},
+    result = awx_job('stray', 'stack_info.yml', envvars={'OS_AUTH_URL': 'http://127.0.0.1:9/v3'},
                  project_files={'stack_info.yml': STACK_INFO}).run()
     # the envvars cloud (an auth_url only) cannot authenticate: the job fails, and says why
     assert result.status == 'failed', result.describe()

@@ -20,7 +20,7 @@ import time
 import openstack
 import pytest
 
-from awx_jobs import InventoryUpdate, Job, devstack_clouds_yaml, run_workflow
+from awx_jobs import AWX_OUTPUT, InventoryUpdate, run_workflow
 from inventory_checks import check_inventory
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -46,21 +46,20 @@ def run_playbook(name, env, step):
     return proc.returncode, proc.stdout, changed, seconds
 
 
-def _demo_names(items, prefix=PREFIX, attribute='name'):
-    return sorted(getattr(item, attribute) or '' for item in items if (getattr(item, attribute) or '').startswith(prefix))
+def _demo_names(items, attribute='name'):
+    return sorted(getattr(item, attribute) or '' for item in items if (getattr(item, attribute) or '').startswith(PREFIX))
 
 
-def leftovers(conn, node_stack_ids=(), prefix=PREFIX):
-    """Everything whose name starts with ``prefix`` (the demo_prefix of the run) that still exists, by kind (empty
-    lists when nothing is left)."""
+def leftovers(conn, node_stack_ids=()):
+    """Everything with the demo's names that still exists, by kind (empty lists when nothing is left)."""
     found = {
-        'stacks': _demo_names(conn.orchestration.stacks(), prefix),
-        'software_configs': _demo_names(conn.orchestration.software_configs(), prefix),
-        'clusters': _demo_names(conn.clustering.clusters(), prefix),
-        'profiles': _demo_names(conn.clustering.profiles(), prefix),
-        'policies': _demo_names(conn.clustering.policies(), prefix),
-        'receivers': _demo_names(conn.clustering.receivers(), prefix),
-        'allocations': _demo_names(conn.baremetal.allocations(), prefix),
+        'stacks': _demo_names(conn.orchestration.stacks()),
+        'software_configs': _demo_names(conn.orchestration.software_configs()),
+        'clusters': _demo_names(conn.clustering.clusters()),
+        'profiles': _demo_names(conn.clustering.profiles()),
+        'policies': _demo_names(conn.clustering.policies()),
+        'receivers': _demo_names(conn.clustering.receivers()),
+        'allocations': _demo_names(conn.baremetal.allocations()),
     }
     live = {stack.id for stack in conn.orchestration.stacks()}
     found['cluster_node_stacks'] = sorted(set(node_stack_ids) & live)
@@ -74,7 +73,7 @@ def cloud(localcloud):
     conn.close()
 
 
-def test_provision_and_teardown(ansible_env, cloud, localcloud, collections_path):
+def test_provision_and_teardown(ansible_env, cloud, localcloud, awx_job, awx_credential, collections_path):
     node_stack_ids = []
     try:
         rc, out, changed, dummy = run_playbook('provision.yml', ansible_env, 'provision-1')
@@ -95,7 +94,7 @@ def test_provision_and_teardown(ansible_env, cloud, localcloud, collections_path
 
         # the same playbooks as AWX runs them: provision again (the no-op re-run), an inventory update with the
         # plugin, a job on its hosts, then teardown; all with AWX's devstack credential instead of OS_CLOUD
-        results = awx_workflow(localcloud, collections_path)
+        results = awx_workflow(localcloud, awx_job, awx_credential, collections_path)
         torn_down = results[-1]
         assert torn_down.status == 'successful' and torn_down.rc == 0, torn_down.describe()
         assert list(torn_down.recap()) == ['localhost'] and torn_down.recap()['localhost']['changed'] > 0, torn_down.recap()
@@ -129,20 +128,14 @@ CONFIGURE = """- name: Configure the provisioned hosts (the workflow's job after
 """
 
 
-def awx_workflow(localcloud, collections_path):
+def awx_workflow(localcloud, job, credential, collections_path):
     """provision.yml -> inventory update -> configure job (on the update's hosts), teardown.yml on the always edge:
     AWX's credential (one cloud ``devstack``, only OS_CLIENT_CONFIG_FILE) and the demo's values as extra vars."""
-    credential = devstack_clouds_yaml(localcloud['OS_CLIENT_CONFIG_FILE'], localcloud['OS_CLOUD'])
-    base = OUTPUT / 'awx'
-
-    def job(name, playbook, **kwargs):
-        return Job(base, name, playbook, credential=credential, collections_path=collections_path, **kwargs)
-
     extravars = {'demo_image_url': localcloud['LOCALCLOUD_IMAGE_URL'],
                  'demo_image_checksum': localcloud['LOCALCLOUD_IMAGE_CHECKSUM']}
     provision = job('provision', 'provision.yml', extravars=extravars)
     assert set(provision.envvars) == {'OS_CLIENT_CONFIG_FILE', 'ANSIBLE_COLLECTIONS_PATH', 'ANSIBLE_NOCOLOR'}
-    update = InventoryUpdate(base, 'inventory', INVENTORY_SOURCE, credential, collections_path)
+    update = InventoryUpdate(AWX_OUTPUT, 'inventory', INVENTORY_SOURCE, credential, collections_path)
 
     def configure():
         return job('configure', 'configure.yml', project_files={'configure.yml': CONFIGURE},
