@@ -36,7 +36,7 @@ STACK_INFO = '''- hosts: localhost
 def test_a_stray_os_auth_url_beside_the_credential_is_named(awx_job):
     # (the workflow's jobs, without it, have no warning)
     result = awx_job('stray', 'stack_info.yml', envvars={'OS_AUTH_URL': 'http://127.0.0.1:9/v3'},
-                 project_files={'stack_info.yml': STACK_INFO}).run()
+                     project_files={'stack_info.yml': STACK_INFO}).run()
     # the envvars cloud (an auth_url only) cannot authenticate: the job fails, and says why
     assert result.status == 'failed', result.describe()
     warnings = [w for w in result.warnings() if 'openstacksdk uses its' in w]
