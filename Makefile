@@ -15,7 +15,7 @@ COMPAT_TARGETS ?= stack software_config cluster receiver baremetal_instance
 
 .PHONY: venv link compat molecule demo teardown localcloud test lint sanity units integration build clean
 .PHONY: newest sanity-oldest sanity-newest sanity-range
-.PHONY: docs docs-test
+.PHONY: docs docs-test bench
 
 # The ansible-core range meta/runtime.yml claims, tested at both ends. The oldest (requires_ansible's floor) goes
 # into .venv-oldest with the oldest openstacksdk, so `make compat` is also the oldest-ansible-core run; the newest
@@ -66,6 +66,17 @@ demo: venv link localcloud
 
 teardown: venv link
 	eval "$$($(LOCALCLOUD) env)" && $(VENV)/bin/ansible-playbook -i localhost, $(DEMO_VARS) playbooks/teardown.yml
+
+# The side-by-side benchmark (benchmarks/bench.py): after make demo, on its local cloud. Not a test: it measures,
+# rewrites the generated part of docs/performance.md and docs/performance.png (about half an hour).
+# BENCH_ARGS picks parts and rounds, e.g. BENCH_ARGS='--parts heat,phases --rounds 5'.
+BENCH_ARGS ?=
+bench: venv link localcloud $(VENV)/.installed-bench
+	eval "$$($(LOCALCLOUD) env)" && $(VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
+
+$(VENV)/.installed-bench: benchmarks/requirements.txt $(VENV)/.installed
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r benchmarks/requirements.txt
+	touch $@
 
 lint: venv link
 	$(VENV)/bin/ruff check .
