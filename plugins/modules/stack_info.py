@@ -20,8 +20,9 @@ description:
   - Every filter is sent to Heat's stack list (C(GET /stacks)), which is read page by page - one request per
     100 stacks. Each stack then costs one more C(GET) when its outputs are resolved (O(outputs), the default,
     as C(openstack.cloud.stack_info) does) or when O(name) is given, and one more per detail asked for (O(template),
-    O(environment), O(files), O(resources), O(events), O(snapshots)). O(outputs=false) without O(name) lists
-    any number of stacks in one request per page.
+    O(environment), O(files), O(resources), O(events), O(snapshots)); those GETs go 4 stacks at a time, and the
+    stacks come back in Heat's order. O(outputs=false) without O(name) lists any number of stacks in one request
+    per page.
   - A cloud admin (Heat's C(context_is_admin), the C(admin) role by default) sees the stacks of every project;
     anyone else sees their own project's. O(project) narrows the list to one project.
   - Secrets - Heat masks the values of hidden parameters (C(hidden=true) in the template) as C(******); other

@@ -4,6 +4,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
+import time
+
 import pytest
 from openstack import exceptions as sdk_exceptions
 
@@ -206,6 +209,48 @@ def test_outputs_cost_one_get_per_stack():
     result = run(api, outputs=True)
     assert [r[0] for r in api.requests] == ['list', 'get', 'get', 'get']
     assert [s['outputs_dict'] for s in result] == [{'o': 'S0'}, {'o': 'S1'}, {'o': 'S2'}]
+
+
+class SlowHeat(FakeHeat):
+    """A Heat whose GETs take a while, counting how many are in flight at once."""
+
+    def __init__(self, stacks, fail=None):
+        super(SlowHeat, self).__init__(stacks)
+        self.lock = threading.Lock()
+        self.in_flight = self.most = 0
+        self.fail = fail
+
+    def get_stack(self, stack, resolve_outputs=True):
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        time.sleep(0.02)
+        with self.lock:
+            self.in_flight -= 1
+        if stack['stack_name'] == self.fail:
+            raise sdk_exceptions.HttpException('Heat refused %s' % self.fail)
+        return super(SlowHeat, self).get_stack(stack, resolve_outputs)
+
+
+def test_many_stacks_are_read_a_few_at_a_time_and_come_back_in_the_listed_order():
+    api = SlowHeat([listed('s%02d' % i, 'id-%d' % i) for i in range(12)])
+    result = run(api, outputs=True)
+    assert [s['name'] for s in result] == ['s%02d' % i for i in range(12)]
+    assert [s['outputs_dict'] for s in result] == [{'o': 'S%02d' % i} for i in range(12)]
+    assert api.most == heat_info.DETAIL_WORKERS
+    assert sorted(r[0] for r in api.requests) == ['get'] * 12 + ['list']
+
+
+def test_a_stack_that_cannot_be_read_fails_the_listing():
+    api = SlowHeat([listed('s%02d' % i, 'id-%d' % i) for i in range(8)], fail='s05')
+    with pytest.raises(sdk_exceptions.HttpException, match='Heat refused s05'):
+        run(api, outputs=True)
+
+
+def test_one_stack_or_a_cheap_listing_uses_no_thread(monkeypatch):
+    monkeypatch.setattr(heat_info.futures, 'ThreadPoolExecutor', None)  # would fail if used
+    assert [s['name'] for s in run(SlowHeat([listed('s', A)]), outputs=True)] == ['s']
+    assert len(run(SlowHeat([listed('s%d' % i, 'id-%d' % i) for i in range(5)]), outputs=False)) == 5
 
 
 def test_by_name_without_outputs_gets_the_stack_unresolved():
