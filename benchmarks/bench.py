@@ -455,6 +455,7 @@ def plot(table, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     ratios = table.ratios
     labels = ['%s: %s' % (r['part'], r['label']) for r in ratios]
     meds = [summary(r['values'])[0] for r in ratios]
@@ -471,6 +472,10 @@ def plot(table, path):
     axis.set_yticks(ypos)
     axis.set_yticklabels(labels, fontsize=8)
     axis.set_xscale('log')
+    axis.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, pos: '%g' % value))
+    axis.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    for y, med in zip(ypos, meds):
+        axis.annotate('%.2f' % med, (med, y), xytext=(4, -3), textcoords='offset points', fontsize=7)
     axis.set_xlabel('ratio, median of the rounds (bars: min-max; black ticks: goals; log scale)')
     axis.set_title('make bench: ratios measured side by side in one run')
     fig.tight_layout()

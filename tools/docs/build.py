@@ -5,7 +5,8 @@ Usage: tools/docs/build.py [--venv .venv-docs]   (``make docs`` installs that ve
 
 1. ``antsibull-docs collection`` renders every module and role of the checkout (found through the link
    ``.tmp/collections/ansible_collections/cloudrise/openstack``, as for the tests) to rst in ``collection/``.
-2. Every ``docs/*.md`` is copied to ``guides/`` (myst-parser reads Markdown): a guide added to docs/ is on the
+2. Every ``docs/*.md`` is copied to ``guides/`` (myst-parser reads Markdown), and the ``docs/*.png`` their images
+   show beside them: a guide added to docs/ is on the
    site without touching this script. ``index.rst`` lists the guides and the collection index. A guide's links
    to other files of the repository (``../playbooks/provision.yml``) point to them on GitHub.
 3. ``sphinx-build`` (``-c tools/docs``, nitpicky) writes HTML. Every warning fails the build except those caused
@@ -123,6 +124,8 @@ def stage(src, docs):
         (src / 'guides' / (name + '.md')).write_text(text)
     if broken:
         raise SystemExit('\n'.join(broken))
+    for image in docs.glob('*.png'):  # a guide's images (performance.md's plot) sit beside it
+        shutil.copy(str(image), str(src / 'guides' / image.name))
     (src / 'index.rst').write_text(INDEX.format(guides='\n'.join('   guides/%s' % n for n in names)))
     return names
 
