@@ -21,7 +21,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import MARKED_KINDS, MARKER_KEY, split_duplicates
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import NODE_BUSY, assess_nodes, describe_problem
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.listing import list_pages
-from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline, retry, wait_for
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Backoff, Deadline, retry, wait_for
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -38,6 +38,13 @@ ACTION_FAILURES = ('FAILED', 'CANCELLED')
 # shows, for at most CASCADE_GRACE seconds (it notices within its child-action poll: 3 s stock).
 CASCADED_FAILURE = 'Action execution failed'
 CASCADE_GRACE = 20
+
+# The polls of an action. A Senlin action ends at a moment no poll can predict (a cluster action looks at its node
+# actions every 3 s), so the poll after its end comes on average half an interval late, plus the GET itself:
+# _wait.DEFAULT_BACKOFF's 0.5 s cap made that 0.25-0.6 s alone, and its 5 s after a minute 2.5 s. A poll of an
+# action is one small GET (one row): every 0.25 s, and every second after a minute, keeps the overshoot near
+# 0.15 s (1 s late) for four GETs a second (one).
+ACTION_BACKOFF = Backoff(first=0.1, factor=1.5, cap=0.25, late_after=60.0, late_cap=1.0)
 
 # kind -> (list path, response key of one, response key of many)
 KINDS = {
@@ -164,7 +171,7 @@ class SenlinClient(object):
 
         return wait_for(lambda: self.get_action(action_id), lambda a: get_value(a, 'status') == ACTION_SUCCEEDED,
                         failed, deadline=self.deadline, what='%s (action %s)' % (what, action_id),
-                        describe=describe)
+                        describe=describe, backoff=ACTION_BACKOFF)
 
     def failure_reason(self, action):
         """The action's status_reason, plus each failed node of its target with Senlin's and Heat's reasons.
