@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
+
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import looks_like_id
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import failure_details, is_failed_status
@@ -54,6 +56,30 @@ KINDS = {
     'policy': ('/policies', 'policy', 'policies'),
     'receiver': ('/receivers', 'receiver', 'receivers'),
 }
+
+
+def in_parallel(first, second):
+    """``(first(), second())``, ``second`` run in a thread meanwhile: two reads of different services (Senlin's
+    nodes, Heat's stacks) take the time of the slower one, not of both (after an action this is the module's
+    answer's lag). An exception of either is raised (``first``'s when both fail)."""
+    outcome = {}
+
+    def run_second():
+        try:
+            outcome['value'] = second()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
+            outcome['error'] = exc
+
+    worker = threading.Thread(target=run_second, name='senlin-parallel-read')
+    worker.daemon = True
+    worker.start()
+    try:
+        value = first()
+    finally:
+        worker.join()
+    if 'error' in outcome:
+        raise outcome['error']
+    return value, outcome['value']
 
 
 def action_id_of(headers=None, body=None):
@@ -260,8 +286,8 @@ class SenlinClient(object):
 
         ``heat_nodes`` None: not known (failure messages); taken as true when Heat has stacks tagged with the
         cluster."""
-        nodes = self.list('node', cluster_id=cluster['id'])
-        stacks = self.node_stacks(cluster_id=cluster['id']) if heat_nodes is not False else []
+        nodes, stacks = in_parallel(lambda: self.list('node', cluster_id=cluster['id']),
+                                    lambda: self.node_stacks(cluster_id=cluster['id']) if heat_nodes is not False else [])
         if heat_nodes is None:
             heat_nodes = bool(stacks)
         if heat_nodes:

@@ -15,7 +15,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._compare impor
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     Ambiguous, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import (
-    ACTION_BACKOFF, SenlinClient, action_id_of)
+    ACTION_BACKOFF, SenlinClient, action_id_of, in_parallel)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (
     DesiredCluster, apply_cluster, effective_sizes, plan_cluster, predicted_cluster, resize_body)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import spec_equal
@@ -615,6 +615,30 @@ def test_action_backoff_caps(clock):
     assert [round(next(gen), 3) for dummy in range(5)] == [0.1, 0.15, 0.225, 0.25, 0.25]
     clock.now = 61
     assert [next(gen) for dummy in range(3)] == [0.375, 0.5625, 0.84375] and next(gen) == next(gen) == 1.0
+
+
+@pytest.mark.parametrize('first, second, expected', [
+    (lambda: 1, lambda: 2, (1, 2)),
+    (lambda: 1, lambda: {}['second'], KeyError),
+    (lambda: [][0], lambda: 2, IndexError),
+    (lambda: [][0], lambda: {}['second'], IndexError),   # both failed: the first's error
+])
+def test_in_parallel_returns_both_or_raises(first, second, expected):
+    if isinstance(expected, tuple):
+        assert in_parallel(first, second) == expected
+    else:
+        with pytest.raises(expected):
+            in_parallel(first, second)
+
+
+def test_in_parallel_runs_the_second_while_the_first_runs():
+    import threading
+    started = threading.Event()
+
+    def first():   # returns only once the second has started: not one after the other
+        assert started.wait(5)
+        return 'nodes'
+    assert in_parallel(first, lambda: started.set() or 'stacks') == ('nodes', 'stacks')
 
 
 def test_a_cascaded_failure_that_never_gets_its_own_reason_is_reported_after_the_grace(clock):
