@@ -187,8 +187,8 @@ def quick_exit():
     """Make the module process's exit quick: called right before exit_json/fail_json.
 
     With openstacksdk loaded a module holds about 1000 modules and 70,000 objects; Python's shutdown runs the
-    cyclic garbage collector over all of them again while it clears the modules: 0.1-0.2 s of a quiet machine,
-    0.3-0.7 s of a loaded one, after the result is known (measured by benchmarks/senlin_bench.py's ``exit``).
+    cyclic garbage collector over all of them again while it clears the modules: 0.1 s of a quiet machine, 0.2-0.9 s
+    of a loaded one, after the result is known (benchmarks/senlin_bench.py's ``exit``; 0.01-0.03 s frozen).
     ``gc.freeze()`` leaves the objects alive now to the process's end instead (the memory goes back with the
     process); the exit stays a normal one: atexit handlers, logging's flush and AnsiballZ's clean-up still run.
     """

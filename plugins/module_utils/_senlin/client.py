@@ -42,10 +42,9 @@ CASCADED_FAILURE = 'Action execution failed'
 CASCADE_GRACE = 20
 
 # The polls of an action. A Senlin action ends at a moment no poll can predict (a cluster action looks at its node
-# actions every 3 s), so the poll after its end comes on average half an interval late, plus the GET itself:
-# _wait.DEFAULT_BACKOFF's 0.5 s cap made that 0.25-0.6 s alone, and its 5 s after a minute 2.5 s. A poll of an
-# action is one small GET (one row): every 0.25 s, and every second after a minute, keeps the overshoot near
-# 0.15 s (1 s late) for four GETs a second (one).
+# actions every 3 s), so the poll that sees the end comes on average half an interval late, plus the GET itself:
+# _wait.DEFAULT_BACKOFF's 0.5 s cap made that 0.3 s (median, benchmarks/senlin_bench.py), and its 5 s after a minute
+# 2.5 s. A poll is one small GET: every 0.25 s at most (0.16 s median), every second after a minute.
 ACTION_BACKOFF = Backoff(first=0.1, factor=1.5, cap=0.25, late_after=60.0, late_cap=1.0)
 
 # kind -> (list path, response key of one, response key of many)
