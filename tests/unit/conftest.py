@@ -1,5 +1,6 @@
 """Unit-test fixtures: a fake clock (tests/conftest.py makes the collection importable)."""
 
+import gc
 import threading
 
 import pytest
@@ -45,3 +46,11 @@ def clock():
 def make_clock():
     """FakeClock itself, for tests that need several clocks or ``per_fetch``."""
     return FakeClock
+
+
+@pytest.fixture(autouse=True)
+def unfrozen():
+    """A module's run freezes the objects (``_base.quick_exit``) before exiting; a test's run does not exit."""
+    yield
+    if hasattr(gc, 'unfreeze'):
+        gc.unfreeze()

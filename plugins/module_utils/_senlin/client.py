@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
+
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import looks_like_id
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.api import HeatApi
 from ansible_collections.cloudrise.openstack.plugins.module_utils._heat.stack import failure_details, is_failed_status
@@ -21,7 +23,7 @@ from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import MARKED_KINDS, MARKER_KEY, split_duplicates
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.health import NODE_BUSY, assess_nodes, describe_problem
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.listing import list_pages
-from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Deadline, retry, wait_for
+from ansible_collections.cloudrise.openstack.plugins.module_utils._wait import Backoff, Deadline, retry, wait_for
 
 try:
     from openstack import exceptions as sdk_exceptions
@@ -39,6 +41,12 @@ ACTION_FAILURES = ('FAILED', 'CANCELLED')
 CASCADED_FAILURE = 'Action execution failed'
 CASCADE_GRACE = 20
 
+# The polls of an action. A Senlin action ends at a moment no poll can predict (a cluster action looks at its node
+# actions every 3 s), so the poll that sees the end comes on average half an interval late, plus the GET itself:
+# _wait.DEFAULT_BACKOFF's 0.5 s cap made that 0.3 s (median, benchmarks/senlin_bench.py), and its 5 s after a minute
+# 2.5 s. A poll is one small GET: every 0.25 s at most (0.16 s median), every second after a minute.
+ACTION_BACKOFF = Backoff(first=0.1, factor=1.5, cap=0.25, late_after=60.0, late_cap=1.0)
+
 # kind -> (list path, response key of one, response key of many)
 KINDS = {
     'cluster': ('/clusters', 'cluster', 'clusters'),
@@ -47,6 +55,30 @@ KINDS = {
     'policy': ('/policies', 'policy', 'policies'),
     'receiver': ('/receivers', 'receiver', 'receivers'),
 }
+
+
+def in_parallel(first, second):
+    """``(first(), second())``, ``second`` run in a thread meanwhile: two reads of different services (Senlin's
+    nodes, Heat's stacks) take the time of the slower one, not of both (after an action this is the module's
+    answer's lag). An exception of either is raised (``first``'s when both fail)."""
+    outcome = {}
+
+    def run_second():
+        try:
+            outcome['value'] = second()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the calling thread
+            outcome['error'] = exc
+
+    worker = threading.Thread(target=run_second, name='senlin-parallel-read')
+    worker.daemon = True
+    worker.start()
+    try:
+        value = first()
+    finally:
+        worker.join()
+    if 'error' in outcome:
+        raise outcome['error']
+    return value, outcome['value']
 
 
 def action_id_of(headers=None, body=None):
@@ -164,7 +196,7 @@ class SenlinClient(object):
 
         return wait_for(lambda: self.get_action(action_id), lambda a: get_value(a, 'status') == ACTION_SUCCEEDED,
                         failed, deadline=self.deadline, what='%s (action %s)' % (what, action_id),
-                        describe=describe)
+                        describe=describe, backoff=ACTION_BACKOFF)
 
     def failure_reason(self, action):
         """The action's status_reason, plus each failed node of its target with Senlin's and Heat's reasons.
@@ -253,8 +285,8 @@ class SenlinClient(object):
 
         ``heat_nodes`` None: not known (failure messages); taken as true when Heat has stacks tagged with the
         cluster."""
-        nodes = self.list('node', cluster_id=cluster['id'])
-        stacks = self.node_stacks(cluster_id=cluster['id']) if heat_nodes is not False else []
+        nodes, stacks = in_parallel(lambda: self.list('node', cluster_id=cluster['id']),
+                                    lambda: self.node_stacks(cluster_id=cluster['id']) if heat_nodes is not False else [])
         if heat_nodes is None:
             heat_nodes = bool(stacks)
         if heat_nodes:

@@ -11,6 +11,7 @@ __metaclass__ = type
 
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import Plan
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import CloudModuleError, InvalidInput, ResourceFailed
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import in_parallel
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import (
     Desired, SpecView, diff_for_create, merge_spec_secrets, plan_delete, spec_equal)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.create import create_object, settle_twins
@@ -307,10 +308,12 @@ def _delete_cluster(client, cluster, plan, warn=None):
                  'CLUSTER_DELETE', cluster['id'])
     if not client.wait:
         return
-    delete_managed_profiles(client, [cluster.get('profile_id')], plan.profile_name, warn)
-    # Senlin deletes its nodes' stacks, not those that failed node creates left behind
-    left = [s for s in client.node_stacks(cluster_id=cluster['id'])
-            if not str(s.get('stack_status') or '').startswith('DELETE')]
+    # Senlin deletes its nodes' stacks, not those that failed node creates left behind: looked for (in Heat) while
+    # the module's profiles go (in Senlin)
+    dummy, stacks = in_parallel(
+        lambda: delete_managed_profiles(client, [cluster.get('profile_id')], plan.profile_name, warn),
+        lambda: client.node_stacks(cluster_id=cluster['id']))
+    left = [s for s in stacks if not str(s.get('stack_status') or '').startswith('DELETE')]
     if left and plan.keep_failed:
         plan.health.kept = left
     elif left:

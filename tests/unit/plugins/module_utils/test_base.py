@@ -320,6 +320,26 @@ def test_the_connection_bounds_every_request_by_the_task_deadline(monkeypatch, a
     assert module.conn is conn and isinstance(conn.session.request.send, type(FakeSession().request))  # wrapped once
 
 
+@pytest.mark.parametrize('outcome, code', [(2, 0), (InvalidInput('bad'), 1)])
+def test_the_objects_are_frozen_before_the_result_is_written(monkeypatch, capsys, outcome, code):
+    # Python's shutdown would run the garbage collector over every object again (0.1-0.7 s after the result)
+    events = []
+    monkeypatch.setattr(_base.gc, 'freeze', lambda: events.append('freeze'))
+    monkeypatch.setattr(_base.AnsibleModuleLoggingSafely, 'exit_json',
+                        lambda self, **kw: events.append('exit') or _exit(0))
+    monkeypatch.setattr(_base.AnsibleModuleLoggingSafely, 'fail_json',
+                        lambda self, **kw: events.append('fail') or _exit(1))
+    with patch_module_args({'name': 'x'}):
+        module = Probe(outcome)
+        with pytest.raises(SystemExit) as info:
+            module()
+    assert info.value.code == code and events == ['freeze', 'exit' if code == 0 else 'fail']
+
+
+def _exit(code):
+    raise SystemExit(code)
+
+
 def test_the_task_deadline_starts_with_the_task(monkeypatch, capsys):
     seen = {}
 

@@ -14,7 +14,8 @@ import pytest
 from ansible_collections.cloudrise.openstack.plugins.module_utils._compare import REDACTED, looks_like_id
 from ansible_collections.cloudrise.openstack.plugins.module_utils._errors import (
     Ambiguous, InvalidInput, NotFound, ResourceFailed, WaitTimeout)
-from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import SenlinClient, action_id_of
+from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.client import (
+    ACTION_BACKOFF, SenlinClient, action_id_of, in_parallel)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.cluster import (
     DesiredCluster, apply_cluster, effective_sizes, plan_cluster, predicted_cluster, resize_body)
 from ansible_collections.cloudrise.openstack.plugins.module_utils._senlin.common import spec_equal
@@ -585,6 +586,59 @@ def test_a_cluster_action_failed_by_its_child_is_waited_on_until_it_ends_itself(
         client.wait_action('del', 'CLUSTER_DEL_NODES')
     assert 'Failed in deleting nodes: node n1 failed leaving.' in err.value.msg
     assert len(polls) == 4
+
+
+@pytest.mark.parametrize('running, longest', [
+    (5, 0.25),     # a short action: 0.1, 0.15, 0.225, then every 0.25 s
+    (200, 0.25),   # still 0.25 s at 50 s
+    (400, 1.0),    # after a minute: every second, never _wait.DEFAULT_BACKOFF's 5 s
+])
+def test_action_polls_stay_short_so_the_answer_follows_the_end_closely(clock, running, longest):
+    proxy = FakeProxy({}, {'a': [FakeAction('RUNNING')] * running + [FakeAction('SUCCEEDED')]})
+    client = client_for(clock, proxy, timeout=3600)
+    assert client.wait_action('a', 'CLUSTER_RESIZE').status == 'SUCCEEDED'
+    assert [round(pause, 3) for pause in clock.sleeps[:3]] == [0.1, 0.15, 0.225] and max(clock.sleeps) == longest
+    assert all(pause <= 0.25 for pause, at in zip(clock.sleeps, _elapsed(clock.sleeps)) if at < 60)
+
+
+def _elapsed(pauses):
+    """The time each pause starts at."""
+    at, starts = 0.0, []
+    for pause in pauses:
+        starts.append(at)
+        at += pause
+    return starts
+
+
+def test_action_backoff_caps(clock):
+    gen = ACTION_BACKOFF.intervals(clock)
+    assert [round(next(gen), 3) for dummy in range(5)] == [0.1, 0.15, 0.225, 0.25, 0.25]
+    clock.now = 61
+    assert [next(gen) for dummy in range(3)] == [0.375, 0.5625, 0.84375] and next(gen) == next(gen) == 1.0
+
+
+@pytest.mark.parametrize('first, second, expected', [
+    (lambda: 1, lambda: 2, (1, 2)),
+    (lambda: 1, lambda: {}['second'], KeyError),
+    (lambda: [][0], lambda: 2, IndexError),
+    (lambda: [][0], lambda: {}['second'], IndexError),   # both failed: the first's error
+])
+def test_in_parallel_returns_both_or_raises(first, second, expected):
+    if isinstance(expected, tuple):
+        assert in_parallel(first, second) == expected
+    else:
+        with pytest.raises(expected):
+            in_parallel(first, second)
+
+
+def test_in_parallel_runs_the_second_while_the_first_runs():
+    import threading
+    started = threading.Event()
+
+    def first():   # returns only once the second has started: not one after the other
+        assert started.wait(5)
+        return 'nodes'
+    assert in_parallel(first, lambda: started.set() or 'stacks') == ('nodes', 'stacks')
 
 
 def test_a_cascaded_failure_that_never_gets_its_own_reason_is_reported_after_the_grace(clock):
