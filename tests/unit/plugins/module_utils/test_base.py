@@ -4,6 +4,9 @@ __metaclass__ = type
 
 import json
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 from module_args import patch_module_args
@@ -397,3 +400,17 @@ def test_escaped_forms():
     assert _base.escaped_forms({"a'b\nc", 'plain', 7, 'x"y'}) == {"a'b\\nc"}     # repr quotes it with "
     assert _base.escaped_forms({'a\'b"c'}) == {'a\\\'b"c'}
     assert _base.escaped_forms({'tab\there'}) == {'tab\\there'}
+
+
+@pytest.mark.parametrize('enabled', [True, False])
+def test_the_sdk_import_pauses_the_garbage_collector_and_restores_it_as_it_was(enabled):
+    # a new interpreter: the first import of openstacksdk is in _errors
+    code = ('import gc, sys\n'
+            'gc.enable() if sys.argv[1] == "1" else gc.disable()\n'
+            'import ansible_collections.cloudrise.openstack.plugins.module_utils._errors as errors\n'
+            'assert "openstack" in sys.modules\n'
+            'print(gc.isenabled(), errors._GC_WAS_ENABLED)\n')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    out = subprocess.run([sys.executable, '-c', code, '1' if enabled else '0'], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == [str(enabled), str(enabled)]
