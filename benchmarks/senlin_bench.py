@@ -36,6 +36,7 @@ from Python: ``senlin_bench.run(rounds, cloud=None, load='both') -> dict`` (see 
 """
 
 import argparse
+import collections
 import contextlib
 import json
 import os
@@ -150,6 +151,8 @@ def measure(conn, what, args, condition):
         rows.append(dict(what=what, condition=condition, action_name=record['name'], wall=end - start,
                          action=a_end - a_start, lag=end - a_end, detect=seen - a_end, after=written - seen,
                          exit=end - written, before=a_start - start, requests=len(requests),
+                         by_method=dict(collections.Counter(r['method'] for r in requests)),
+                         changed=result.get('changed'),
                          late=max(len([p for p in polls if p['sent'] > a_end]) - 1, 0),
                          load=round(load, 2), round=None))
     return result, rows, requests
