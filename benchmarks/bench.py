@@ -360,14 +360,15 @@ def part_baremetal(runner, table, rounds, sizes=(1, 10, 100)):
         sys.stderr.write('enrolling %d fake nodes ...\n' % (max(sizes) - free))
         subprocess.run([str(ROOT / 'tools' / 'localcloud' / 'localcloud'), 'enroll', str(max(sizes) - free)],
                        check=True)
+    (runner.workdir / 'fleet').mkdir()
     fleet = baremetal_fleet.Fleet(runner.workdir / 'fleet')
     try:
         baremetal_fleet.clean(fleet)
         for rnd in range(rounds + 1):
-            for n in rotate(list(sizes), rnd):
-                out = baremetal_fleet.run_size(fleet, n)
+            outs = dict((n, baremetal_fleet.run_size(fleet, n)) for n in rotate(list(sizes), rnd))
+            for n in sizes:  # the rows in size order, whichever ran first
                 for step in ('present', 'rerun', 'absent'):
-                    fig = out[step]
+                    fig = outs[n][step]
                     if fig['failed']:
                         raise SystemExit('baremetal N=%d %s failed: %s' % (n, step, fig['msg']))
                     if rnd:
@@ -404,6 +405,7 @@ def part_provision(runner, table, rounds, first_rounds):
 def fmt_requests(samples):
     keys = sorted(set(k for s in samples for k in s['requests'] if ' ' not in k))
     counts = [(k, statistics.median(s['requests'].get(k, 0) for s in samples)) for k in keys]
+    counts = [(k, c) for k, c in counts if c]
     total = sum(c for k, c in counts)
     text = ', '.join('%s %g' % (k, c) for k, c in counts) or '-'
     return '%g (%s)' % (total, text) if counts else '-'
@@ -531,15 +533,21 @@ def main():
     meta = dict(when=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
                 load_start=os.getloadavg()[0], versions=versions())
     table = Table()
+    failed = None
     workdir = tempfile.mkdtemp(prefix='bench-')
     try:
         runner = Runner(workdir)
         for part in parts:
             sys.stderr.write('== %s\n' % part)
-            if part == 'provision':
-                part_provision(runner, table, args.rounds, args.provision_first_runs)
-            else:
-                globals()['part_' + part](runner, table, args.rounds)
+            try:
+                if part == 'provision':
+                    part_provision(runner, table, args.rounds, args.provision_first_runs)
+                else:
+                    globals()['part_' + part](runner, table, args.rounds)
+            except (Exception, SystemExit) as exc:  # what was measured before is still written (not in the docs)
+                failed = '%s: %s' % (part, str(exc)[-2000:] or type(exc).__name__)
+                table.notes.append('**This run stopped in the %s part**: %s' % (part, failed))
+                break
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     meta.update(load_end=os.getloadavg()[0], minutes=(time.monotonic() - started) / 60.0)
@@ -547,7 +555,7 @@ def main():
                               % args.parts)
     text = render(table, meta, args.rounds, command)
     # docs/performance.md always shows one whole run
-    out = pathlib.Path(args.out) if args.out else DOC if set(parts) == set(PART_TITLES) else PARTIAL
+    out = pathlib.Path(args.out) if args.out else DOC if set(parts) == set(PART_TITLES) and not failed else PARTIAL
     out.parent.mkdir(parents=True, exist_ok=True)
     if table.ratios:
         plot(table, out.with_suffix('.png'))
@@ -557,6 +565,8 @@ def main():
         pathlib.Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(args.json).write_text(json.dumps(dict(meta=meta, rows=list(table.rows.values()),
                                                            ratios=table.ratios), indent=1, default=str))
+    if failed:
+        raise SystemExit('make bench: the %s part failed (what was measured is in %s):\n%s' % (part, out, failed))
 
 
 if __name__ == '__main__':
