@@ -28,7 +28,9 @@ description:
     several of the newest versions have the same content (two runs at once), the oldest of them is the current
     one (for this module and M(cloudrise.openstack.software_deployment) alike); the newer ones are superseded.
   - O(state=absent) deletes every config with the name (absent means no config has this name); it fails,
-    listing them, when deployments still use some.
+    listing them, when deployments still use some. In check mode it predicts their delete and warns instead:
+    check mode cannot see an earlier task of the play delete those deployments (C(teardown.yml --check)), and
+    only predicts that.
   - Secrets - Heat has no secret inputs (an input's C(default) is stored and returned like the rest of the
     config). Pass secret input defaults in O(secret_input_defaults), a C(no_log) option - Ansible masks the
     values in the C(Invoked with) line it logs on the managed host, in C(invocation), the result and the diff,
@@ -187,9 +189,13 @@ class SoftwareConfigModule(CloudModule):
     def run(self):
         desired = DesiredConfig.from_params(self.params)
         api = HeatApi(self.conn)
-        plan = plan_config(read_configs(api, desired), desired)
+        plan = plan_config(read_configs(api, desired), desired, check_mode=self.check_mode)
         config = self.apply_or_predict(plan, lambda: apply_config(api, plan), plan.predicted)
         plan.raise_if_refused()
+        if plan.assumed_unused:
+            self.warn('Check mode: deployments use software config(s) %s now. A real run deletes them only once those '
+                      'deployments are gone (an earlier task may delete them) and fails while they are not.'
+                      % ', '.join(plan.assumed_unused))
         if plan.kept:
             self.warn('Older versions of software config %s are still used by deployments and were kept: %s'
                       % (desired.name, ', '.join(plan.kept)))

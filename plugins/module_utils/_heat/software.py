@@ -312,6 +312,8 @@ class ConfigPlan(Plan):
         super(ConfigPlan, self).__init__()
         self.desired = desired
         self.deleted, self.kept = [], []
+        # check mode of state=absent: versions deployments use now, whose delete is predicted all the same
+        self.assumed_unused = []
 
     def raise_if_refused(self):
         """For state=absent, fail when versions are still used by deployments (after deleting the unused ones)."""
@@ -321,12 +323,16 @@ class ConfigPlan(Plan):
                                    deleted_ids=self.deleted, kept_ids=self.kept, changed=self.changed)
 
 
-def plan_config(current, desired):
+def plan_config(current, desired, check_mode=False):
     """Software configs are immutable: identical -> nothing; different -> create a new one, delete the old.
 
     Names are not unique in Heat: the newest config with the name (the oldest of its twins) is the current
     one; the other versions (superseded) are deleted once no deployment uses them (Heat refuses to delete a
     config in use), so ``software_deployment`` can move its deployments to the new version first. No request.
+
+    ``check_mode`` with state=absent: a version deployments use now is predicted deleted too (listed in
+    ``assumed_unused``), as check mode cannot see an earlier task of the play delete those deployments (it only
+    predicts that): a real run deletes it once they are gone and fails while they are not.
     """
     plan = ConfigPlan(desired)
     diff, config = plan.diff, current.config
@@ -341,8 +347,12 @@ def plan_config(current, desired):
             plan.step('create', body=desired.body)
         plan.predicted = dict(desired.body, id=None) if diff.changed else config
     superseded = _superseded(current, desired)
-    plan.deleted = sorted(c['id'] for c in superseded if c['id'] not in current.in_use)
-    plan.kept = sorted(c['id'] for c in superseded if c['id'] in current.in_use)
+    in_use = current.in_use
+    if check_mode and desired.state == 'absent':
+        plan.assumed_unused = sorted(c['id'] for c in superseded if c['id'] in in_use)
+        in_use = set()
+    plan.deleted = sorted(c['id'] for c in superseded if c['id'] not in in_use)
+    plan.kept = sorted(c['id'] for c in superseded if c['id'] in in_use)
     if plan.deleted:
         diff.add('deleted_ids', None, plan.deleted)
         plan.step('delete', ids=plan.deleted)

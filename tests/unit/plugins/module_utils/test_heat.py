@@ -1406,3 +1406,19 @@ def test_settle_is_bounded_by_the_tasks_deadline_and_sleeps_on_it(clock):
     waited = heat_software.settle({'creation_time': '2026-12-01T06:50:12Z'}, clock=lambda: 1796107812.2,
                                   deadline=deadline)
     assert waited == pytest.approx(0.4) and clock.sleeps == [pytest.approx(0.4)]
+
+
+def test_absent_config_in_use_in_check_mode_predicts_the_delete_and_names_what_it_assumed():
+    # (check mode cannot see an earlier task delete the deployments: teardown.yml --check)
+    api = FakeConfigs()
+    dummy, v1, kept = ensure_config(api, config_params())
+    ensure_deployment(api, deployment_params())
+    desired = heat_software.DesiredConfig.from_params(config_params(state='absent'))
+    plan = heat_software.plan_config(heat_software.read_configs(api, desired), desired, check_mode=True)
+    assert plan.changed and plan.deleted == [v1['id']] and plan.kept == [] and plan.assumed_unused == [v1['id']]
+    plan.raise_if_refused()  # nothing refused in check mode
+    # a real run still refuses
+    plan = heat_software.plan_config(heat_software.read_configs(api, desired), desired)
+    assert plan.kept == [v1['id']] and plan.assumed_unused == []
+    with pytest.raises(CloudModuleError, match='used by deployments'):
+        plan.raise_if_refused()
