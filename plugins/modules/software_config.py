@@ -28,8 +28,8 @@ description:
     several of the newest versions have the same content (two runs at once), the oldest of them is the current
     one (for this module and M(cloudrise.openstack.software_deployment) alike); the newer ones are superseded.
   - O(state=absent) deletes every config with the name (absent means no config has this name); it fails,
-    listing them, when deployments still use some. In check mode it predicts their delete and warns instead:
-    check mode cannot see an earlier task of the play delete those deployments (C(teardown.yml --check)), and
+    listing them, when deployments still use some. In check mode it predicts their delete and warns instead, as
+    check mode cannot see an earlier task of the play delete those deployments (C(teardown.yml --check)) and
     only predicts that.
   - Secrets - Heat has no secret inputs (an input's C(default) is stored and returned like the rest of the
     config). Pass secret input defaults in O(secret_input_defaults), a C(no_log) option - Ansible masks the

@@ -617,11 +617,15 @@ def test_action_backoff_caps(clock):
     assert [next(gen) for dummy in range(3)] == [0.375, 0.5625, 0.84375] and next(gen) == next(gen) == 1.0
 
 
+def no_first_item():
+    raise IndexError('first')
+
+
 @pytest.mark.parametrize('first, second, expected', [
     (lambda: 1, lambda: 2, (1, 2)),
     (lambda: 1, lambda: {}['second'], KeyError),
-    (lambda: [].pop(), lambda: 2, IndexError),
-    (lambda: [].pop(), lambda: {}['second'], IndexError),   # both failed: the first's error
+    (no_first_item, lambda: 2, IndexError),
+    (no_first_item, lambda: {}['second'], IndexError),   # both failed: the first's error
 ])
 def test_in_parallel_returns_both_or_raises(first, second, expected):
     if isinstance(expected, tuple):
