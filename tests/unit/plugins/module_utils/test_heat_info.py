@@ -212,19 +212,25 @@ def test_outputs_cost_one_get_per_stack():
 
 
 class SlowHeat(FakeHeat):
-    """A Heat whose GETs take a while, counting how many are in flight at once."""
+    """A Heat whose first GETs wait until DETAIL_WORKERS of them are in flight (a barrier: whatever the machine's
+    load, it passes only when that many run at once), counting how many are in flight at once."""
 
     def __init__(self, stacks, fail=None):
         super(SlowHeat, self).__init__(stacks)
         self.lock = threading.Lock()
-        self.in_flight = self.most = 0
+        self.in_flight = self.most = self.calls = 0
         self.fail = fail
+        self.barrier = threading.Barrier(heat_info.DETAIL_WORKERS, timeout=10)
 
     def get_stack(self, stack, resolve_outputs=True):
         with self.lock:
             self.in_flight += 1
+            self.calls += 1
+            first = self.calls <= heat_info.DETAIL_WORKERS
             self.most = max(self.most, self.in_flight)
-        time.sleep(0.02)
+        if first and len(self.stacks) >= heat_info.DETAIL_WORKERS:
+            self.barrier.wait()   # BrokenBarrierError when fewer run at once
+        time.sleep(0.005)
         with self.lock:
             self.in_flight -= 1
         if stack['stack_name'] == self.fail:
