@@ -65,8 +65,8 @@ def measure(runner):
     env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
     template = runner.workdir / 'phases.yaml'
     if not template.exists():
-        from bench import TEMPLATE
-        template.write_text(TEMPLATE)
+        from heat_bench import TEMPLATE_V1
+        template.write_text(TEMPLATE_V1)
         timed([str(PYTHON), str(HERE / 'sdk_floor.py'), 'create', NAME, '--template', str(template)], env)
     args = runner.workdir / 'phases-args.json'
     args.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': {'name': NAME, 'template': str(template),
